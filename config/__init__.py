@@ -1,0 +1,1 @@
+"""Configuration adapter: TOML files to validated domain agreements, with clear errors."""

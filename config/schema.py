@@ -1,0 +1,184 @@
+"""The TOML schema, as pydantic models. Unknown keys are errors, so typos are never ignored.
+
+These models describe what an administrator writes; `config.convert` turns them into the
+domain's dataclasses once they have passed the cross-reference checks in `config.checks`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+
+from lifecycle.agreement import AgreementKind, WindowFrom
+from lifecycle.cadence import Policy
+from lifecycle.errors import PeriodError
+from lifecycle.periods import Period
+
+_ID = r"^[a-z0-9][a-z0-9_\-]*$"
+_TIME = re.compile(r"^(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)$")
+
+
+def _period(text: str) -> str:
+    try:
+        Period.parse(text)
+    except PeriodError as error:
+        raise ValueError(error.reason + f' (got "{text}")') from error
+    return text
+
+
+def _clock_time(text: str) -> str:
+    if not _TIME.match(text):
+        raise ValueError(f'expected a 24-hour time such as "09:30" (got "{text}")')
+    return text
+
+
+def _time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(
+            f'unknown time zone "{name}" (expected an IANA name such as "Europe/London")'
+        ) from error
+    return name
+
+
+PeriodText = Annotated[str, AfterValidator(_period)]
+ClockTime = Annotated[str, AfterValidator(_clock_time)]
+TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
+Identifier = Annotated[str, Field(pattern=_ID, min_length=1, max_length=64)]
+
+
+class Strict(BaseModel):
+    """Base: unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ReminderDefaults(Strict):
+    meetings: list[PeriodText] = ["7 days", "1 day"]
+    reviews: list[PeriodText] = ["1 month", "7 days"]
+    deadlines: list[PeriodText] = ["1 month", "7 days"]
+    term_end: list[PeriodText] = ["18 months", "12 months", "6 months"]
+    notice: list[PeriodText] = ["1 month", "7 days"]
+
+
+class SiteFile(Strict):
+    timezone: TimeZoneName = "Europe/London"
+    holiday_region: Literal["ENG", "WLS", "SCT", "NIR"] = "ENG"
+    closure_days: list[dt.date] = []
+    bank_holidays_file: str | None = None
+    send_time: ClockTime = "09:00"
+    reminders: ReminderDefaults = ReminderDefaults()
+
+
+class ContactFile(Strict):
+    id: Identifier
+    name: str = Field(min_length=1)
+    email: EmailStr
+    role: str = Field(min_length=1)
+    deputy: Identifier | None = None
+
+
+class PartyFile(Strict):
+    id: Identifier
+    name: str = Field(min_length=1)
+    roles: list[str] = Field(min_length=1)
+    contacts: list[ContactFile] = []
+
+
+class ExtensionFile(Strict):
+    to: dt.date
+    agreed_on: dt.date | None = None
+    clause: str = ""
+
+
+class TermFile(Strict):
+    start: dt.date
+    length: PeriodText | None = None
+    end: dt.date | None = None
+    up_to: bool = False
+    extensions: list[ExtensionFile] = []
+    reminders: list[PeriodText] | None = None
+    clause: str = ""
+
+
+class NoticeFile(Strict):
+    period: PeriodText
+    fy_end: bool = False
+    form: str = "written"
+    reminders: list[PeriodText] | None = None
+    clause: str = ""
+
+
+class CadenceFields(Strict):
+    """Fields shared by meetings and reviews: when the cadence starts and how it repeats."""
+
+    id: Identifier
+    title: str = Field(min_length=1)
+    frequency: str = Field(min_length=1)
+    day: str | None = None
+    starts: dt.date | None = None
+    until: dt.date | None = None
+    reminders: list[PeriodText] | None = None
+    clause: str = ""
+
+
+class MeetingFile(CadenceFields):
+    time: ClockTime | None = None
+    duration_minutes: int = Field(default=60, gt=0, le=24 * 60)
+    location: str = ""
+    attendees: list[str] = ["all"]
+    policy: Policy = Policy.NEXT
+
+
+class ReviewFile(CadenceFields):
+    notify: list[str] = ["all"]
+    policy: Policy = Policy.KEEP
+
+
+class DeadlineFile(Strict):
+    id: Identifier
+    title: str = Field(min_length=1)
+    date: dt.date | None = None
+    of: str | None = None
+    after: PeriodText | None = None
+    before: PeriodText | None = None
+    notify: list[str] = ["all"]
+    reminders: list[PeriodText] | None = None
+    clause: str = ""
+
+
+class StepFile(Strict):
+    id: Identifier
+    title: str = Field(min_length=1)
+    window: PeriodText | None = None
+    counted_from: WindowFrom = WindowFrom.PREVIOUS
+    notify: list[str] = ["all"]
+
+
+class ProcedureFile(Strict):
+    id: Identifier
+    title: str = Field(min_length=1)
+    steps: list[StepFile] = Field(min_length=1)
+    then: Identifier | None = None
+    clause: str = ""
+
+
+class AgreementFile(Strict):
+    id: Identifier
+    title: str = Field(min_length=1)
+    kind: AgreementKind
+    binding: bool
+    source: str = ""
+    closure_days: list[dt.date] = []
+    term: TermFile
+    notice: NoticeFile | None = None
+    parties: list[PartyFile] = Field(min_length=1)
+    meetings: list[MeetingFile] = []
+    reviews: list[ReviewFile] = []
+    deadlines: list[DeadlineFile] = []
+    procedures: list[ProcedureFile] = []
