@@ -97,9 +97,8 @@ def _load_agreement(log: IssueLog) -> Agreement | None:
     if model is None:
         return None
     check_references(model, log)
-    if not log.ok:
-        return None
-    return build_agreement(model, log)
+    agreement = build_agreement(model, log)
+    return agreement if log.ok else None
 
 
 def _parse(log: IssueLog, schema: type[Model]) -> Model | None:

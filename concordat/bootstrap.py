@@ -1,0 +1,66 @@
+"""The one place that wires adapters to the core: load configuration, build calendars, plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from config.issues import ConfigurationError
+from config.loader import FIRST_YEAR, LAST_YEAR, Configuration, load_configuration
+from lifecycle.bank_holidays import england_bank_holidays
+from lifecycle.calendar import OperationalCalendar
+from lifecycle.errors import ConcordatError
+from lifecycle.timeline import Occurrence, plan
+
+PROGRESS_THRESHOLD = 200
+
+
+def load_or_exit(directory: Path, console: Console) -> Configuration:
+    """The validated configuration; on any error print them all and exit with status 2."""
+    try:
+        return load_configuration(directory)
+    except ConfigurationError as error:
+        console.print(str(error), highlight=False, soft_wrap=True, markup=False)
+        raise typer.Exit(2) from error
+
+
+def default_calendar() -> OperationalCalendar:
+    """England's operational calendar with no site closure days."""
+    return OperationalCalendar.build(
+        FIRST_YEAR, LAST_YEAR, england_bank_holidays(FIRST_YEAR, LAST_YEAR)
+    )
+
+
+def plan_window(
+    configuration: Configuration,
+    first: dt.date,
+    last: dt.date,
+    agreement_id: str | None,
+    reminders: bool,
+    console: Console,
+) -> list[Occurrence]:
+    """Every occurrence of the chosen agreements in the window, sorted; shows progress on a
+    terminal when there are many agreements."""
+    agreements = configuration.agreements
+    if agreement_id is not None:
+        chosen = configuration.agreement(agreement_id)
+        if chosen is None:
+            known = ", ".join(a.id for a in agreements)
+            raise ConcordatError(f"unknown agreement {agreement_id!r} (known: {known})")
+        agreements = (chosen,)
+    occurrences: list[Occurrence] = []
+    show = console.is_terminal and len(agreements) >= PROGRESS_THRESHOLD
+    with Progress(console=console, transient=True, disable=not show) as progress:
+        task = progress.add_task("planning", total=len(agreements))
+        for agreement in agreements:
+            calendar = configuration.calendar_for(agreement)
+            occurrences += plan(
+                agreement, calendar, configuration.settings, first, last, reminders=reminders
+            )
+            progress.advance(task)
+    occurrences.sort(key=Occurrence.sort_key)
+    return occurrences
