@@ -96,7 +96,7 @@ def plan(
         print_table(occurrences, _table_console(), configuration.settings.timezone)
 
 
-@calc.command("opdays")
+@calc.command("opdays", context_settings={"ignore_unknown_options": True})
 def calc_opdays(
     date: Annotated[str, typer.Argument(help="Day 0, YYYY-MM-DD.")],
     count: Annotated[int, typer.Argument(help="How many operational days (may be negative).")],

@@ -9,7 +9,7 @@ from config.locate import key_lines, line_of
 from lifecycle.errors import ConcordatError
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class ConfigIssue:
     """One thing wrong with one key of one file."""
 
@@ -17,6 +17,10 @@ class ConfigIssue:
     line: int | None
     path: str
     message: str
+
+    def sort_key(self) -> tuple[str, int, str]:
+        """By file, then line (issues without a line first), then key path."""
+        return (self.file, self.line or 0, self.path)
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
@@ -28,7 +32,7 @@ class ConfigurationError(ConcordatError, ValueError):
     """Raised when one or more configuration files are invalid; carries every issue found."""
 
     def __init__(self, issues: list[ConfigIssue]) -> None:
-        self.issues = sorted(issues)
+        self.issues = sorted(issues, key=ConfigIssue.sort_key)
         count = len(self.issues)
         header = f"{count} configuration error{'s' if count != 1 else ''}"
         super().__init__("\n".join([header, *(f"  {issue}" for issue in self.issues)]))

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Set up, validate the example agreements and plan the next twelve months on embedded defaults.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+. .venv/bin/activate
+CONFIG="${CONCORDAT_CONFIG:-config/examples}"
+FROM="${FROM:-$(date +%F)}"
+TO="${TO:-$(date -d "$FROM + 1 year" +%F)}"
+concordat validate --config "$CONFIG"
+concordat plan --config "$CONFIG" --from "$FROM" --to "$TO" --reminders
