@@ -40,3 +40,15 @@ class CalendarRangeError(ConcordatError, ValueError):
 
 class NoticeError(ConcordatError, ValueError):
     """Raised when a notice does not satisfy the agreement's notice rule."""
+
+
+class Refused(ConcordatError, ValueError):
+    """Raised when a recorded fact does not apply to the agreement in its current state."""
+
+
+class UnknownName(ConcordatError, LookupError):
+    """Raised when an agreement, party, procedure, case, meeting or variation does not exist."""
+
+    def __init__(self, what: str, name: str, known: list[str]) -> None:
+        listing = ", ".join(known) if known else "none"
+        super().__init__(f"unknown {what} {name!r} (known: {listing})")

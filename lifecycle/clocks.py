@@ -1,0 +1,221 @@
+"""Occurrences of the clocks an agreement declares: term, notice deadlines, meetings, reviews
+and deadlines, bounded by the last day the facts leave the agreement running."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from lifecycle.agreement import Agreement, Meeting
+from lifecycle.cadence import Cadence, CadenceDate, expand
+from lifecycle.calendar import OperationalCalendar
+from lifecycle.notice import fy_ends_between, latest_service
+from lifecycle.occurrence import Due, Occurrence, OccurrenceKind, PlanSettings
+from lifecycle.periods import Period
+from lifecycle.state import AgreementState, last_day
+
+MOVE_SLACK = dt.timedelta(days=92)
+
+
+def declared_dues(
+    agreement: Agreement,
+    state: AgreementState,
+    calendar: OperationalCalendar,
+    settings: PlanSettings,
+    first: dt.date,
+    last: dt.date,
+) -> Iterator[Due]:
+    """Every declared clock's occurrence from `first` to `last`."""
+    ends_on = last_day(agreement, state)
+    yield from _term_dues(agreement, state, settings, first, last)
+    yield from _notice_dues(agreement, state, calendar, settings, first, last)
+    for meeting in agreement.meetings:
+        leads = leads_or(meeting.reminders, settings.meeting_reminders)
+        for occurrence in _meetings(
+            agreement.id, meeting, state, calendar, settings, first, last, ends_on
+        ):
+            yield Due(occurrence, leads)
+    for review in agreement.reviews:
+        leads = leads_or(review.reminders, settings.review_reminders)
+        for item in _bounded(review.cadence, calendar, first, last, ends_on):
+            yield Due(
+                Occurrence(
+                    agreement.id,
+                    f"review:{review.id}",
+                    OccurrenceKind.REVIEW,
+                    review.title,
+                    item.date,
+                    moved_from=item.moved_from,
+                    recipients=review.notify,
+                ),
+                leads,
+            )
+    for deadline in agreement.deadlines:
+        if first <= deadline.date <= last and (ends_on is None or deadline.date <= ends_on):
+            yield Due(
+                Occurrence(
+                    agreement.id,
+                    f"deadline:{deadline.id}",
+                    OccurrenceKind.DEADLINE,
+                    deadline.title,
+                    deadline.date,
+                    recipients=deadline.notify,
+                ),
+                leads_or(deadline.reminders, settings.deadline_reminders),
+            )
+
+
+def leads_or(own: tuple[Period, ...] | None, default: tuple[Period, ...]) -> tuple[Period, ...]:
+    """The clock's own lead times, or the site's default for its kind."""
+    return default if own is None else own
+
+
+def _bounded(
+    cadence: Cadence,
+    calendar: OperationalCalendar,
+    first: dt.date,
+    last: dt.date,
+    ends_on: dt.date | None,
+) -> Iterator[CadenceDate]:
+    for item in expand(cadence, first, last, calendar):
+        if ends_on is None or (item.moved_from or item.date) <= ends_on:
+            yield item
+
+
+def _meetings(
+    agreement_id: str,
+    meeting: Meeting,
+    state: AgreementState,
+    calendar: OperationalCalendar,
+    settings: PlanSettings,
+    first: dt.date,
+    last: dt.date,
+    ends_on: dt.date | None,
+) -> Iterator[Occurrence]:
+    """Meeting occurrences after recorded moves and cancellations; a moved occurrence keeps
+    its original date in `moved_from` and so its identity."""
+    has_moves = any(key[0] == meeting.id for key in state.moved)
+    slack = MOVE_SLACK if has_moves else dt.timedelta()
+    for item in _bounded(meeting.cadence, calendar, first - slack, last + slack, ends_on):
+        key = (meeting.id, item.date)
+        if key in state.cancelled:
+            continue
+        occurrence = _meeting_at(agreement_id, meeting, settings, item)
+        if key in state.moved:
+            occurrence = _moved(occurrence, meeting, state.moved[key], settings)
+        if first <= occurrence.date <= last:
+            yield occurrence
+
+
+def _meeting_at(
+    agreement_id: str, meeting: Meeting, settings: PlanSettings, item: CadenceDate
+) -> Occurrence:
+    start = end = None
+    if meeting.time is not None:
+        start = dt.datetime.combine(item.date, meeting.time, tzinfo=settings.timezone)
+        end = start + meeting.duration
+    return Occurrence(
+        agreement_id,
+        f"meeting:{meeting.id}",
+        OccurrenceKind.MEETING,
+        meeting.title,
+        item.date,
+        start,
+        end,
+        item.moved_from,
+        recipients=meeting.attendees,
+        location=meeting.location,
+    )
+
+
+def _moved(
+    occurrence: Occurrence, meeting: Meeting, to: dt.datetime, settings: PlanSettings
+) -> Occurrence:
+    start = to.astimezone(settings.timezone)
+    return Occurrence(
+        occurrence.agreement,
+        occurrence.rule,
+        occurrence.kind,
+        occurrence.title,
+        start.date(),
+        start,
+        start + meeting.duration,
+        occurrence.origin_date,
+        recipients=occurrence.recipients,
+        location=occurrence.location,
+        detail=f"moved from {occurrence.date:%a %d %b %Y}",
+    )
+
+
+def _term_dues(
+    agreement: Agreement,
+    state: AgreementState,
+    settings: PlanSettings,
+    first: dt.date,
+    last: dt.date,
+) -> Iterator[Due]:
+    term = agreement.term
+    if first <= term.start <= last:
+        yield Due(
+            Occurrence(
+                agreement.id,
+                "term:start",
+                OccurrenceKind.TERM_START,
+                f"{agreement.title} starts",
+                term.start,
+            )
+        )
+    end = last_day(agreement, state)
+    if end is None or not first <= end <= last:
+        return
+    if state.notice is not None and state.notice.ending == end:
+        why = f"ends on notice served by {state.notice.by} on {state.notice.served_on}"
+    elif state.extended_to == end:
+        why = "last day of the extended term"
+    else:
+        why = (
+            "last day it may run (the term is a maximum)" if term.up_to else "last day of the term"
+        )
+    yield Due(
+        Occurrence(
+            agreement.id, "term:end", OccurrenceKind.TERM_END, f"{agreement.title}: {why}", end
+        ),
+        leads_or(agreement.term_reminders, settings.term_reminders),
+    )
+
+
+def _notice_dues(
+    agreement: Agreement,
+    state: AgreementState,
+    calendar: OperationalCalendar,
+    settings: PlanSettings,
+    first: dt.date,
+    last: dt.date,
+) -> Iterator[Due]:
+    """The last day to serve notice for each end worth announcing; none once notice is served."""
+    rule = agreement.notice
+    if rule is None or state.notice is not None:
+        return
+    leads = leads_or(agreement.notice_reminders, settings.notice_reminders)
+    term_last = last_day(agreement, state)
+    if rule.fy_end:
+        upper = last + rule.period.as_relativedelta() if not rule.period.needs_calendar else last
+        ends = fy_ends_between(max(first, agreement.term.start), upper)
+        ends = [end for end in ends if term_last is None or end <= term_last]
+    else:
+        ends = [term_last] if term_last is not None else []
+    for end in ends:
+        day = latest_service(rule, end, calendar)
+        if first <= day <= last and day >= agreement.term.start:
+            title = f"Last day to serve {rule.form} notice ({rule.period}) to end on {end:%d %b %Y}"
+            yield Due(
+                Occurrence(
+                    agreement.id,
+                    "notice:latest",
+                    OccurrenceKind.NOTICE_DEADLINE,
+                    title,
+                    day,
+                    for_date=end,
+                ),
+                leads,
+            )
