@@ -7,9 +7,11 @@ reported together in one `ConfigurationError`, and nothing is half-loaded.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -41,6 +43,7 @@ class Configuration:
     agreements: tuple[Agreement, ...]
     calendar: OperationalCalendar
     settings: PlanSettings
+    digests: dict[str, str] = field(default_factory=dict)
     _own_calendars: dict[str, OperationalCalendar] = field(default_factory=dict, repr=False)
 
     def calendar_for(self, agreement: Agreement) -> OperationalCalendar:
@@ -69,6 +72,7 @@ def load_configuration(directory: Path) -> Configuration:
     closed = _closed_days(directory, site, site_log)
     issues += site_log.issues
     loaded: list[tuple[Path, Agreement]] = []
+    site_digest = _site_digest(directory, site)
     files = sorted(p for p in directory.glob("*.toml") if p.name != SITE_FILE)
     if not files:
         issues.append(ConfigIssue(str(directory), None, "", "no agreement files (*.toml) found"))
@@ -82,8 +86,9 @@ def load_configuration(directory: Path) -> Configuration:
     if issues:
         raise ConfigurationError(issues)
     agreements = tuple(agreement for _, agreement in loaded)
+    digests = {agreement.id: _digest(site_digest, path.read_bytes()) for path, agreement in loaded}
     calendar = OperationalCalendar.build(FIRST_YEAR, LAST_YEAR, closed)
-    return Configuration(directory, site, agreements, calendar, _settings(site))
+    return Configuration(directory, site, agreements, calendar, _settings(site), digests)
 
 
 def _load_site(log: IssueLog) -> SiteFile:
@@ -159,6 +164,25 @@ def _duplicate_agreements(loaded: list[tuple[Path, Agreement]]) -> list[ConfigIs
     return issues
 
 
+def _site_digest(directory: Path, site: SiteFile) -> str:
+    """What every agreement's plan depends on besides its own file: the site file, the
+    bank-holidays file and the version of the holidays package."""
+    parts = [version("holidays").encode()]
+    for name in (SITE_FILE, site.bank_holidays_file):
+        path = directory / name if name else None
+        if path is not None and path.is_file():
+            parts.append(path.read_bytes())
+    return _digest(*(hashlib.sha256(part).hexdigest() for part in parts))
+
+
+def _digest(*parts: str | bytes) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part if isinstance(part, bytes) else part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
 def _settings(site: SiteFile) -> PlanSettings:
     def periods(texts: list[str]) -> tuple[Period, ...]:
         return tuple(Period.parse(text) for text in texts)
@@ -171,4 +195,6 @@ def _settings(site: SiteFile) -> PlanSettings:
         deadline_reminders=periods(site.reminders.deadlines),
         term_reminders=periods(site.reminders.term_end),
         notice_reminders=periods(site.reminders.notice),
+        variation_chase=Period.parse(site.variation_chase),
+        invite_lead=Period.parse(site.invite_lead),
     )

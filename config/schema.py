@@ -72,6 +72,8 @@ class SiteFile(Strict):
     closure_days: list[dt.date] = []
     bank_holidays_file: str | None = None
     send_time: ClockTime = "09:00"
+    invite_lead: PeriodText = "28 days"
+    variation_chase: PeriodText = "7 days"
     reminders: ReminderDefaults = ReminderDefaults()
 
 

@@ -1,0 +1,1 @@
+"""The application: ports, command handlers, the planner and (later) the dispatcher."""

@@ -1,0 +1,142 @@
+"""Messages: what the service must send, each with a stable key, derived from occurrences.
+
+The key names what a message is about, never when it is due, so that re-planning the same
+inputs gives the same keys; what the message says is summarised by its fingerprint, so that a
+changed subject (a moved meeting, an escalated dispute) is seen as a change of the same message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from lifecycle.agreement import Agreement, Contact
+from lifecycle.calendar import OperationalCalendar
+from lifecycle.occurrence import Occurrence, OccurrenceKind, PlanSettings
+from lifecycle.timeline import reminder_send_day, send_instant
+
+
+class MessageKind(StrEnum):
+    """What a message is; updates and cancellations follow invites already sent."""
+
+    REMINDER = "reminder"
+    INVITE = "invite"
+    INVITE_UPDATE = "invite_update"
+    INVITE_CANCEL = "invite_cancel"
+    NOTICE = "notice"
+    NOTICE_UPDATE = "notice_update"
+
+
+NOTIFYING = {
+    OccurrenceKind.NOTICE_SERVED,
+    OccurrenceKind.PROCEDURE_STEP,
+    OccurrenceKind.PROCEDURE_CLOSED,
+    OccurrenceKind.VARIATION_CHASER,
+    OccurrenceKind.VARIATION_EFFECTIVE,
+}
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message to one recipient, due at one instant (UTC)."""
+
+    key: str
+    agreement: str
+    kind: MessageKind
+    recipient: str
+    due_at: dt.datetime
+    subject: str
+    payload: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    fingerprint: str = ""
+
+    @property
+    def message_id(self) -> str:
+        """The RFC 5322 Message-ID: derived from the key, so a resend repeats it."""
+        digest = hashlib.sha256(self.key.encode()).hexdigest()[:32]
+        return f"<{digest}@concordat.invalid>"
+
+
+def messages_for(
+    agreement: Agreement,
+    occurrences: Iterable[Occurrence],
+    calendar: OperationalCalendar,
+    settings: PlanSettings,
+) -> list[Message]:
+    """Every message the occurrences ask for, one per recipient."""
+    messages: list[Message] = []
+    for occurrence in occurrences:
+        for contact in agreement.recipients(occurrence.recipients):
+            messages.extend(_messages(occurrence, contact, calendar, settings))
+    return messages
+
+
+def _messages(
+    occurrence: Occurrence, contact: Contact, calendar: OperationalCalendar, settings: PlanSettings
+) -> Iterator[Message]:
+    email, agreement = contact.email, occurrence.agreement
+    if occurrence.kind is OccurrenceKind.REMINDER and occurrence.send_at is not None:
+        about = f"{occurrence.rule}:{occurrence.for_date}:{occurrence.lead}"
+        key = f"reminder:{agreement}:{about}:{email}"
+        yield _message(key, MessageKind.REMINDER, occurrence, contact, occurrence.send_at)
+    elif occurrence.kind is OccurrenceKind.MEETING:
+        key = f"invite:{agreement}:{occurrence.rule}:{occurrence.origin_date}:{email}"
+        day = reminder_send_day(occurrence.origin_date, settings.invite_lead, calendar)
+        yield _message(key, MessageKind.INVITE, occurrence, contact, send_instant(day, settings))
+    elif occurrence.kind in NOTIFYING:
+        key = f"notice:{agreement}:{occurrence.rule}:{_day_part(occurrence)}{email}"
+        day = calendar.previous_on_or_before(occurrence.date)
+        yield _message(key, MessageKind.NOTICE, occurrence, contact, send_instant(day, settings))
+
+
+def _day_part(occurrence: Occurrence) -> str:
+    """Steps are identified by their case and step (their day may move on escalation); chasers
+    and notices by their day as well."""
+    if occurrence.kind is OccurrenceKind.PROCEDURE_STEP:
+        return ""
+    return f"{occurrence.date}:"
+
+
+def _message(
+    key: str, kind: MessageKind, occurrence: Occurrence, contact: Contact, due: dt.datetime
+) -> Message:
+    payload = occurrence_payload(occurrence)
+    payload["recipient_name"] = contact.name
+    subject = f"{occurrence.title} ({occurrence.date:%a %d %b %Y})"
+    if kind is MessageKind.REMINDER and occurrence.for_date is not None:
+        subject = f"{occurrence.title} ({occurrence.for_date:%a %d %b %Y})"
+    fingerprint = _fingerprint(kind, subject, due, payload)
+    return Message(
+        key, occurrence.agreement, kind, contact.email, due, subject, payload, fingerprint
+    )
+
+
+def occurrence_payload(occurrence: Occurrence) -> dict[str, Any]:
+    """The occurrence as JSON-ready values, for rendering the message later."""
+
+    def iso(value: dt.date | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "agreement": occurrence.agreement,
+        "rule": occurrence.rule,
+        "kind": occurrence.kind.value,
+        "title": occurrence.title,
+        "date": occurrence.date.isoformat(),
+        "start": iso(occurrence.start),
+        "end": iso(occurrence.end),
+        "moved_from": iso(occurrence.moved_from),
+        "for_date": iso(occurrence.for_date),
+        "lead": occurrence.lead,
+        "location": occurrence.location,
+        "detail": occurrence.detail,
+    }
+
+
+def _fingerprint(kind: MessageKind, subject: str, due: dt.datetime, payload: dict[str, Any]) -> str:
+    text = json.dumps([kind.value, subject, due.isoformat(), payload], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]

@@ -1,0 +1,1 @@
+"""Rendering, SMTP and iCal adapters (built with the notifications issue)."""

@@ -1,0 +1,1 @@
+"""Persistence adapter: SQLModel tables, the database engine, migrations and the store."""

@@ -1,0 +1,74 @@
+"""The SQLModel tables. Kept apart from the domain dataclasses; `storage.store` converts.
+
+Instants are stored as naive UTC (SQLite keeps no offset); the store makes them aware again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+
+class FactRecord(SQLModel, table=True):
+    """The fact log: append-only, one row per thing that happened."""
+
+    __tablename__ = "fact"
+
+    id: int | None = Field(default=None, primary_key=True)
+    agreement: str = Field(index=True, max_length=64)
+    type: str = Field(max_length=40)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    happened_on: dt.date
+    recorded_at: dt.datetime
+    recorded_by: str = Field(max_length=200)
+
+
+class OutboxRecord(SQLModel, table=True):
+    """One row per message to send, keyed by the message's stable key."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_state_due", "state", "due_at"),)
+
+    key: str = Field(primary_key=True, max_length=512)
+    agreement: str = Field(index=True, max_length=64)
+    kind: str = Field(max_length=20)
+    recipient: str = Field(max_length=320)
+    due_at: dt.datetime
+    state: str = Field(max_length=12)
+    attempts: int = 0
+    lease_owner: str | None = Field(default=None, max_length=100)
+    lease_until: dt.datetime | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    sent_at: dt.datetime | None = None
+    message_id: str = Field(max_length=100)
+    subject: str = Field(sa_column=Column(Text, nullable=False))
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    fingerprint: str = Field(max_length=40)
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class AuditRecord(SQLModel, table=True):
+    """Every change and every send, with who or what made it."""
+
+    __tablename__ = "audit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=40)
+    agreement: str = Field(index=True, max_length=64)
+    subject: str = Field(max_length=600)
+    detail: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class PlanStamp(SQLModel, table=True):
+    """The inputs an agreement was last planned from, so an unchanged re-plan is skipped."""
+
+    __tablename__ = "plan_stamp"
+
+    agreement: str = Field(primary_key=True, max_length=64)
+    inputs: str = Field(max_length=64)
+    planned_at: dt.datetime
