@@ -14,7 +14,12 @@ from config.loader import FIRST_YEAR, LAST_YEAR, Configuration, load_configurati
 from lifecycle.bank_holidays import england_bank_holidays
 from lifecycle.calendar import OperationalCalendar
 from lifecycle.errors import ConcordatError
+from lifecycle.facts import Fact
+from lifecycle.state import fold
 from lifecycle.timeline import Occurrence, plan
+from storage.engine import default_url, make_engine
+from storage.migrate import upgrade
+from storage.store import SqlStore
 
 PROGRESS_THRESHOLD = 200
 
@@ -42,6 +47,7 @@ def plan_window(
     agreement_id: str | None,
     reminders: bool,
     console: Console,
+    facts: dict[str, list[Fact]] | None = None,
 ) -> list[Occurrence]:
     """Every occurrence of the chosen agreements in the window, sorted; shows progress on a
     terminal when there are many agreements."""
@@ -58,9 +64,24 @@ def plan_window(
         task = progress.add_task("planning", total=len(agreements))
         for agreement in agreements:
             calendar = configuration.calendar_for(agreement)
+            state = fold((facts or {}).get(agreement.id, []))
             occurrences += plan(
-                agreement, calendar, configuration.settings, first, last, reminders=reminders
+                agreement,
+                calendar,
+                configuration.settings,
+                first,
+                last,
+                reminders=reminders,
+                state=state,
             )
             progress.advance(task)
     occurrences.sort(key=Occurrence.sort_key)
     return occurrences
+
+
+def open_store(url: str | None) -> SqlStore:
+    """The store at `url` (default: $CONCORDAT_DB or SQLite in ./data), migrated to the newest
+    revision under the migration lock."""
+    engine = make_engine(url or default_url())
+    upgrade(engine)
+    return SqlStore(engine)

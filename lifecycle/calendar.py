@@ -71,14 +71,18 @@ class OperationalCalendar:
         return self._day_at(index, day)
 
     def count_between(self, start: dt.date, end: dt.date) -> int:
-        """Operational days after `start` up to and including `end` (negative if reversed).
+        """Operational days after `start` up to and including `end`; when `end` is before
+        `start`, minus the operational days from `end` up to but excluding `start`.
 
         This is the inverse of `add`: `count_between(d, add(d, n)) == n` for every n.
         """
         self._check(start)
         self._check(end)
         if end < start:
-            return -self.count_between(end, start)
+            # Going back, day 0 is `start` and the days counted are [end, start).
+            return bisect.bisect_left(self._ordinals, end.toordinal()) - bisect.bisect_left(
+                self._ordinals, start.toordinal()
+            )
         return bisect.bisect_right(self._ordinals, end.toordinal()) - bisect.bisect_right(
             self._ordinals, start.toordinal()
         )

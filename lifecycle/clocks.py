@@ -78,7 +78,7 @@ def _bounded(
     ends_on: dt.date | None,
 ) -> Iterator[CadenceDate]:
     for item in expand(cadence, first, last, calendar):
-        if ends_on is None or (item.moved_from or item.date) <= ends_on:
+        if ends_on is None or max(item.date, item.moved_from or item.date) <= ends_on:
             yield item
 
 
@@ -199,7 +199,7 @@ def _notice_dues(
     leads = leads_or(agreement.notice_reminders, settings.notice_reminders)
     term_last = last_day(agreement, state)
     if rule.fy_end:
-        upper = last + rule.period.as_relativedelta() if not rule.period.needs_calendar else last
+        upper = last + rule.period.longest()
         ends = fy_ends_between(max(first, agreement.term.start), upper)
         ends = [end for end in ends if term_last is None or end <= term_last]
     else:

@@ -14,6 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from lifecycle.calendar import OperationalCalendar, financial_year_end
+from lifecycle.errors import PeriodError
 from lifecycle.periods import Period
 
 
@@ -41,6 +42,13 @@ def latest_service(
     rule: NoticeRule, end: dt.date, calendar: OperationalCalendar | None = None
 ) -> dt.date:
     """The last day on which notice can be served to end the agreement on `end`."""
+    if rule.period.needs_calendar:
+        if calendar is None:
+            raise PeriodError(str(rule.period), "operational days need a calendar")
+        # The period's last operational day must be on or before `end`, so the notice must
+        # be served before the (n-1)-th operational day preceding that last one.
+        last_open = calendar.previous_on_or_before(end)
+        return calendar.add(last_open, 1 - rule.period.amount) - dt.timedelta(days=1)
     candidate = rule.period.before(end, calendar)
     while rule.period.after(candidate + dt.timedelta(days=1), calendar) <= end:
         candidate += dt.timedelta(days=1)

@@ -41,7 +41,7 @@ _UNIT_WORDS: dict[str, Unit] = {
 _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a": 1, "an": 1,
-}  # fmt: skip
+}
 _PERIOD = re.compile(r"^\s*(?P<number>-?\d+|[a-z]+)\s+(?P<unit>[a-z ]+?)s?\s*$")
 
 
@@ -93,6 +93,14 @@ class Period:
                 raise PeriodError(str(self), "operational days need a calendar")
             return calendar.add(day, sign * self.amount)
         return day + sign * self.as_relativedelta()
+
+    def longest(self) -> dt.timedelta:
+        """A calendar length never shorter than the period, wherever it starts (operational
+        days counted generously: three calendar days each, plus two weeks of holidays)."""
+        days_per_unit = {Unit.DAYS: 1, Unit.OPERATIONAL_DAYS: 3, Unit.WEEKS: 7, Unit.MONTHS: 31,
+                         Unit.YEARS: 366}
+        slack = 14 if self.unit is Unit.OPERATIONAL_DAYS else 0
+        return dt.timedelta(days=self.amount * days_per_unit[self.unit] + slack)
 
     def as_relativedelta(self) -> relativedelta:
         """The period as a `relativedelta`; operational days have none."""

@@ -123,10 +123,4 @@ def _longest_lead(agreement: Agreement, settings: PlanSettings) -> dt.timedelta:
     for clocks in (agreement.meetings, agreement.reviews, agreement.deadlines):
         for clock in clocks:
             leads.extend(clock.reminders or ())
-    return max((_upper_bound(lead) for lead in leads), default=dt.timedelta())
-
-
-def _upper_bound(lead: Period) -> dt.timedelta:
-    """A calendar length no shorter than the period (operational days: generously)."""
-    days_per_unit = {"days": 1, "operational days": 3, "weeks": 7, "months": 31, "years": 366}
-    return dt.timedelta(days=lead.amount * days_per_unit[lead.unit.value] + 14)
+    return max((lead.longest() for lead in leads), default=dt.timedelta())

@@ -1,0 +1,66 @@
+"""`concordat calc`: date calculations on the England operational calendar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from concordat.bootstrap import default_calendar, load_or_exit
+from concordat.options import app, err, fail, parse_date, parse_period
+from lifecycle.calendar import OperationalCalendar
+from lifecycle.errors import ConcordatError
+from lifecycle.notice import NoticeRule, earliest_end, latest_service
+
+calc = typer.Typer(
+    help="Date calculations on the England operational calendar.", no_args_is_help=True
+)
+app.add_typer(calc, name="calc")
+
+
+@calc.command("opdays", context_settings={"ignore_unknown_options": True})
+def calc_opdays(
+    date: Annotated[str, typer.Argument(help="Day 0, YYYY-MM-DD.")],
+    count: Annotated[int, typer.Argument(help="How many operational days (may be negative).")],
+    config: Annotated[Path | None, typer.Option(help="Add the site's closure days.")] = None,
+) -> None:
+    """The N-th operational day after DATE (before it when N is negative)."""
+    day = parse_date(date, "DATE")
+    calendar = load_or_exit(config, err).calendar if config else _default_calendar()
+    try:
+        typer.echo(calendar.add(day, count).isoformat())
+    except ConcordatError as error:
+        fail(str(error), 2)
+
+
+@calc.command("notice")
+def calc_notice(
+    served: Annotated[str, typer.Option(help="Day the notice is served, YYYY-MM-DD.")],
+    period: Annotated[str, typer.Option(help='Notice period, such as "6 months".')],
+    fy_end: Annotated[bool, typer.Option("--fy-end", help="Must expire at a 31 March.")] = False,
+) -> None:
+    """The earliest day a notice served on --served can end the agreement."""
+    rule = NoticeRule(parse_period(period), fy_end)
+    typer.echo(earliest_end(rule, parse_date(served, "--served"), _calendar_if(rule)).isoformat())
+
+
+@calc.command("latest-notice")
+def calc_latest_notice(
+    end: Annotated[str, typer.Option(help="Day the agreement is to end, YYYY-MM-DD.")],
+    period: Annotated[str, typer.Option(help='Notice period, such as "6 months".')],
+) -> None:
+    """The last day notice can be served for the agreement to end on --end."""
+    rule = NoticeRule(parse_period(period))
+    typer.echo(latest_service(rule, parse_date(end, "--end"), _calendar_if(rule)).isoformat())
+
+
+def _calendar_if(rule: NoticeRule) -> OperationalCalendar | None:
+    return _default_calendar() if rule.period.needs_calendar else None
+
+
+def _default_calendar() -> OperationalCalendar:
+    try:
+        return default_calendar()
+    except ConcordatError as error:
+        fail(str(error), 2)

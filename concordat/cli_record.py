@@ -1,0 +1,316 @@
+"""Commands that record what happened: notice, disputes and procedures, meetings, variations,
+extensions, and the history of it all. Each is checked, recorded, then re-planned."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from concordat.bootstrap import load_or_exit, open_store
+from concordat.options import (
+    DEFAULT_CONFIG,
+    ConfigOption,
+    DbOption,
+    actor,
+    app,
+    err,
+    fail,
+    parse_date,
+    parse_datetime,
+    refuse,
+)
+from jobs.clock import SystemClock
+from jobs.handlers import Outcome, Services, handle
+from lifecycle import commands as c
+from lifecycle.errors import ConcordatError
+from lifecycle.facts import to_payload
+from lifecycle.procedure import chained_ladder
+
+notice_app = typer.Typer(help="Notice to terminate.", no_args_is_help=True)
+dispute_app = typer.Typer(help="Disputes: the agreement's dispute procedure.", no_args_is_help=True)
+procedure_app = typer.Typer(help="Any procedure the agreement declares.", no_args_is_help=True)
+meeting_app = typer.Typer(help="Move or cancel one meeting occurrence.", no_args_is_help=True)
+variation_app = typer.Typer(
+    help="Variations, effective once all parties sign.", no_args_is_help=True
+)
+for name, sub in (
+    ("notice", notice_app),
+    ("dispute", dispute_app),
+    ("procedure", procedure_app),
+    ("meeting", meeting_app),
+    ("variation", variation_app),
+):
+    app.add_typer(sub, name=name)
+
+AgreementOption = Annotated[str, typer.Option("--agreement", help="Agreement id.")]
+OnOption = Annotated[str, typer.Option("--on", help="The day it happened, YYYY-MM-DD.")]
+ByOption = Annotated[str, typer.Option("--by", help="Party id.")]
+DISPUTE = "dispute"
+
+
+def record(command: c.Command, config: Path, db: str | None) -> Outcome:
+    """Check and record `command`, re-plan its agreement, and print what changed."""
+    configuration = load_or_exit(config, err)
+    services = Services(configuration, open_store(db), SystemClock(), actor())
+    try:
+        outcome = handle(command, services)
+    except ConcordatError as error:
+        refuse(error)
+    report = outcome.report
+    typer.echo(
+        f"recorded {outcome.recorded.fact.type_name} (#{outcome.recorded.id}) for "
+        f"{outcome.recorded.fact.agreement}; outbox: {report.inserted} added, "
+        f"{report.updated} updated, {report.withdrawn} withdrawn"
+    )
+    return outcome
+
+
+@notice_app.command("serve")
+def notice_serve(
+    agreement: AgreementOption,
+    by: ByOption,
+    on: OnOption,
+    ending: Annotated[str | None, typer.Option(help="Intended end day.")] = None,
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    db: DbOption = None,
+) -> None:
+    """Serve notice; refused, naming the earliest valid end, when it breaks the notice rule."""
+    end = parse_date(ending, "--ending") if ending else None
+    outcome = record(c.ServeNotice(agreement, by, parse_date(on, "--on"), end), config, db)
+    if outcome.state.notice is not None:
+        typer.echo(f"the agreement ends on {outcome.state.notice.ending}")
+
+
+@notice_app.command("withdraw")
+def notice_withdraw(
+    agreement: AgreementOption,
+    on: OnOption,
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    db: DbOption = None,
+) -> None:
+    """Withdraw the notice in force."""
+    record(c.WithdrawNotice(agreement, parse_date(on, "--on")), config, db)
+
+
+@dispute_app.command("raise")
+def dispute_raise(
+    agreement: AgreementOption,
+    by: ByOption,
+    on: OnOption,
+    summary: Annotated[str, typer.Option(help="What the dispute is about.")],
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    db: DbOption = None,
+) -> None:
+    """Raise a dispute: prints its id, when discussion closes and when each step is due."""
+    command = c.StartProcedure(agreement, DISPUTE, by, parse_date(on, "--on"), summary)
+    _print_ladder(record(command, config, db), config)
+
+
+@dispute_app.command("resolve")
+def dispute_resolve(
+    case: Annotated[str, typer.Argument(help="Dispute id.")],
+    on: OnOption,
+    outcome: Annotated[str, typer.Option(help="How it was resolved.")],
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    db: DbOption = None,
+) -> None:
+    """Resolve an open dispute; its pending steps are withdrawn."""
+    record(c.CloseCase(case, parse_date(on, "--on"), outcome), config, db)
+
+
+@dispute_app.command("escalate")
+def dispute_escalate(
+    case: Annotated[str, typer.Argument(help="Dispute id.")],
+    on: OnOption,
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    db: DbOption = None,
+) -> None:
+    """Escalate an open dispute to its next step early."""
+    _print_ladder(record(c.EscalateCase(case, parse_date(on, "--on")), config, db), config)
+
+
+@procedure_app.command("start")
+def procedure_start(
+    agreement: AgreementOption,
+    procedure: Annotated[str, typer.Option(help="Procedure id.")],
+    by: ByOption,
+    on: OnOption,
+    summary: Annotated[str, typer.Option(help="What it is about.")],
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    db: DbOption = None,
+) -> None:
+    """Start any procedure the agreement declares (an FOI enquiry, say)."""
+    command = c.StartProcedure(agreement, procedure, by, parse_date(on, "--on"), summary)
+    _print_ladder(record(command, config, db), config)
+
+
+@procedure_app.command("close")
+def procedure_close(
+    case: Annotated[str, typer.Argument(help="Case id.")],
+    on: OnOption,
+    outcome: Annotated[str, typer.Option(help="How it ended.")] = "",
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    db: DbOption = None,
+) -> None:
+    """Close an open case; its pending steps are withdrawn."""
+    record(c.CloseCase(case, parse_date(on, "--on"), outcome), config, db)
+
+
+@meeting_app.command("move")
+def meeting_move(
+    agreement: AgreementOption,
+    meeting: Annotated[str, typer.Option(help="Meeting id.")],
+    occurrence: Annotated[str, typer.Option(help="Its date in the plan.")],
+    to: Annotated[str, typer.Option(help="New start, YYYY-MM-DDTHH:MM (local).")],
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    db: DbOption = None,
+) -> None:
+    """Move one occurrence of a meeting; invites already sent are followed by an update."""
+    timezone = load_or_exit(config, err).settings.timezone
+    command = c.MoveMeeting(
+        agreement,
+        meeting,
+        parse_date(occurrence, "--occurrence"),
+        parse_datetime(to, "--to", timezone),
+    )
+    record(command, config, db)
+
+
+@meeting_app.command("cancel")
+def meeting_cancel(
+    agreement: AgreementOption,
+    meeting: Annotated[str, typer.Option(help="Meeting id.")],
+    occurrence: Annotated[str, typer.Option(help="Its date in the plan.")],
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    db: DbOption = None,
+) -> None:
+    """Cancel one occurrence of a meeting; invites already sent are followed by a cancellation."""
+    record(c.CancelMeeting(agreement, meeting, parse_date(occurrence, "--occurrence")), config, db)
+
+
+@variation_app.command("propose")
+def variation_propose(
+    agreement: AgreementOption,
+    summary: Annotated[str, typer.Option(help="What it changes.")],
+    on: Annotated[str | None, typer.Option(help="Default: today.")] = None,
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    db: DbOption = None,
+) -> None:
+    """Propose a variation; unsigned parties are chased until every party has signed."""
+    day = parse_date(on, "--on") if on else _today(config)
+    outcome = record(c.ProposeVariation(agreement, day, summary), config, db)
+    typer.echo(f"variation id: {next(reversed(outcome.state.variations))}")
+
+
+@variation_app.command("sign")
+def variation_sign(
+    variation: Annotated[str, typer.Argument(help="Variation id.")],
+    by: ByOption,
+    on: OnOption,
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    db: DbOption = None,
+) -> None:
+    """Record one party's signature; the variation takes effect when all have signed."""
+    outcome = record(c.SignVariation(variation, by, parse_date(on, "--on")), config, db)
+    signed = outcome.state.variations[variation]
+    configuration = load_or_exit(config, err)
+    agreement = configuration.agreement(
+        c.agreement_of(c.SignVariation(variation, by, signed.proposed_on))
+    )
+    missing = [p.id for p in agreement.parties if not signed.signed_by(p.id)] if agreement else []
+    typer.echo(
+        "every party has signed: the variation is in effect"
+        if not missing
+        else f"still to sign: {', '.join(missing)}"
+    )
+
+
+@app.command("extend")
+def extend(
+    agreement: AgreementOption,
+    to: Annotated[str, typer.Option("--to", help="New last day, YYYY-MM-DD.")],
+    on: Annotated[str | None, typer.Option(help="Day agreed; default today.")] = None,
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    db: DbOption = None,
+) -> None:
+    """Extend the term to a new last day."""
+    day = parse_date(on, "--on") if on else _today(config)
+    record(c.ExtendTerm(agreement, parse_date(to, "--to"), day), config, db)
+
+
+@app.command("history")
+def history(
+    agreement: AgreementOption,
+    format_: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    db: DbOption = None,
+) -> None:
+    """The facts recorded for an agreement, in order."""
+    if format_ not in ("table", "json"):
+        fail(f"--format must be table or json (got {format_!r})", 2)
+    configuration = load_or_exit(config, err)
+    if configuration.agreement(agreement) is None:
+        fail(f"unknown agreement {agreement!r}", 2)
+    items = open_store(db).history(agreement)
+    rows = [
+        {
+            "id": i.id,
+            "type": i.fact.type_name,
+            "on": i.fact.on.isoformat(),
+            "recorded_at": i.recorded_at.isoformat(),
+            "recorded_by": i.recorded_by,
+            **to_payload(i.fact),
+        }
+        for i in items
+    ]
+    if format_ == "json":
+        typer.echo(json.dumps(rows, indent=1, ensure_ascii=False))
+        return
+    table = Table("#", "on", "what", "details", "recorded", box=None, header_style="bold")
+    for row in rows:
+        extra = {
+            k: v
+            for k, v in row.items()
+            if k not in ("id", "type", "on", "recorded_at", "recorded_by")
+        }
+        details = ", ".join(f"{k}={v}" for k, v in extra.items())
+        table.add_row(
+            str(row["id"]),
+            str(row["on"]),
+            str(row["type"]),
+            details,
+            f"{row['recorded_at'][:16]} by {row['recorded_by']}",
+        )
+    Console(width=160).print(table)
+
+
+def _print_ladder(outcome: Outcome, config: Path) -> None:
+    configuration = load_or_exit(config, err)
+    fact = outcome.recorded.fact
+    case_id = getattr(fact, "case", "")
+    case = outcome.state.cases[case_id]
+    agreement = configuration.agreement(fact.agreement)
+    assert agreement is not None
+    typer.echo(f"case id: {case.id}")
+    for window in chained_ladder(
+        agreement,
+        case.procedure,
+        case.started_on,
+        configuration.calendar_for(agreement),
+        case.escalations,
+    ):
+        closes = f", window closes {window.closes:%a %d %b %Y}" if window.closes else ""
+        typer.echo(f"  {window.step.title}: due {window.due:%a %d %b %Y}{closes}")
+
+
+def _today(config: Path) -> dt.date:
+    timezone = load_or_exit(config, err).settings.timezone
+    return SystemClock().now().astimezone(timezone).date()
+
+
+import datetime as dt  # noqa: E402
