@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/ensure-postgres.sh
 . .venv/bin/activate
 echo "== ruff"
 ruff check .

@@ -20,14 +20,9 @@ from storage.tables import AuditRecord, FactRecord, OutboxRecord, PlanStamp
 UTC = dt.UTC
 
 
-def naive_utc(moment: dt.datetime) -> dt.datetime:
-    """An aware instant as naive UTC, the form stored."""
-    return moment.astimezone(UTC).replace(tzinfo=None)
-
-
-def aware_utc(moment: dt.datetime) -> dt.datetime:
-    """A stored naive UTC instant made aware."""
-    return moment.replace(tzinfo=UTC)
+def utc(moment: dt.datetime) -> dt.datetime:
+    """An aware instant in UTC; SQLModel's column type stores and returns these."""
+    return moment.astimezone(UTC)
 
 
 class SqlStore:
@@ -44,7 +39,7 @@ class SqlStore:
                 type=fact.type_name,
                 payload=json.dumps(payload, sort_keys=True),
                 happened_on=fact.on,
-                recorded_at=naive_utc(at),
+                recorded_at=utc(at),
                 recorded_by=actor,
             )
             session.add(record)
@@ -71,7 +66,7 @@ class SqlStore:
                 .order_by(col(FactRecord.id))
             ).all()
             return [
-                RecordedFact(row.id or 0, _fact(row), aware_utc(row.recorded_at), row.recorded_by)
+                RecordedFact(row.id or 0, _fact(row), utc(row.recorded_at), row.recorded_by)
                 for row in rows
             ]
 
@@ -100,7 +95,7 @@ class SqlStore:
     def apply_plan(
         self, agreement: str, changes: Changes, inputs: str, actor: str, at: dt.datetime
     ) -> None:
-        now = naive_utc(at)
+        now = utc(at)
         with Session(self.engine) as session:
             if changes.inserts:
                 rows = [_row(message, now) for message in changes.inserts]
@@ -148,7 +143,7 @@ def _content(message: Message) -> dict[str, Any]:
     return {
         "kind": message.kind.value,
         "recipient": message.recipient,
-        "due_at": naive_utc(message.due_at),
+        "due_at": utc(message.due_at),
         "subject": message.subject,
         "payload": json.dumps(message.payload, sort_keys=True),
         "fingerprint": message.fingerprint,
@@ -174,7 +169,7 @@ def _entry(row: OutboxRecord) -> Entry:
         row.agreement,
         MessageKind(row.kind),
         row.recipient,
-        aware_utc(row.due_at),
+        utc(row.due_at),
         row.subject,
         json.loads(row.payload),
         row.fingerprint,
@@ -195,7 +190,7 @@ def _audit(
     at: dt.datetime, actor: str, action: str, agreement: str, subject: str, detail: object
 ) -> AuditRecord:
     return AuditRecord(
-        at=naive_utc(at),
+        at=utc(at),
         actor=actor,
         action=action,
         agreement=agreement,

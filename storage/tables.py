@@ -1,6 +1,7 @@
 """The SQLModel tables. Kept apart from the domain dataclasses; `storage.store` converts.
 
-Instants are stored as naive UTC (SQLite keeps no offset); the store makes them aware again.
+Instants are aware UTC datetimes: SQLModel's column type refuses naive ones and returns UTC
+(PostgreSQL keeps `timestamptz`; SQLite keeps the UTC text).
 """
 
 from __future__ import annotations

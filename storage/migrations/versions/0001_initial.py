@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column("type", sa.String(40), nullable=False),
         sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("happened_on", sa.Date(), nullable=False),
-        sa.Column("recorded_at", sa.DateTime(), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("recorded_by", sa.String(200), nullable=False),
     )
     op.create_index("ix_fact_agreement", "fact", ["agreement"])
@@ -33,26 +33,26 @@ def upgrade() -> None:
         sa.Column("agreement", sa.String(64), nullable=False),
         sa.Column("kind", sa.String(20), nullable=False),
         sa.Column("recipient", sa.String(320), nullable=False),
-        sa.Column("due_at", sa.DateTime(), nullable=False),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("state", sa.String(12), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("lease_owner", sa.String(100), nullable=True),
-        sa.Column("lease_until", sa.DateTime(), nullable=True),
+        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("sent_at", sa.DateTime(), nullable=True),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("message_id", sa.String(100), nullable=False),
         sa.Column("subject", sa.Text(), nullable=False),
         sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("fingerprint", sa.String(40), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_outbox_agreement", "outbox", ["agreement"])
     op.create_index("ix_outbox_state_due", "outbox", ["state", "due_at"])
     op.create_table(
         "audit",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(200), nullable=False),
         sa.Column("action", sa.String(40), nullable=False),
         sa.Column("agreement", sa.String(64), nullable=False),
@@ -64,7 +64,7 @@ def upgrade() -> None:
         "plan_stamp",
         sa.Column("agreement", sa.String(64), primary_key=True),
         sa.Column("inputs", sa.String(64), nullable=False),
-        sa.Column("planned_at", sa.DateTime(), nullable=False),
+        sa.Column("planned_at", sa.DateTime(timezone=True), nullable=False),
     )
 
 
