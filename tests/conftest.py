@@ -92,8 +92,11 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]
     if request.param == "memory":
         yield MemoryStore()
         return
-    url = (f"sqlite:///{tmp_path / 'c.db'}" if request.param == "sqlite"
-           else new_pg_database(request.getfixturevalue("pg_admin_url")))
+    url = (
+        f"sqlite:///{tmp_path / 'c.db'}"
+        if request.param == "sqlite"
+        else new_pg_database(request.getfixturevalue("pg_admin_url"))
+    )
     engine = make_engine(url)
     upgrade(engine)
     yield SqlStore(engine)

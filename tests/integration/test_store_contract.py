@@ -13,15 +13,27 @@ AT = dt.datetime(2024, 3, 1, 12, 0, tzinfo=dt.UTC)
 
 
 def message(key: str, agreement: str = "a", fingerprint: str = "f1") -> Message:
-    return Message(key, agreement, MessageKind.REMINDER, "x@example.org",
-                   dt.datetime(2024, 3, 5, 9, 0, tzinfo=dt.UTC), "Subject £ ✓",
-                   {"title": "T", "date": "2024-03-05"}, fingerprint)
+    return Message(
+        key,
+        agreement,
+        MessageKind.REMINDER,
+        "x@example.org",
+        dt.datetime(2024, 3, 5, 9, 0, tzinfo=dt.UTC),
+        "Subject £ ✓",
+        {"title": "T", "date": "2024-03-05"},
+        fingerprint,
+    )
 
 
 def test_facts_come_back_in_order_and_equal(any_store: Store) -> None:
     first = NoticeServed("a", dt.date(2024, 1, 2), "council", dt.date(2025, 3, 31))
-    moved = MeetingMoved("a", dt.date(2024, 1, 3), "m", dt.date(2024, 1, 9),
-                         dt.datetime(2024, 1, 10, 14, 0, tzinfo=dt.UTC))
+    moved = MeetingMoved(
+        "a",
+        dt.date(2024, 1, 3),
+        "m",
+        dt.date(2024, 1, 9),
+        dt.datetime(2024, 1, 10, 14, 0, tzinfo=dt.UTC),
+    )
     other = ProcedureStarted("b", dt.date(2024, 1, 4), "b.dispute.1", "dispute", "trust", "x")
     for fact in (first, moved, other):
         any_store.append_fact(fact, "alex", AT)
@@ -35,15 +47,21 @@ def test_facts_come_back_in_order_and_equal(any_store: Store) -> None:
 
 
 def test_apply_plan_inserts_updates_and_withdraws(any_store: Store) -> None:
-    any_store.apply_plan("a", Changes(inserts=[message("k1"), message("k2"), message("k3")]),
-                         "digest-1", "planner", AT)
+    any_store.apply_plan(
+        "a",
+        Changes(inserts=[message("k1"), message("k2"), message("k3")]),
+        "digest-1",
+        "planner",
+        AT,
+    )
     assert any_store.stamp("a") == "digest-1"
     assert [e.message.key for e in any_store.all_outbox()] == ["k1", "k2", "k3"]
     assert any_store.all_outbox()[0].message == message("k1")
     assert any_store.all_outbox()[0].message.payload == {"title": "T", "date": "2024-03-05"}
     changed = message("k2", fingerprint="f2")
-    any_store.apply_plan("a", Changes(updates=[changed], withdrawals=["k3"]), "digest-2",
-                         "planner", AT)
+    any_store.apply_plan(
+        "a", Changes(updates=[changed], withdrawals=["k3"]), "digest-2", "planner", AT
+    )
     rows = {e.message.key: e for e in any_store.outbox("a")}
     assert rows["k2"].message.fingerprint == "f2"
     assert rows["k3"].state is State.WITHDRAWN
