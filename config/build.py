@@ -16,6 +16,7 @@ from config.schema import (
     PartyFile,
     ProcedureFile,
     TermFile,
+    clock_time,
 )
 from lifecycle.agreement import (
     Agreement,
@@ -152,7 +153,7 @@ def _meeting(model: AgreementFile, index: int, term: Term, log: IssueLog) -> Mee
     cadence = _cadence(item, f"meetings[{index}]", item.policy, term, log)
     if cadence is None:
         return None
-    time = dt.time.fromisoformat(item.time) if item.time else None
+    time = clock_time(item.time) if item.time else None
     return Meeting(
         item.id,
         item.title,
@@ -182,7 +183,13 @@ def _deadlines(items: list[DeadlineFile], term: Term, log: IssueLog) -> tuple[De
     resolved: dict[str, dt.date] = {}
     for index, item in enumerate(items):
         day = _deadline_date(items, index, by_id, term, resolved, log, ())
-        if day is not None:
+        if day is not None and term.last_day is not None and day > term.last_day:
+            log.add(
+                f"deadlines[{index}]",
+                f"this deadline ({day}) falls after the agreement's "
+                f"last day ({term.last_day}), so it would never be planned",
+            )
+        elif day is not None:
             resolved[item.id] = day
     return tuple(
         Deadline(

@@ -22,7 +22,7 @@ from config.bank_holidays_file import read_bank_holidays
 from config.build import build_agreement
 from config.issues import ConfigIssue, ConfigurationError, IssueLog, key_path
 from config.references import check_references
-from config.schema import AgreementFile, SiteFile
+from config.schema import AgreementFile, SiteFile, clock_time
 from lifecycle.agreement import Agreement
 from lifecycle.bank_holidays import england_bank_holidays
 from lifecycle.calendar import OperationalCalendar
@@ -189,7 +189,7 @@ def _settings(site: SiteFile) -> PlanSettings:
 
     return PlanSettings(
         timezone=ZoneInfo(site.timezone),
-        send_time=dt.time.fromisoformat(site.send_time),
+        send_time=clock_time(site.send_time),
         meeting_reminders=periods(site.reminders.meetings),
         review_reminders=periods(site.reminders.reviews),
         deadline_reminders=periods(site.reminders.deadlines),

@@ -95,9 +95,7 @@ def _check_procedures(procedures: list[ProcedureFile], log: IssueLog) -> None:
                 f"procedures[{index}].then",
                 f"unknown procedure {procedure.then!r} (known: {_listing(set(by_id))})",
             )
-            continue
-        cycle = _cycle_from(procedure.id, by_id)
-        if cycle:
+        elif cycle := _cycle_from(procedure.id, by_id):
             log.add(
                 f"procedures[{index}].then",
                 "the escalation ladder refers to itself: " + " -> ".join(cycle),

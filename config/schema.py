@@ -36,6 +36,23 @@ def _clock_time(text: str) -> str:
     return text
 
 
+def clock_time(text: str) -> dt.time:
+    """A validated "9:30" or "09:30" as a time."""
+    match = _TIME.match(text)
+    if match is None:
+        raise ValueError(f"not a time: {text!r}")
+    return dt.time(int(match["h"]), int(match["m"]))
+
+
+def _calendar_period(text: str) -> str:
+    _period(text)
+    if Period.parse(text).needs_calendar:
+        raise ValueError(
+            f'use days, weeks, months or years here, not operational days (got "{text}")'
+        )
+    return text
+
+
 def _time_zone(name: str) -> str:
     try:
         ZoneInfo(name)
@@ -47,6 +64,7 @@ def _time_zone(name: str) -> str:
 
 
 PeriodText = Annotated[str, AfterValidator(_period)]
+CalendarPeriodText = Annotated[str, AfterValidator(_calendar_period)]
 ClockTime = Annotated[str, AfterValidator(_clock_time)]
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
 Identifier = Annotated[str, Field(pattern=_ID, min_length=1, max_length=64)]
@@ -72,8 +90,8 @@ class SiteFile(Strict):
     closure_days: list[dt.date] = []
     bank_holidays_file: str | None = None
     send_time: ClockTime = "09:00"
-    invite_lead: PeriodText = "28 days"
-    variation_chase: PeriodText = "7 days"
+    invite_lead: CalendarPeriodText = "28 days"
+    variation_chase: CalendarPeriodText = "7 days"
     reminders: ReminderDefaults = ReminderDefaults()
 
 
@@ -100,7 +118,7 @@ class ExtensionFile(Strict):
 
 class TermFile(Strict):
     start: dt.date
-    length: PeriodText | None = None
+    length: CalendarPeriodText | None = None
     end: dt.date | None = None
     up_to: bool = False
     extensions: list[ExtensionFile] = []
@@ -147,8 +165,8 @@ class DeadlineFile(Strict):
     title: str = Field(min_length=1)
     date: dt.date | None = None
     of: str | None = None
-    after: PeriodText | None = None
-    before: PeriodText | None = None
+    after: CalendarPeriodText | None = None
+    before: CalendarPeriodText | None = None
     notify: list[str] = ["all"]
     reminders: list[PeriodText] | None = None
     clause: str = ""

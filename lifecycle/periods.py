@@ -39,8 +39,20 @@ _UNIT_WORDS: dict[str, Unit] = {
     "year": Unit.YEARS,
 }
 _NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a": 1, "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "a": 1,
+    "an": 1,
 }
 _PERIOD = re.compile(r"^\s*(?P<number>-?\d+|[a-z]+)\s+(?P<unit>[a-z ]+?)s?\s*$")
 
@@ -97,8 +109,13 @@ class Period:
     def longest(self) -> dt.timedelta:
         """A calendar length never shorter than the period, wherever it starts (operational
         days counted generously: three calendar days each, plus two weeks of holidays)."""
-        days_per_unit = {Unit.DAYS: 1, Unit.OPERATIONAL_DAYS: 3, Unit.WEEKS: 7, Unit.MONTHS: 31,
-                         Unit.YEARS: 366}
+        days_per_unit = {
+            Unit.DAYS: 1,
+            Unit.OPERATIONAL_DAYS: 3,
+            Unit.WEEKS: 7,
+            Unit.MONTHS: 31,
+            Unit.YEARS: 366,
+        }
         slack = 14 if self.unit is Unit.OPERATIONAL_DAYS else 0
         return dt.timedelta(days=self.amount * days_per_unit[self.unit] + slack)
 

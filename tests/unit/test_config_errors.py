@@ -170,13 +170,16 @@ def test_zero_or_negative_period(tmp_path: Path, period: str) -> None:
     [
         ('"party:council"', '"party:councill"', "meetings[0].attendees[0]", "unknown party"),
         ('"role:provider"', '"role:host"', "meetings[0].attendees[1]", "unknown role"),
-        ('deputy = "council-deputy"', 'deputy = "nobody"', "parties[0].contacts[0].deputy",
-         "unknown contact"),
-        ('then = "arbitration"', 'then = "mediation"', "procedures[0].then",
-         "unknown procedure"),
+        (
+            'deputy = "council-deputy"',
+            'deputy = "nobody"',
+            "parties[0].contacts[0].deputy",
+            "unknown contact",
+        ),
+        ('then = "arbitration"', 'then = "mediation"', "procedures[0].then", "unknown procedure"),
         ('of = "start"', 'of = "kickoff"', "deadlines[0].of", "unknown date"),
     ],
-)  # fmt: skip
+)
 def test_unknown_references(
     tmp_path: Path, replace: str, by: str, path: str, fragment: str
 ) -> None:
@@ -272,18 +275,28 @@ def test_deadline_relative_to_itself(tmp_path: Path) -> None:
 
 def test_all_errors_of_all_files_are_reported_together(tmp_path: Path) -> None:
     broken = VALID.replace("jo@trust.example.org", "nope").replace('id = "demo"', 'id = "other"')
-    files = {"a.toml": VALID.replace('"6 months"', '"0 months"'), "b.toml": broken,
-             "c.toml": "id = [", "site.toml": 'send_time = "25:00"\n'}  # fmt: skip
+    files = {
+        "a.toml": VALID.replace('"6 months"', '"0 months"'),
+        "b.toml": broken,
+        "c.toml": "id = [",
+        "site.toml": 'send_time = "25:00"\n',
+    }
     issues = issues_for(write(tmp_path, files))
     assert sorted(Path(i.file).name for i in issues) == ["a.toml", "b.toml", "c.toml", "site.toml"]
     assert str(ConfigurationError(issues)).startswith("4 configuration errors")
 
 
 def test_bank_holidays_file_adds_days(tmp_path: Path) -> None:
-    extra = {"title": "Extra bank holiday", "date": "2031-06-02", "notes": "Extra bank holiday",
-             "bunting": True}  # fmt: skip
-    data = {key: {"division": key, "events": [extra] if key == "england-and-wales" else []}
-            for key in ("england-and-wales", "scotland", "northern-ireland")}  # fmt: skip
+    extra = {
+        "title": "Extra bank holiday",
+        "date": "2031-06-02",
+        "notes": "Extra bank holiday",
+        "bunting": True,
+    }
+    data = {
+        key: {"division": key, "events": [extra] if key == "england-and-wales" else []}
+        for key in ("england-and-wales", "scotland", "northern-ireland")
+    }
     (tmp_path / "bank-holidays.json").write_text(json.dumps(data), encoding="utf-8")
     site = 'bank_holidays_file = "bank-holidays.json"\n'
     configuration = load_configuration(write(tmp_path, {"demo.toml": VALID, "site.toml": site}))
@@ -308,3 +321,42 @@ def test_closure_days_of_an_agreement_apply_to_it_only(tmp_path: Path) -> None:
     assert second is not None
     assert not configuration.calendar_for(demo).is_operational(dt.date(2025, 1, 6))
     assert configuration.calendar_for(second).is_operational(dt.date(2025, 1, 6))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path"),
+    [
+        ('length = "9 years"', 'length = "20 operational days"', "term.length"),
+        ('after = "1 year"', 'after = "20 operational days"', "deadlines[0].after"),
+    ],
+)
+def test_operational_days_where_a_calendar_length_is_needed(
+    tmp_path: Path, old: str, new: str, path: str
+) -> None:
+    issue = only_issue(write(tmp_path, {"demo.toml": VALID.replace(old, new)}))
+    assert issue.path == path
+    assert "not operational days" in issue.message
+
+
+def test_one_digit_hours_are_accepted(tmp_path: Path) -> None:
+    text = VALID.replace('time = "10:00"', 'time = "9:30"')
+    site = 'send_time = "8:00"\n'
+    configuration = load_configuration(write(tmp_path, {"demo.toml": text, "site.toml": site}))
+    assert configuration.agreements[0].meetings[0].time == dt.time(9, 30)
+    assert configuration.settings.send_time == dt.time(8, 0)
+
+
+def test_unknown_then_does_not_hide_step_errors(tmp_path: Path) -> None:
+    text = VALID.replace('then = "arbitration"', 'then = "mediation"')
+    text = text.replace(
+        'id = "nominate"', 'id = "nominate"\n[[procedures.steps]]\nid = "nominate"\ntitle = "Again"'
+    )
+    issues = issues_for(write(tmp_path, {"demo.toml": text}))
+    assert {i.path for i in issues} == {"procedures[0].then", "procedures[1].steps[1].id"}
+
+
+def test_deadline_after_the_last_day(tmp_path: Path) -> None:
+    text = VALID.replace('after = "1 year"', 'after = "10 years"')
+    issue = only_issue(write(tmp_path, {"demo.toml": text}))
+    assert issue.path == "deadlines[0]"
+    assert "after the agreement's last day (2033-09-30)" in issue.message
