@@ -348,9 +348,7 @@ def test_one_digit_hours_are_accepted(tmp_path: Path) -> None:
 
 def test_unknown_then_does_not_hide_step_errors(tmp_path: Path) -> None:
     text = VALID.replace('then = "arbitration"', 'then = "mediation"')
-    text = text.replace(
-        'id = "nominate"', 'id = "nominate"\n[[procedures.steps]]\nid = "nominate"\ntitle = "Again"'
-    )
+    text += '[[procedures.steps]]\nid = "nominate"\ntitle = "Again"\n'
     issues = issues_for(write(tmp_path, {"demo.toml": text}))
     assert {i.path for i in issues} == {"procedures[0].then", "procedures[1].steps[1].id"}
 
