@@ -350,7 +350,11 @@ def test_unknown_then_does_not_hide_step_errors(tmp_path: Path) -> None:
     text = VALID.replace('then = "arbitration"', 'then = "mediation"')
     text += '[[procedures.steps]]\nid = "nominate"\ntitle = "Again"\n'
     issues = issues_for(write(tmp_path, {"demo.toml": text}))
-    assert {i.path for i in issues} == {"procedures[0].then", "procedures[1].steps[1].id"}
+    assert {i.path for i in issues} == {
+        "procedures[0].then",
+        "procedures[1].steps[1].id",
+        "procedures[1].steps[1].counted_from",
+    }
 
 
 def test_deadline_after_the_last_day(tmp_path: Path) -> None:
