@@ -10,6 +10,7 @@ from rich.console import Console
 
 import concordat.cli_calc
 import concordat.cli_db
+import concordat.cli_outbox
 import concordat.cli_record  # noqa: F401  (registers the commands)
 from concordat.bootstrap import load_or_exit, open_store, plan_window
 from concordat.options import DEFAULT_CONFIG, ConfigOption, DbOption, app, err, fail, parse_date

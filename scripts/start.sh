@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up, validate the example agreements and plan the next twelve months on embedded defaults.
+# Set up, validate the example agreements, plan the next twelve months, and fill the outbox
+# of a SQLite database in ./data (embedded defaults; nothing is sent yet).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -8,4 +9,6 @@ CONFIG="${CONCORDAT_CONFIG:-config/examples}"
 FROM="${FROM:-$(date +%F)}"
 TO="${TO:-$(date -d "$FROM + 1 year" +%F)}"
 concordat validate --config "$CONFIG"
-concordat plan --config "$CONFIG" --from "$FROM" --to "$TO" --reminders
+concordat plan --config "$CONFIG" --from "$FROM" --to "$TO"
+concordat db upgrade
+concordat replan --config "$CONFIG" --today "$FROM"
