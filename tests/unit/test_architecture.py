@@ -13,7 +13,8 @@ OURS = {"lifecycle", "config", "jobs", "notifications", "concordat", "storage"}
 ALLOWED = {
     "lifecycle": {"lifecycle"},
     "config": {"lifecycle", "config"},
-    "jobs": {"lifecycle", "config", "jobs", "storage", "notifications"},
+    "jobs": {"lifecycle", "config", "jobs", "notifications"},
+    "storage": {"lifecycle", "storage", "jobs"},
     "notifications": {"lifecycle", "notifications"},
 }
 WALL_CLOCK = {"now", "today", "utcnow", "fromtimestamp"}
