@@ -321,3 +321,33 @@ def test_commands_after_the_agreement_ended(examples: Configuration, store: Memo
         Refused,
         "ended on 2024-03-31",
     )
+
+
+def test_moving_or_cancelling_after_the_invite_went_out(
+    examples: Configuration, store: MemoryStore
+) -> None:
+    today = d(2024, 10, 20)
+    run(examples, store, c.ExtendTerm(NOTTS, d(2034, 3, 31), today), today)
+    prefix = f"invite:{NOTTS}:meeting:service-review:"
+    for key in [
+        k
+        for k in store.rows
+        if k.startswith(prefix + "2024-11-12:") or k.startswith(prefix + "2024-12-10:")
+    ]:
+        store.mark(key, State.SENT)
+    to = dt.datetime(2024, 11, 14, 15, 0, tzinfo=dt.UTC)
+    run(examples, store, c.MoveMeeting(NOTTS, "service-review", d(2024, 11, 12), to), today)
+    run(examples, store, c.CancelMeeting(NOTTS, "service-review", d(2024, 12, 10)), today)
+    updates = [
+        e.message
+        for k, e in store.rows.items()
+        if k.startswith(prefix + "2024-11-12:") and e.message.kind.value == "invite_update"
+    ]
+    cancels = [
+        e.message
+        for k, e in store.rows.items()
+        if k.startswith(prefix + "2024-12-10:") and e.message.kind.value == "invite_cancel"
+    ]
+    assert updates
+    assert {m.payload["date"] for m in updates} == {"2024-11-14"}
+    assert cancels
