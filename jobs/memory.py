@@ -44,6 +44,9 @@ class MemoryStore:
     def stamp(self, agreement: str) -> str | None:
         return self.stamps.get(agreement)
 
+    def stamped_agreements(self) -> set[str]:
+        return set(self.stamps)
+
     def apply_plan(
         self, agreement: str, changes: Changes, inputs: str, actor: str, at: dt.datetime
     ) -> None:

@@ -71,7 +71,36 @@ def replan(
         )
         if progress is not None:
             progress(1)
+    if only is None:
+        _retire_removed(configuration, store, today, now, actor, report)
     return report
+
+
+REMOVED = "removed"
+
+
+def _retire_removed(
+    configuration: Configuration,
+    store: Store,
+    today: dt.date,
+    now: dt.datetime,
+    actor: str,
+    report: PlanReport,
+) -> None:
+    """An agreement whose file was removed wants nothing more: its pending rows are withdrawn
+    (and invites already sent are cancelled) as for any other change of configuration."""
+    configured = {agreement.id for agreement in configuration.agreements}
+    for agreement_id in sorted(store.stamped_agreements() - configured):
+        if store.stamp(agreement_id) == REMOVED:
+            continue
+        window_start = send_instant(today, configuration.settings)
+        changes = reconcile([], store.outbox(agreement_id), window_start)
+        store.apply_plan(agreement_id, changes, REMOVED, actor, now)
+        report.planned += 1
+        report.inserted += len(changes.inserts)
+        report.withdrawn += len(changes.withdrawals)
+        if changes.count:
+            report.by_agreement[agreement_id] = changes.count
 
 
 def _plan_one(

@@ -51,6 +51,10 @@ class Store(Protocol):
         """The inputs digest the agreement was last planned from."""
         ...
 
+    def stamped_agreements(self) -> set[str]:
+        """Every agreement that has been planned at least once."""
+        ...
+
     def apply_plan(
         self, agreement: str, changes: Changes, inputs: str, actor: str, at: dt.datetime
     ) -> None:

@@ -92,6 +92,10 @@ class SqlStore:
             row = session.get(PlanStamp, agreement)
             return row.inputs if row else None
 
+    def stamped_agreements(self) -> set[str]:
+        with Session(self.engine) as session:
+            return set(session.exec(select(PlanStamp.agreement)).all())
+
     def apply_plan(
         self, agreement: str, changes: Changes, inputs: str, actor: str, at: dt.datetime
     ) -> None:

@@ -185,3 +185,31 @@ def _story() -> list[tuple[c.Command, dt.date]]:
             d(2009, 1, 5),
         ),
     ]
+
+
+def test_a_changed_or_removed_agreement_file_is_planned_the_same_way(
+    sql_store: SqlStore, tmp_path: Path
+) -> None:
+    import shutil
+
+    from config.loader import load_configuration
+    from tests.conftest import EXAMPLES
+
+    config = tmp_path / "config"
+    shutil.copytree(EXAMPLES, config)
+    today, now = dt.date(2024, 11, 1), dt.datetime(2024, 11, 1, 10, tzinfo=dt.UTC)
+    replan(load_configuration(config), sql_store, today, now)
+    notts = config / "nottinghamshire-healthy-families.toml"
+    text = notts.read_text(encoding="utf-8")
+    assert 'time = "10:00"' in text
+    notts.write_text(text.replace('time = "10:00"', 'time = "11:30"', 1), encoding="utf-8")
+    changed = replan(load_configuration(config), sql_store, today, now)
+    assert (changed.planned, changed.skipped) == (1, 4)
+    assert changed.updated > 0
+    assert set(changed.by_agreement) == {"nottinghamshire-healthy-families"}
+    (config / "stockport-0-19.toml").unlink()
+    removed = replan(load_configuration(config), sql_store, today, now)
+    assert set(removed.by_agreement) == {"stockport-0-19"}
+    states = {e.state for e in sql_store.outbox("stockport-0-19")}
+    assert states == {State.WITHDRAWN}
+    assert replan(load_configuration(config), sql_store, today, now).written == 0
