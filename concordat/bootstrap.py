@@ -24,10 +24,18 @@ from storage.store import SqlStore
 PROGRESS_THRESHOLD = 200
 
 
+_loaded: dict[Path, Configuration] = {}
+
+
 def load_or_exit(directory: Path, console: Console) -> Configuration:
-    """The validated configuration; on any error print them all and exit with status 2."""
+    """The validated configuration, loaded once per process; on any error print them all and
+    exit with status 2."""
+    key = directory.resolve()
+    if key in _loaded:
+        return _loaded[key]
     try:
-        return load_configuration(directory)
+        _loaded[key] = load_configuration(directory)
+        return _loaded[key]
     except ConfigurationError as error:
         console.print(str(error), highlight=False, soft_wrap=True, markup=False)
         raise typer.Exit(2) from error

@@ -28,7 +28,7 @@ ConfigOption = Annotated[
 ]
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", help="Database URL (env CONCORDAT_DB; default SQLite in ./data)."),
+    typer.Option("--db", envvar="CONCORDAT_DB", help="Database URL (default: SQLite in ./data)."),
 ]
 err = Console(stderr=True)
 
