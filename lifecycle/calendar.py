@@ -1,15 +1,16 @@
 """Operational days and financial years.
 
 An operational day is any day other than a Saturday, Sunday, bank holiday in England or a
-configured closure day. The calendar precomputes the ordinal numbers of every operational day
-in its range once, so that every query is a binary search: O(log n) per call however long the
-span, never a day-by-day walk.
+configured closure day. The calendar precomputes, once, the ordinal numbers of every
+operational day in its range and, for every day, how many operational days come before it, so
+that every query is two array look-ups: O(1) per call however long the span, never a
+day-by-day walk.
 """
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -31,14 +32,20 @@ class OperationalCalendar:
     last: dt.date
     closed: frozenset[dt.date]
     _ordinals: list[int] = field(init=False, repr=False, compare=False)
+    _before: array[int] = field(init=False, repr=False, compare=False)
+    _origin: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        ordinals = [
-            ordinal
-            for ordinal in range(self.first.toordinal(), self.last.toordinal() + 1)
-            if _is_open(dt.date.fromordinal(ordinal), self.closed)
-        ]
+        origin = self.first.toordinal()
+        ordinals: list[int] = []
+        before = array("l", [0])  # before[k]: operational days strictly before day origin + k
+        for ordinal in range(origin, self.last.toordinal() + 1):
+            if _is_open(dt.date.fromordinal(ordinal), self.closed):
+                ordinals.append(ordinal)
+            before.append(len(ordinals))
         object.__setattr__(self, "_ordinals", ordinals)
+        object.__setattr__(self, "_before", before)
+        object.__setattr__(self, "_origin", origin)
 
     @classmethod
     def build(
@@ -51,8 +58,8 @@ class OperationalCalendar:
 
     def is_operational(self, day: dt.date) -> bool:
         """True when `day` is neither a weekend nor a closed day."""
-        self._check(day)
-        return _is_open(day, self.closed)
+        offset = self._offset(day)
+        return self._before[offset + 1] > self._before[offset]
 
     def add(self, day: dt.date, count: int) -> dt.date:
         """The `count`-th operational day after `day` (before it when `count` is negative).
@@ -60,14 +67,11 @@ class OperationalCalendar:
         `day` itself is day 0 whether or not it is operational, so `add(d, 1)` is the next
         operational day strictly after `d` and `add(d, -1)` the last one strictly before it.
         """
-        self._check(day)
+        offset = self._offset(day)
         if count == 0:
             return day
-        ordinal = day.toordinal()
-        if count > 0:
-            index = bisect.bisect_right(self._ordinals, ordinal) + count - 1
-        else:
-            index = bisect.bisect_left(self._ordinals, ordinal) + count
+        forward = count > 0  # forward, day 1 is the first operational day after `day`
+        index = self._before[offset + 1] + count - 1 if forward else self._before[offset] + count
         return self._day_at(index, day)
 
     def count_between(self, start: dt.date, end: dt.date) -> int:
@@ -76,37 +80,35 @@ class OperationalCalendar:
 
         This is the inverse of `add`: `count_between(d, add(d, n)) == n` for every n.
         """
-        self._check(start)
-        self._check(end)
+        start_offset, end_offset = self._offset(start), self._offset(end)
         if end < start:
             # Going back, day 0 is `start` and the days counted are [end, start).
-            return bisect.bisect_left(self._ordinals, end.toordinal()) - bisect.bisect_left(
-                self._ordinals, start.toordinal()
-            )
-        return bisect.bisect_right(self._ordinals, end.toordinal()) - bisect.bisect_right(
-            self._ordinals, start.toordinal()
-        )
+            return self._before[end_offset] - self._before[start_offset]
+        return self._before[end_offset + 1] - self._before[start_offset + 1]
 
     def next_on_or_after(self, day: dt.date) -> dt.date:
         """`day` if it is operational, else the first operational day after it."""
-        self._check(day)
-        index = bisect.bisect_left(self._ordinals, day.toordinal())
-        return self._day_at(index, day)
+        return self._day_at(self._before[self._offset(day)], day)
 
     def previous_on_or_before(self, day: dt.date) -> dt.date:
         """`day` if it is operational, else the last operational day before it."""
-        self._check(day)
-        index = bisect.bisect_right(self._ordinals, day.toordinal()) - 1
-        return self._day_at(index, day)
+        offset = self._offset(day)
+        before = self._before
+        if before[offset + 1] > before[offset]:
+            return day  # the common case, and the cheapest answer
+        return self._day_at(before[offset + 1] - 1, day)
 
     def _day_at(self, index: int, asked: dt.date) -> dt.date:
         if not 0 <= index < len(self._ordinals):
             raise CalendarRangeError(asked, self.first, self.last)
         return dt.date.fromordinal(self._ordinals[index])
 
-    def _check(self, day: dt.date) -> None:
-        if not self.first <= day <= self.last:
+    def _offset(self, day: dt.date) -> int:
+        """Days since the calendar's first day; refuses days outside the range."""
+        offset = day.toordinal() - self._origin
+        if not 0 <= offset < len(self._before) - 1:
             raise CalendarRangeError(day, self.first, self.last)
+        return offset
 
 
 def _is_open(day: dt.date, closed: frozenset[dt.date]) -> bool:

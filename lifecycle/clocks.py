@@ -15,6 +15,7 @@ from lifecycle.periods import Period
 from lifecycle.state import AgreementState, last_day
 
 MOVE_SLACK = dt.timedelta(days=92)
+NO_TIME = dt.timedelta()
 
 
 def declared_dues(
@@ -24,20 +25,31 @@ def declared_dues(
     settings: PlanSettings,
     first: dt.date,
     last: dt.date,
+    with_leads: bool = False,
 ) -> Iterator[Due]:
-    """Every declared clock's occurrence from `first` to `last`."""
+    """Every declared clock's occurrence from `first` to `last`; `with_leads` reaches each
+    clock past `last` by its own longest lead, so that every reminder sent by `last` has its
+    subject (a 7-day meeting lead does not make the meetings expand two years further)."""
     ends_on = last_day(agreement, state)
-    yield from _term_dues(agreement, state, settings, first, last)
-    yield from _notice_dues(agreement, state, calendar, settings, first, last)
+
+    def until(leads: tuple[Period, ...]) -> dt.date:
+        return (
+            last + max((lead.longest() for lead in leads), default=NO_TIME) if with_leads else last
+        )
+
+    term_leads = leads_or(agreement.term_reminders, settings.term_reminders)
+    yield from _term_dues(agreement, state, settings, first, until(term_leads))
+    notice_leads = leads_or(agreement.notice_reminders, settings.notice_reminders)
+    yield from _notice_dues(agreement, state, calendar, settings, first, until(notice_leads))
     for meeting in agreement.meetings:
         leads = leads_or(meeting.reminders, settings.meeting_reminders)
         for occurrence in _meetings(
-            agreement.id, meeting, state, calendar, settings, first, last, ends_on
+            agreement.id, meeting, state, calendar, settings, first, until(leads), ends_on
         ):
             yield Due(occurrence, leads)
     for review in agreement.reviews:
         leads = leads_or(review.reminders, settings.review_reminders)
-        for item in _bounded(review.cadence, calendar, first, last, ends_on):
+        for item in _bounded(review.cadence, calendar, first, until(leads), ends_on):
             yield Due(
                 Occurrence(
                     agreement.id,
@@ -51,7 +63,8 @@ def declared_dues(
                 leads,
             )
     for deadline in agreement.deadlines:
-        if first <= deadline.date <= last and (ends_on is None or deadline.date <= ends_on):
+        leads = leads_or(deadline.reminders, settings.deadline_reminders)
+        if first <= deadline.date <= until(leads) and (ends_on is None or deadline.date <= ends_on):
             yield Due(
                 Occurrence(
                     agreement.id,
@@ -61,7 +74,7 @@ def declared_dues(
                     deadline.date,
                     recipients=deadline.notify,
                 ),
-                leads_or(deadline.reminders, settings.deadline_reminders),
+                leads,
             )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from lifecycle.periods import Period, Unit
@@ -27,14 +28,15 @@ class OccurrenceKind(StrEnum):
     REMINDER = "reminder"
 
 
-@dataclass(frozen=True, slots=True)
-class Occurrence:
+class Occurrence(NamedTuple):
     """One dated thing: a meeting, a due date, a step of a procedure, or a reminder.
 
     `start`/`end` are aware local datetimes for timed meetings and None for all-day things;
     `moved_from` is the rule's own date when a non-operational-day policy or a recorded move
     changed it; reminders carry `send_at` (UTC), the date of the thing they remind about in
     `for_date`, and their lead time in `lead`. `detail` is a short extra line for people.
+    A named tuple rather than a frozen dataclass: as immutable, and several times cheaper to
+    build, which matters when a plan makes millions of them.
     """
 
     agreement: str
@@ -54,13 +56,13 @@ class Occurrence:
 
     def sort_key(self) -> tuple[dt.date, dt.time, str, str, str, dt.date, str]:
         """Chronological, then stable by agreement, rule, kind and lead."""
-        moment = self.start.timetz().replace(tzinfo=None) if self.start else dt.time()
+        moment = self.start.time() if self.start else dt.time()
         return (
             self.date,
             moment,
             self.agreement,
             self.rule,
-            self.kind.value,
+            self.kind,  # a StrEnum: compares as its text
             self.for_date or self.date,
             self.lead or "",
         )
@@ -90,8 +92,7 @@ class PlanSettings:
     invite_lead: Period = FOUR_WEEKS
 
 
-@dataclass(frozen=True, slots=True)
-class Due:
+class Due(NamedTuple):
     """An occurrence and the lead times of the reminders it wants."""
 
     occurrence: Occurrence

@@ -8,8 +8,8 @@ outbox and the calendar feeds all read the occurrences produced here.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
-from dataclasses import replace
 
 from lifecycle.agreement import Agreement
 from lifecycle.calendar import OperationalCalendar
@@ -48,8 +48,7 @@ def plan(
     With `reminders`, also every reminder whose send day is in the window; their subjects may
     lie after `last` by up to the longest lead time.
     """
-    horizon = last + _longest_lead(agreement, settings) if reminders else last
-    dues = dues_between(agreement, state, calendar, settings, first, horizon)
+    dues = dues_between(agreement, state, calendar, settings, first, last, with_leads=reminders)
     result = [due.occurrence for due in dues if first <= due.occurrence.date <= last]
     if reminders:
         result.extend(_reminders(dues, calendar, settings, first, last))
@@ -64,10 +63,14 @@ def dues_between(
     settings: PlanSettings,
     first: dt.date,
     last: dt.date,
+    *,
+    with_leads: bool = False,
 ) -> list[Due]:
-    """Declared and fact-driven occurrences in the window, with their reminder lead times."""
+    """Declared and fact-driven occurrences in the window, with their reminder lead times;
+    `with_leads` also gives each declared clock's occurrences up to its longest lead past
+    `last`, the subjects of reminders sent by `last`."""
     return [
-        *declared_dues(agreement, state, calendar, settings, first, last),
+        *declared_dues(agreement, state, calendar, settings, first, last, with_leads),
         *fact_dues(agreement, state, calendar, settings, first, last),
     ]
 
@@ -80,8 +83,13 @@ def reminder_send_day(for_date: dt.date, lead: Period, calendar: OperationalCale
 
 def send_instant(day: dt.date, settings: PlanSettings) -> dt.datetime:
     """The UTC instant of the send window's opening on `day` in the site's time zone."""
-    local = dt.datetime.combine(day, settings.send_time, tzinfo=settings.timezone)
-    return local.astimezone(UTC)
+    return _opening(day, settings.send_time, settings.timezone)
+
+
+@functools.lru_cache(maxsize=65536)
+def _opening(day: dt.date, send_time: dt.time, timezone: dt.tzinfo) -> dt.datetime:
+    """Cached: thousands of agreements share the same send days."""
+    return dt.datetime.combine(day, send_time, tzinfo=timezone).astimezone(UTC)
 
 
 def _reminders(
@@ -91,36 +99,27 @@ def _reminders(
     first: dt.date,
     last: dt.date,
 ) -> Iterator[Occurrence]:
+    reminder = OccurrenceKind.REMINDER
+    names: dict[Period, str] = {}
     for due in dues:
         event = due.occurrence
         for lead in due.leads:
             day = reminder_send_day(event.date, lead, calendar)
             if first <= day <= last:
-                yield replace(
-                    event,
-                    kind=OccurrenceKind.REMINDER,
-                    title=f"Reminder ({lead} ahead): {event.title}",
-                    date=day,
-                    start=None,
-                    end=None,
-                    moved_from=None,
-                    send_at=send_instant(day, settings),
-                    for_date=event.date,
-                    lead=str(lead),
+                name = names.get(lead) or names.setdefault(lead, str(lead))
+                yield Occurrence(
+                    event.agreement,
+                    event.rule,
+                    reminder,
+                    f"Reminder ({name} ahead): {event.title}",
+                    day,
+                    None,
+                    None,
+                    None,
+                    send_instant(day, settings),
+                    event.date,
+                    event.recipients,
+                    name,
+                    event.location,
+                    event.detail,
                 )
-
-
-def _longest_lead(agreement: Agreement, settings: PlanSettings) -> dt.timedelta:
-    leads: list[Period] = [
-        *settings.meeting_reminders,
-        *settings.review_reminders,
-        *settings.deadline_reminders,
-        *settings.term_reminders,
-        *settings.notice_reminders,
-        *(agreement.term_reminders or ()),
-        *(agreement.notice_reminders or ()),
-    ]
-    for clocks in (agreement.meetings, agreement.reviews, agreement.deadlines):
-        for clock in clocks:
-            leads.extend(clock.reminders or ())
-    return max((lead.longest() for lead in leads), default=dt.timedelta())

@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from dateutil.relativedelta import relativedelta
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lifecycle.calendar import OperationalCalendar
 from lifecycle.errors import ConcordatError, PeriodError
@@ -131,3 +134,12 @@ def test_term_end_is_the_day_before_start_plus_term(
     start: dt.date, term: str, expected: dt.date
 ) -> None:
     assert term_end(start, Period.parse(term)) == expected
+
+
+@given(
+    st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2200, 12, 31)),
+    st.integers(min_value=-1200, max_value=1200),
+)
+@settings(max_examples=500, database=None)
+def test_add_months_is_relativedelta(day: dt.date, months: int) -> None:
+    assert add_months(day, months) == day + relativedelta(months=months)
