@@ -9,15 +9,16 @@ from dataclasses import dataclass
 
 from config.loader import Configuration
 from jobs.clock import Clock
-from jobs.planner import DEFAULT_HORIZON_DAYS, PlanReport, replan
+from jobs.planner import DEFAULT_HORIZON_DAYS, FACT_LOOKBACK, PlanReport, replan
 from jobs.ports import RecordedFact, Store
 from lifecycle import commands as c
 from lifecycle import decisions as d
 from lifecycle.agreement import Agreement
 from lifecycle.calendar import OperationalCalendar
-from lifecycle.errors import UnknownName
+from lifecycle.errors import ConcordatError, Refused, UnknownName
 from lifecycle.facts import Fact
 from lifecycle.state import AgreementState, apply, fold
+from lifecycle.timeline import plan
 
 
 @dataclass(frozen=True)
@@ -60,12 +61,16 @@ def handle(command: c.Command, services: Services) -> Outcome:
         raise UnknownName("agreement", agreement_id, known)
     state = fold(item.fact for item in services.store.history(agreement.id))
     calendar = services.configuration.calendar_for(agreement)
-    fact = _decider(command)(agreement, state, calendar)
+    today = services.planning_day()
+    fact = _decider(command, today)(agreement, state, calendar)
+    if fact.on > today:
+        raise Refused(f"{fact.on} is in the future: record what has happened, once it has")
+    _check_plannable(services, agreement, calendar, apply(state, fact), today)
     recorded = services.store.append_fact(fact, services.actor, services.clock.now())
     report = replan(
         services.configuration,
         services.store,
-        services.planning_day(),
+        today,
         services.clock.now(),
         horizon_days=services.horizon_days,
         only={agreement.id},
@@ -74,7 +79,33 @@ def handle(command: c.Command, services: Services) -> Outcome:
     return Outcome(recorded, report, apply(state, fact))
 
 
-def _decider(command: c.Command) -> Decide:
+def _check_plannable(
+    services: Services,
+    agreement: Agreement,
+    calendar: OperationalCalendar,
+    state: AgreementState,
+    today: dt.date,
+) -> None:
+    """Plan with the new fact before recording it, so that a fact the planner cannot follow
+    is refused rather than recorded (the fact log cannot be edited afterwards)."""
+    last = today + dt.timedelta(days=services.horizon_days)
+    settings = services.configuration.settings
+    try:
+        plan(
+            agreement,
+            calendar,
+            settings,
+            today,
+            last,
+            reminders=True,
+            state=state,
+            facts_from=today - FACT_LOOKBACK,
+        )
+    except ConcordatError as error:
+        raise Refused(f"this would leave the agreement unplannable: {error}") from error
+
+
+def _decider(command: c.Command, today: dt.date) -> Decide:
     """The domain decision for a command, as a function of agreement, state and calendar."""
     match command:
         case c.ServeNotice(_, by, on, ending):
@@ -84,17 +115,17 @@ def _decider(command: c.Command) -> Decide:
         case c.StartProcedure(_, procedure, by, on, summary):
             return lambda a, s, _cal: d.start_procedure(a, s, procedure, by, on, summary)
         case c.EscalateCase(case, on):
-            return lambda a, s, _cal: d.escalate_case(a, s, case, on)
+            return lambda a, s, cal: d.escalate_case(a, s, cal, case, on)
         case c.CloseCase(case, on, outcome):
             return lambda a, s, _cal: d.close_case(a, s, case, on, outcome)
         case c.MoveMeeting(_, meeting, occurrence, to):
-            return lambda a, s, cal: d.move_meeting(a, s, cal, meeting, occurrence, to)
+            return lambda a, s, cal: d.move_meeting(a, s, cal, meeting, occurrence, to, today)
         case c.CancelMeeting(_, meeting, occurrence):
-            return lambda a, s, cal: d.cancel_meeting(a, s, cal, meeting, occurrence)
+            return lambda a, s, cal: d.cancel_meeting(a, s, cal, meeting, occurrence, today)
         case c.ProposeVariation(_, on, summary):
             return lambda a, s, _cal: d.propose_variation(a, s, on, summary)
         case c.SignVariation(variation, by, on):
             return lambda a, s, _cal: d.sign_variation(a, s, variation, by, on)
         case c.ExtendTerm(_, new_end, on):
-            return lambda a, s, _cal: d.extend_term(a, s, new_end, on)
+            return lambda a, s, cal: d.extend_term(a, s, cal, new_end, on)
     raise TypeError(f"no handler for {command!r}")

@@ -22,6 +22,8 @@ from lifecycle.state import fold
 from lifecycle.timeline import plan, send_instant
 
 DEFAULT_HORIZON_DAYS = 400
+# A fact recorded up to this long after it happened still sends what it set off.
+FACT_LOOKBACK = dt.timedelta(days=31)
 
 
 @dataclass
@@ -121,7 +123,14 @@ def _plan_one(
     calendar = configuration.calendar_for(agreement)
     last = today + dt.timedelta(days=horizon_days)
     occurrences = plan(
-        agreement, calendar, configuration.settings, today, last, reminders=True, state=fold(facts)
+        agreement,
+        calendar,
+        configuration.settings,
+        today,
+        last,
+        reminders=True,
+        state=fold(facts),
+        facts_from=today - FACT_LOOKBACK,
     )
     wanted = messages_for(agreement, occurrences, calendar, configuration.settings)
     window_start = send_instant(today, configuration.settings)

@@ -7,14 +7,13 @@ import datetime as dt
 from collections.abc import Iterator
 
 from lifecycle.agreement import Agreement, Meeting
-from lifecycle.cadence import Cadence, CadenceDate, expand
+from lifecycle.cadence import Cadence, CadenceDate, apply_policy, expand
 from lifecycle.calendar import OperationalCalendar
 from lifecycle.notice import fy_ends_between, latest_service
 from lifecycle.occurrence import Due, Occurrence, OccurrenceKind, PlanSettings
 from lifecycle.periods import Period
 from lifecycle.state import AgreementState, last_day
 
-MOVE_SLACK = dt.timedelta(days=92)
 NO_TIME = dt.timedelta()
 
 
@@ -105,19 +104,22 @@ def _meetings(
     last: dt.date,
     ends_on: dt.date | None,
 ) -> Iterator[Occurrence]:
-    """Meeting occurrences after recorded moves and cancellations; a moved occurrence keeps
-    its original date in `moved_from` and so its identity."""
-    has_moves = any(key[0] == meeting.id for key in state.moved)
-    slack = MOVE_SLACK if has_moves else dt.timedelta()
-    for item in _bounded(meeting.cadence, calendar, first - slack, last + slack, ends_on):
-        key = (meeting.id, item.date)
-        if key in state.cancelled:
+    """Meeting occurrences after recorded moves and cancellations, both keyed by the rule's own
+    date; a moved occurrence keeps that date in `moved_from`, and so its identity, however
+    far it was moved."""
+    moves = {day: to for (name, day), to in state.moved.items() if name == meeting.id}
+    cancelled = {day for name, day in state.cancelled if name == meeting.id}
+    for item in _bounded(meeting.cadence, calendar, first, last, ends_on):
+        origin = item.moved_from or item.date
+        if origin not in cancelled and origin not in moves:
+            yield _meeting_at(agreement_id, meeting, settings, item)
+    for origin, to in sorted(moves.items()):
+        if origin in cancelled or not first <= to.astimezone(settings.timezone).date() <= last:
             continue
-        occurrence = _meeting_at(agreement_id, meeting, settings, item)
-        if key in state.moved:
-            occurrence = _moved(occurrence, meeting, state.moved[key], settings)
-        if first <= occurrence.date <= last:
-            yield occurrence
+        if ends_on is not None and origin > ends_on:
+            continue
+        item = apply_policy(origin, meeting.cadence.policy, calendar)
+        yield _moved(_meeting_at(agreement_id, meeting, settings, item), meeting, to, settings)
 
 
 def _meeting_at(

@@ -26,6 +26,7 @@ from lifecycle.facts import (
     VariationSigned,
 )
 from lifecycle.notice import earliest_end, is_valid_end
+from lifecycle.procedure import chained_ladder
 from lifecycle.state import AgreementState, Case, Variation, last_day
 
 
@@ -93,19 +94,20 @@ def start_procedure(
 
 
 def escalate_case(
-    agreement: Agreement, state: AgreementState, case_id: str, on: dt.date
+    agreement: Agreement,
+    state: AgreementState,
+    calendar: OperationalCalendar,
+    case_id: str,
+    on: dt.date,
 ) -> ProcedureEscalated:
-    """Move an open case to its next step early."""
+    """Move an open case from the step current on `on` to the next one, early."""
     case = _open_case(state, case_id)
-    _check_not_before(
-        on,
-        case.escalations[-1] if case.escalations else case.started_on,
-        "the case's current step began",
-    )
-    procedure = agreement.procedure(case.procedure)
-    steps = len(procedure.steps) if procedure else 0
-    if len(case.escalations) + 1 >= steps and not (procedure and procedure.then):
-        raise Refused(f"case {case_id} is already at its last step")
+    last_escalation = case.escalations[-1] if case.escalations else case.started_on
+    _check_not_before(on, last_escalation, "the case's last escalation or start")
+    windows = chained_ladder(agreement, case.procedure, case.started_on, calendar, case.escalations)
+    current = [window for window in windows if window.due <= on]
+    if current and current[-1] is windows[-1] and len(windows) == _rung_count(agreement, case):
+        raise Refused(f"case {case_id} is already at its last step ({current[-1].step.title})")
     return ProcedureEscalated(agreement.id, on, case_id)
 
 
@@ -125,13 +127,15 @@ def move_meeting(
     meeting_id: str,
     occurrence: dt.date,
     to: dt.datetime,
+    on: dt.date,
 ) -> MeetingMoved:
-    """Move one occurrence of a meeting to another day and time."""
-    _check_occurrence(agreement, state, calendar, meeting_id, occurrence)
-    end = last_day(agreement, state)
-    if end is not None and to.date() > end:
-        raise Refused(f"the agreement ends on {end}, before {to.date()}")
-    return MeetingMoved(agreement.id, occurrence, meeting_id, occurrence, to)
+    """Move one occurrence (its date in the plan) to another day and time; the fact keeps the
+    rule's own date, so later policy or closure-day changes do not lose it."""
+    rule_date = _check_occurrence(agreement, state, calendar, meeting_id, occurrence)
+    _check_running(agreement, state, to.date())
+    if not calendar.first <= to.date() <= calendar.last:
+        raise Refused(f"{to.date()} is outside the calendar ({calendar.first} to {calendar.last})")
+    return MeetingMoved(agreement.id, on, meeting_id, rule_date, to)
 
 
 def cancel_meeting(
@@ -140,10 +144,11 @@ def cancel_meeting(
     calendar: OperationalCalendar,
     meeting_id: str,
     occurrence: dt.date,
+    on: dt.date,
 ) -> MeetingCancelled:
-    """Cancel one occurrence of a meeting."""
-    _check_occurrence(agreement, state, calendar, meeting_id, occurrence)
-    return MeetingCancelled(agreement.id, occurrence, meeting_id, occurrence)
+    """Cancel one occurrence (its date in the plan) of a meeting."""
+    rule_date = _check_occurrence(agreement, state, calendar, meeting_id, occurrence)
+    return MeetingCancelled(agreement.id, on, meeting_id, rule_date)
 
 
 def propose_variation(
@@ -170,9 +175,16 @@ def sign_variation(
 
 
 def extend_term(
-    agreement: Agreement, state: AgreementState, to: dt.date, on: dt.date
+    agreement: Agreement,
+    state: AgreementState,
+    calendar: OperationalCalendar,
+    to: dt.date,
+    on: dt.date,
 ) -> TermExtended:
     """Extend the term to a new last day (as Peterborough's three-month extension)."""
+    _check_running(agreement, state, on)
+    if to > calendar.last:
+        raise Refused(f"{to} is beyond the operational calendar, which ends on {calendar.last}")
     current = last_day(agreement, state)
     if current is None:
         raise Refused(
@@ -191,6 +203,16 @@ def extend_term(
 def unsigned_parties(agreement: Agreement, variation: Variation) -> list[str]:
     """Parties that have not yet signed a variation, in declaration order."""
     return [party.id for party in agreement.parties if not variation.signed_by(party.id)]
+
+
+def _rung_count(agreement: Agreement, case: Case) -> int:
+    """How many steps the case's procedure and those it hands on to have in all."""
+    count, current, seen = 0, agreement.procedure(case.procedure), set()
+    while current is not None and current.id not in seen:
+        seen.add(current.id)
+        count += len(current.steps)
+        current = agreement.procedure(current.then) if current.then else None
+    return count
 
 
 def _check_party(agreement: Agreement, party: str) -> None:
@@ -232,15 +254,29 @@ def _check_occurrence(
     calendar: OperationalCalendar,
     meeting_id: str,
     occurrence: dt.date,
-) -> None:
+) -> dt.date:
+    """The rule's own date of the occurrence the plan shows on `occurrence`."""
     meeting = next((m for m in agreement.meetings if m.id == meeting_id), None)
     if meeting is None:
         raise UnknownName("meeting", meeting_id, [m.id for m in agreement.meetings])
-    days = [item.date for item in expand(meeting.cadence, occurrence, occurrence, calendar)]
-    if occurrence not in days:
+    if not calendar.first <= occurrence <= calendar.last:
+        raise Refused(f"{occurrence} is outside the calendar ({calendar.first} to {calendar.last})")
+    moved_here = [
+        day
+        for (name, day), to in state.moved.items()
+        if name == meeting_id and to.date() == occurrence
+    ]
+    if moved_here:
+        return moved_here[0]
+    found = [
+        i for i in expand(meeting.cadence, occurrence, occurrence, calendar) if i.date == occurrence
+    ]
+    if not found:
         raise Refused(
             f"meeting {meeting_id!r} has no occurrence on {occurrence}; "
             "use the date `concordat plan` shows"
         )
-    if (meeting_id, occurrence) in state.cancelled:
+    rule_date = found[0].moved_from or occurrence
+    if (meeting_id, rule_date) in state.cancelled:
         raise Refused(f"the {occurrence} occurrence of {meeting_id!r} is already cancelled")
+    return rule_date

@@ -9,7 +9,7 @@ from lifecycle.agreement import Agreement
 from lifecycle.calendar import OperationalCalendar
 from lifecycle.occurrence import Due, Occurrence, OccurrenceKind, PlanSettings
 from lifecycle.procedure import chained_ladder
-from lifecycle.state import AgreementState, Case, Variation
+from lifecycle.state import AgreementState, Case, Variation, last_day
 
 
 def fact_dues(
@@ -39,8 +39,10 @@ def fact_dues(
         )
     for case in state.cases.values():
         yield from _case_dues(agreement, case, calendar, first, last)
+    ends_on = last_day(agreement, state)
+    chase_until = last if ends_on is None else min(last, ends_on)
     for variation in state.variations.values():
-        yield from _variation_dues(agreement, variation, settings, first, last)
+        yield from _variation_dues(agreement, variation, settings, first, chase_until)
 
 
 def _case_dues(

@@ -80,12 +80,14 @@ def _messages(
 ) -> Iterator[Message]:
     email, agreement = contact.email, occurrence.agreement
     if occurrence.kind is OccurrenceKind.REMINDER and occurrence.send_at is not None:
-        about = f"{occurrence.rule}:{occurrence.for_date}:{occurrence.lead}"
+        subject_day = occurrence.about or occurrence.for_date
+        about = f"{occurrence.rule}:{subject_day}:{occurrence.lead}"
         key = f"reminder:{agreement}:{about}:{email}"
         yield _message(key, MessageKind.REMINDER, occurrence, contact, occurrence.send_at)
     elif occurrence.kind is OccurrenceKind.MEETING:
         key = f"invite:{agreement}:{occurrence.rule}:{occurrence.origin_date}:{email}"
-        day = reminder_send_day(occurrence.origin_date, settings.invite_lead, calendar)
+        earliest = min(occurrence.origin_date, occurrence.date)  # moved earlier: invite earlier
+        day = reminder_send_day(earliest, settings.invite_lead, calendar)
         yield _message(key, MessageKind.INVITE, occurrence, contact, send_instant(day, settings))
     elif occurrence.kind in NOTIFYING:
         key = f"notice:{agreement}:{occurrence.rule}:{_day_part(occurrence)}{email}"

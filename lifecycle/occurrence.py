@@ -53,6 +53,7 @@ class Occurrence(NamedTuple):
     lead: str | None = None
     location: str = ""
     detail: str = ""
+    about: dt.date | None = None  # a reminder's subject's own rule date: part of its identity
 
     def sort_key(self) -> tuple[dt.date, dt.time, str, str, str, dt.date, str]:
         """Chronological, then stable by agreement, rule, kind and lead."""

@@ -6,8 +6,8 @@ due on the operational day after the previous window closes, and its own window 
 its operational days after that close. A step counted "from start" is due when its procedure
 starts and closes N operational days after the procedure's day 0. A procedure with `then`
 hands on to the named procedure, counting from the day its last window closed as day 0 and due
-the operational day after. An early escalation on day E makes the next step due on E, counted
-from E as day 0.
+the operational day after. An early escalation on day E makes the step after the one current on
+E due on E, counted from E as day 0.
 """
 
 from __future__ import annotations
@@ -85,26 +85,43 @@ def _walk(
     windows: list[StepWindow] = []
     day0, opened = started_on, started_on  # the current procedure's day 0 and due day
     previous_close: dt.date | None = None
+    pending = sorted(escalations)
     for position, rung in enumerate(rungs):
-        escalated = escalations[position - 1] if 0 < position <= len(escalations) else None
-        if escalated is not None:
-            due = base = escalated
+        scheduled = _scheduled(rung, position, started_on, day0, opened, previous_close, calendar)
+        if position > 0 and pending and (scheduled is None or pending[0] < scheduled[0]):
+            due = base = pending.pop(0)  # escalated early: this rung starts that day
             if rung.index == 0:
-                day0 = opened = escalated
-        elif position == 0:
-            due = base = started_on
-        elif previous_close is None:
-            if rung.index == 0 or rung.step.window_from is WindowFrom.PREVIOUS:
-                break  # an open-ended step: nothing after it becomes due by the clock
-            due, base = opened, day0
-        elif rung.index == 0:
-            day0, opened = previous_close, calendar.add(previous_close, 1)
-            due, base = opened, day0
-        elif rung.step.window_from is WindowFrom.START:
-            due, base = opened, day0
+                day0 = opened = due
+        elif scheduled is None:
+            break  # after an open-ended step nothing more becomes due by the clock
         else:
-            due, base = calendar.add(previous_close, 1), previous_close
+            due, base = scheduled
+            if rung.index == 0 and previous_close is not None:
+                day0, opened = previous_close, due
         closes = rung.step.window.after(base, calendar) if rung.step.window else None
         windows.append(StepWindow(rung.procedure.id, rung.index, rung.step, due, closes))
         previous_close = closes
     return windows
+
+
+def _scheduled(
+    rung: _Rung,
+    position: int,
+    started_on: dt.date,
+    day0: dt.date,
+    opened: dt.date,
+    previous_close: dt.date | None,
+    calendar: OperationalCalendar,
+) -> tuple[dt.date, dt.date] | None:
+    """(due day, day 0 of its window) by the clock alone, or None when it never falls due."""
+    if position == 0:
+        return started_on, started_on
+    if previous_close is None:
+        if rung.index == 0 or rung.step.window_from is WindowFrom.PREVIOUS:
+            return None
+        return opened, day0
+    if rung.index == 0:  # handed on: counted from the close, due the operational day after
+        return calendar.add(previous_close, 1), previous_close
+    if rung.step.window_from is WindowFrom.START:
+        return opened, day0
+    return calendar.add(previous_close, 1), previous_close

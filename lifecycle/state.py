@@ -128,7 +128,8 @@ def _apply_variation(variations: dict[str, Variation], fact: Fact) -> dict[str, 
 
 def last_day(agreement: Agreement, state: AgreementState) -> dt.date | None:
     """The last day the agreement runs given the facts: extended, or ended early by notice."""
-    end = state.extended_to or agreement.term.last_day
+    ends = [day for day in (agreement.term.last_day, state.extended_to) if day is not None]
+    end = max(ends) if ends else None
     if state.notice is not None:
         return state.notice.ending if end is None else min(end, state.notice.ending)
     return end

@@ -41,38 +41,25 @@ def plan(
     *,
     reminders: bool = False,
     state: AgreementState = EMPTY,
+    facts_from: dt.date | None = None,
 ) -> list[Occurrence]:
     """Everything the agreement's clocks and recorded facts produce from `first` to `last`,
     sorted.
 
     With `reminders`, also every reminder whose send day is in the window; their subjects may
-    lie after `last` by up to the longest lead time.
+    lie after `last` by up to their clock's longest lead. `facts_from` starts the window of
+    what facts set off earlier than `first`, so that a fact recorded a few days after it
+    happened still gives its notices.
     """
-    dues = dues_between(agreement, state, calendar, settings, first, last, with_leads=reminders)
-    result = [due.occurrence for due in dues if first <= due.occurrence.date <= last]
+    since = min(first, facts_from) if facts_from else first
+    declared = list(declared_dues(agreement, state, calendar, settings, first, last, reminders))
+    happened = list(fact_dues(agreement, state, calendar, settings, since, last))
+    result = [due.occurrence for due in declared if first <= due.occurrence.date <= last]
+    result += [due.occurrence for due in happened]
     if reminders:
-        result.extend(_reminders(dues, calendar, settings, first, last))
+        result.extend(_reminders([*declared, *happened], calendar, settings, first, last))
     result.sort(key=Occurrence.sort_key)
     return result
-
-
-def dues_between(
-    agreement: Agreement,
-    state: AgreementState,
-    calendar: OperationalCalendar,
-    settings: PlanSettings,
-    first: dt.date,
-    last: dt.date,
-    *,
-    with_leads: bool = False,
-) -> list[Due]:
-    """Declared and fact-driven occurrences in the window, with their reminder lead times;
-    `with_leads` also gives each declared clock's occurrences up to its longest lead past
-    `last`, the subjects of reminders sent by `last`."""
-    return [
-        *declared_dues(agreement, state, calendar, settings, first, last, with_leads),
-        *fact_dues(agreement, state, calendar, settings, first, last),
-    ]
 
 
 def reminder_send_day(for_date: dt.date, lead: Period, calendar: OperationalCalendar) -> dt.date:

@@ -163,7 +163,7 @@ def test_dispute_lifecycle_and_refusals(examples: Configuration, store: MemorySt
         c.EscalateCase(case, d(2023, 3, 9)),
         d(2023, 3, 10),
         Refused,
-        "before the case's current step began",
+        "before the case.s last escalation or start",
     )
     run(examples, store, c.CloseCase(case, d(2023, 3, 20), "Agreed"), d(2023, 3, 20))
     refused(
