@@ -7,10 +7,13 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from config.issues import ConfigurationError
-from config.loader import FIRST_YEAR, LAST_YEAR, Configuration, load_configuration
+from config.loader import Configuration, load_configuration
+from config.schema import FIRST_YEAR, LAST_YEAR
 from lifecycle.bank_holidays import england_bank_holidays
 from lifecycle.calendar import OperationalCalendar
 from lifecycle.errors import ConcordatError
@@ -90,6 +93,15 @@ def plan_window(
 def open_store(url: str | None) -> SqlStore:
     """The store at `url` (default: $CONCORDAT_DB or SQLite in ./data), migrated to the newest
     revision under the migration lock."""
-    engine = make_engine(url or default_url())
-    upgrade(engine)
+    target = url or default_url()
+    try:
+        engine = make_engine(target)
+        upgrade(engine)
+    except (ArgumentError, OperationalError, OSError) as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        Console(stderr=True).print(
+            f"[bold red]error:[/] cannot open the database {target!r}: {escape(reason)}",
+            highlight=False,
+        )
+        raise typer.Exit(2) from error
     return SqlStore(engine)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -30,8 +32,12 @@ def calc_opdays(
     calendar = load_or_exit(config, err).calendar if config else _default_calendar()
     try:
         typer.echo(calendar.add(day, count).isoformat())
-    except ConcordatError as error:
-        fail(str(error), 2)
+    except ConcordatError:
+        fail(
+            f"{count} operational days from {day} falls outside the calendar "
+            f"({calendar.first} to {calendar.last})",
+            2,
+        )
 
 
 @calc.command("notice")
@@ -42,7 +48,8 @@ def calc_notice(
 ) -> None:
     """The earliest day a notice served on --served can end the agreement."""
     rule = NoticeRule(parse_period(period), fy_end)
-    typer.echo(earliest_end(rule, parse_date(served, "--served"), _calendar_if(rule)).isoformat())
+    day = parse_date(served, "--served")
+    typer.echo(_calculate(lambda: earliest_end(rule, day, _calendar_if(rule))).isoformat())
 
 
 @calc.command("latest-notice")
@@ -52,7 +59,17 @@ def calc_latest_notice(
 ) -> None:
     """The last day notice can be served for the agreement to end on --end."""
     rule = NoticeRule(parse_period(period))
-    typer.echo(latest_service(rule, parse_date(end, "--end"), _calendar_if(rule)).isoformat())
+    day = parse_date(end, "--end")
+    typer.echo(_calculate(lambda: latest_service(rule, day, _calendar_if(rule))).isoformat())
+
+
+def _calculate(calculation: Callable[[], dt.date]) -> dt.date:
+    """Run a date calculation; a result outside the calendar or beyond year 9999 is refused
+    with the reason instead of a traceback."""
+    try:
+        return calculation()
+    except (ConcordatError, ValueError, OverflowError) as error:
+        fail(f"cannot calculate that date: {error}", 2)
 
 
 def _calendar_if(rule: NoticeRule) -> OperationalCalendar | None:

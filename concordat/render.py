@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from lifecycle.timeline import Occurrence, OccurrenceKind
@@ -60,7 +61,7 @@ def print_table(occurrences: list[Occurrence], console: Console, timezone: dt.tz
             _time(occurrence, timezone),
             occurrence.kind.value.replace("_", " "),
             occurrence.agreement,
-            occurrence.title,
+            escape(occurrence.title),
             _note(occurrence),
             style=style,
         )

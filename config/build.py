@@ -10,6 +10,8 @@ import datetime as dt
 
 from config.issues import IssueLog
 from config.schema import (
+    FIRST_YEAR,
+    LAST_YEAR,
     AgreementFile,
     CadenceFields,
     DeadlineFile,
@@ -106,6 +108,14 @@ def _term(model: TermFile, log: IssueLog) -> Term | None:
     if end is not None and end < model.start:
         log.add("term.end", f"the term ends ({end}) before it starts ({model.start})")
         return None
+    for key, day in (("term.start", model.start), ("term.end", end)):
+        if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
+            log.add(
+                key,
+                f"{day} is outside the years Concordat's calendar covers "
+                f"({FIRST_YEAR} to {LAST_YEAR})",
+            )
+            return None
     if model.up_to and end is None:
         log.add("term.up_to", "up_to needs term.length or term.end: a maximum of what?")
     previous = end

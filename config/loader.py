@@ -22,7 +22,7 @@ from config.bank_holidays_file import read_bank_holidays
 from config.build import build_agreement
 from config.issues import ConfigIssue, ConfigurationError, IssueLog, key_path
 from config.references import check_references
-from config.schema import AgreementFile, SiteFile, clock_time
+from config.schema import FIRST_YEAR, LAST_YEAR, AgreementFile, SiteFile, clock_time
 from lifecycle.agreement import Agreement
 from lifecycle.bank_holidays import england_bank_holidays
 from lifecycle.calendar import OperationalCalendar
@@ -30,7 +30,6 @@ from lifecycle.periods import Period
 from lifecycle.timeline import PlanSettings
 
 SITE_FILE = "site.toml"
-FIRST_YEAR, LAST_YEAR = 1990, 2100
 Model = TypeVar("Model", bound=BaseModel)
 
 

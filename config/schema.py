@@ -19,6 +19,8 @@ from lifecycle.errors import PeriodError
 from lifecycle.periods import Period
 
 _ID = r"^[a-z0-9][a-z0-9_\-]*$"
+# The years the operational calendar covers; dates outside them are refused when loading.
+FIRST_YEAR, LAST_YEAR = 1990, 2100
 _TIME = re.compile(r"^(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)$")
 
 

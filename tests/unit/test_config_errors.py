@@ -362,3 +362,10 @@ def test_deadline_after_the_last_day(tmp_path: Path) -> None:
     issue = only_issue(write(tmp_path, {"demo.toml": text}))
     assert issue.path == "deadlines[0]"
     assert "after the agreement's last day (2033-09-30)" in issue.message
+
+
+def test_a_term_beyond_the_calendar_is_refused(tmp_path: Path) -> None:
+    text = VALID.replace("start = 2024-10-01", "start = 2099-06-01")
+    issue = only_issue(write(tmp_path, {"demo.toml": text}))
+    assert issue.path == "term.end"
+    assert "outside the years" in issue.message
