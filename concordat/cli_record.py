@@ -3,6 +3,7 @@ extensions, and the history of it all. Each is checked, recorded, then re-planne
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated
@@ -27,6 +28,7 @@ from concordat.options import (
 from jobs.clock import SystemClock
 from jobs.handlers import Outcome, Services, handle
 from lifecycle import commands as c
+from lifecycle.decisions import unsigned_parties
 from lifecycle.errors import ConcordatError
 from lifecycle.facts import to_payload
 from lifecycle.procedure import chained_ladder
@@ -217,12 +219,9 @@ def variation_sign(
 ) -> None:
     """Record one party's signature; the variation takes effect when all have signed."""
     outcome = record(c.SignVariation(variation, by, parse_date(on, "--on")), config, db)
-    signed = outcome.state.variations[variation]
-    configuration = load_or_exit(config, err)
-    agreement = configuration.agreement(
-        c.agreement_of(c.SignVariation(variation, by, signed.proposed_on))
-    )
-    missing = [p.id for p in agreement.parties if not signed.signed_by(p.id)] if agreement else []
+    agreement = load_or_exit(config, err).agreement(outcome.recorded.fact.agreement)
+    assert agreement is not None  # the command was just recorded against it
+    missing = unsigned_parties(agreement, outcome.state.variations[variation])
     typer.echo(
         "every party has signed: the variation is in effect"
         if not missing
@@ -311,6 +310,3 @@ def _print_ladder(outcome: Outcome, config: Path) -> None:
 def _today(config: Path) -> dt.date:
     timezone = load_or_exit(config, err).settings.timezone
     return SystemClock().now().astimezone(timezone).date()
-
-
-import datetime as dt  # noqa: E402

@@ -28,7 +28,11 @@ ConfigOption = Annotated[
 ]
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", envvar="CONCORDAT_DB", help="Database URL (default: SQLite in ./data)."),
+    typer.Option(
+        "--db",
+        envvar="CONCORDAT_DB",
+        help="Database URL (default: SQLite in ./data; plan reads facts only when given).",
+    ),
 ]
 err = Console(stderr=True)
 

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from lifecycle.messages import occurrence_payload
 from lifecycle.timeline import Occurrence, OccurrenceKind
 
 KIND_STYLES = {
@@ -25,18 +26,11 @@ KIND_STYLES = {
 
 
 def occurrence_json(occurrence: Occurrence) -> dict[str, Any]:
-    """The JSON object of one occurrence; dates are Europe/London civil dates."""
+    """The JSON object of one occurrence: the payload messages carry, plus when a reminder is
+    sent and to whom; dates are Europe/London civil dates, instants ISO 8601 with offset."""
     return {
-        "agreement": occurrence.agreement,
-        "rule": occurrence.rule,
-        "kind": occurrence.kind.value,
-        "title": occurrence.title,
-        "date": occurrence.date.isoformat(),
-        "start": _iso(occurrence.start),
-        "end": _iso(occurrence.end),
-        "moved_from": _iso(occurrence.moved_from),
+        **occurrence_payload(occurrence),
         "send_at": _iso(occurrence.send_at),
-        "for_date": _iso(occurrence.for_date),
         "recipients": list(occurrence.recipients),
     }
 

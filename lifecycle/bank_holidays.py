@@ -20,11 +20,3 @@ def england_bank_holidays(
         "GB", subdiv=subdivision, years=range(first_year, last_year + 1)
     )
     return set(calendar.keys())
-
-
-def holiday_names(first_year: int, last_year: int, subdivision: str = "ENG") -> dict[dt.date, str]:
-    """Bank holiday names by date, for readable output."""
-    calendar = holidays.country_holidays(
-        "GB", subdiv=subdivision, years=range(first_year, last_year + 1)
-    )
-    return {day: str(name) for day, name in calendar.items()}

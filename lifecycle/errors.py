@@ -38,10 +38,6 @@ class CalendarRangeError(ConcordatError, ValueError):
         )
 
 
-class NoticeError(ConcordatError, ValueError):
-    """Raised when a notice does not satisfy the agreement's notice rule."""
-
-
 class Refused(ConcordatError, ValueError):
     """Raised when a recorded fact does not apply to the agreement in its current state."""
 
