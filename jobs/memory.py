@@ -17,7 +17,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self.facts: list[RecordedFact] = []
         self.rows: dict[str, Entry] = {}
-        self.stamps: dict[str, str] = {}
+        self.stamp_by_agreement: dict[str, str] = {}
         self.audit: list[tuple[dt.datetime, str, str, str]] = []
 
     def append_fact(self, fact: Fact, actor: str, at: dt.datetime) -> RecordedFact:
@@ -42,10 +42,10 @@ class MemoryStore:
         return [self.rows[key] for key in sorted(self.rows)]
 
     def stamp(self, agreement: str) -> str | None:
-        return self.stamps.get(agreement)
+        return self.stamp_by_agreement.get(agreement)
 
-    def stamped_agreements(self) -> set[str]:
-        return set(self.stamps)
+    def stamps(self) -> dict[str, str]:
+        return dict(self.stamp_by_agreement)
 
     def apply_plan(
         self, agreement: str, changes: Changes, inputs: str, actor: str, at: dt.datetime
@@ -54,7 +54,7 @@ class MemoryStore:
             self.rows[message.key] = Entry(message, State.PENDING)
         for key in changes.withdrawals:
             self.rows[key] = replace(self.rows[key], state=State.WITHDRAWN)
-        self.stamps[agreement] = inputs
+        self.stamp_by_agreement[agreement] = inputs
         if changes.count:
             self.audit.append((at, actor, "plan", agreement))
 

@@ -57,12 +57,14 @@ def replan(
     """Plan every agreement (or those in `only`) from `today` over the horizon."""
     report = PlanReport()
     facts = store.facts_by_agreement()
+    stamps = store.stamps()
     for agreement in configuration.agreements:
         if only is not None and agreement.id not in only:
             continue
         _plan_one(
             configuration,
             store,
+            stamps.get(agreement.id),
             agreement,
             facts.get(agreement.id, []),
             today,
@@ -74,7 +76,7 @@ def replan(
         if progress is not None:
             progress(1)
     if only is None:
-        _retire_removed(configuration, store, today, now, actor, report)
+        _retire_removed(configuration, store, stamps, today, now, actor, report)
     return report
 
 
@@ -84,6 +86,7 @@ REMOVED = "removed"
 def _retire_removed(
     configuration: Configuration,
     store: Store,
+    stamps: dict[str, str],
     today: dt.date,
     now: dt.datetime,
     actor: str,
@@ -92,8 +95,8 @@ def _retire_removed(
     """An agreement whose file was removed wants nothing more: its pending rows are withdrawn
     (and invites already sent are cancelled) as for any other change of configuration."""
     configured = {agreement.id for agreement in configuration.agreements}
-    for agreement_id in sorted(store.stamped_agreements() - configured):
-        if store.stamp(agreement_id) == REMOVED:
+    for agreement_id in sorted(set(stamps) - configured):
+        if stamps[agreement_id] == REMOVED:
             continue
         window_start = send_instant(today, configuration.settings)
         changes = reconcile([], store.outbox(agreement_id), window_start)
@@ -108,6 +111,7 @@ def _retire_removed(
 def _plan_one(
     configuration: Configuration,
     store: Store,
+    stamp: str | None,
     agreement: Agreement,
     facts: list[Fact],
     today: dt.date,
@@ -117,7 +121,7 @@ def _plan_one(
     report: PlanReport,
 ) -> None:
     inputs = _inputs_digest(configuration, agreement, facts, today, horizon_days)
-    if store.stamp(agreement.id) == inputs:
+    if stamp == inputs:
         report.skipped += 1
         return
     calendar = configuration.calendar_for(agreement)

@@ -51,8 +51,8 @@ class Store(Protocol):
         """The inputs digest the agreement was last planned from."""
         ...
 
-    def stamped_agreements(self) -> set[str]:
-        """Every agreement that has been planned at least once."""
+    def stamps(self) -> dict[str, str]:
+        """Every planned agreement's inputs digest, in one read."""
         ...
 
     def apply_plan(

@@ -92,9 +92,9 @@ class SqlStore:
             row = session.get(PlanStamp, agreement)
             return row.inputs if row else None
 
-    def stamped_agreements(self) -> set[str]:
+    def stamps(self) -> dict[str, str]:
         with Session(self.engine) as session:
-            return set(session.exec(select(PlanStamp.agreement)).all())
+            return {row.agreement: row.inputs for row in session.exec(select(PlanStamp))}
 
     def apply_plan(
         self, agreement: str, changes: Changes, inputs: str, actor: str, at: dt.datetime

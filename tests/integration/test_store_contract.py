@@ -80,4 +80,4 @@ def test_outbox_is_per_agreement_and_empty_changes_audit_nothing(any_store: Stor
     assert any_store.audit_count() == before
     assert any_store.stamp("a") == "d2"
     assert any_store.stamp("c") is None
-    assert any_store.stamped_agreements() == {"a", "b"}
+    assert any_store.stamps() == {"a": "d2", "b": "d"}
