@@ -15,8 +15,10 @@ from sqlalchemy.engine import Engine
 
 from config.loader import Configuration, load_configuration
 from jobs.clock import FixedClock
+from jobs.handlers import Outcome, Services, handle
 from jobs.memory import MemoryStore
 from jobs.ports import Store
+from lifecycle.commands import Command
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.store import SqlStore
@@ -101,6 +103,14 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]
     upgrade(engine)
     yield SqlStore(engine)
     engine.dispose()
+
+
+def run_command(
+    configuration: Configuration, store: Store, command: Command, today: dt.date
+) -> Outcome:
+    """Handle `command` as if it were 10:00 UTC on `today`, planning from `today`."""
+    clock = FixedClock(dt.datetime.combine(today, dt.time(10), tzinfo=dt.UTC))
+    return handle(command, Services(configuration, store, clock, "tester", today=today))
 
 
 @pytest.fixture

@@ -8,12 +8,11 @@ import datetime as dt
 import pytest
 
 from config.loader import Configuration
-from jobs.clock import FixedClock
-from jobs.handlers import Services, handle
 from jobs.memory import MemoryStore
 from lifecycle import commands as c
 from lifecycle.errors import Refused, UnknownName
 from lifecycle.outbox import State
+from tests.conftest import run_command as run
 
 SEFTON, HALTON, NOTTS, CAMBS = (
     "sefton-partnership",
@@ -27,11 +26,6 @@ d = dt.date
 @pytest.fixture
 def store() -> MemoryStore:
     return MemoryStore()
-
-
-def run(configuration: Configuration, store: MemoryStore, command: c.Command, today: dt.date):  # type: ignore[no-untyped-def]
-    clock = FixedClock(dt.datetime.combine(today, dt.time(10), tzinfo=dt.UTC))
-    return handle(command, Services(configuration, store, clock, "tester", today=today))
 
 
 def refused(

@@ -8,8 +8,6 @@ from dataclasses import replace
 import pytest
 
 from config.loader import Configuration
-from jobs.clock import FixedClock
-from jobs.handlers import Outcome, Services, handle
 from jobs.memory import MemoryStore
 from lifecycle import commands as c
 from lifecycle.errors import Refused
@@ -17,6 +15,7 @@ from lifecycle.facts import MeetingCancelled
 from lifecycle.procedure import chained_ladder
 from lifecycle.state import AgreementState, fold, last_day
 from lifecycle.timeline import plan
+from tests.conftest import run_command as run
 
 SEFTON, HALTON, NOTTS = (
     "sefton-partnership",
@@ -24,13 +23,6 @@ SEFTON, HALTON, NOTTS = (
     "nottinghamshire-healthy-families",
 )
 d = dt.date
-
-
-def run(
-    configuration: Configuration, store: MemoryStore, command: c.Command, today: dt.date
-) -> Outcome:
-    clock = FixedClock(dt.datetime.combine(today, dt.time(10), tzinfo=dt.UTC))
-    return handle(command, Services(configuration, store, clock, "tester", today=today))
 
 
 def test_a_fact_the_planner_cannot_follow_is_refused_and_not_recorded(
