@@ -33,9 +33,10 @@ def check_references(model: AgreementFile, log: IssueLog) -> None:
             log.add(f"{path}.deputy", "a contact cannot be their own deputy")
     for name in ("meetings", "reviews", "deadlines", "procedures"):
         _check_unique(log, name, [item.id for item in getattr(model, name)])
+    known = _known_recipients(model)
     for path, references in _recipient_lists(model):
         for index, reference in enumerate(references):
-            reason = _recipient_problem(model, reference)
+            reason = _recipient_problem(known, reference)
             if reason:
                 log.add(f"{path}[{index}]", reason)
     _check_procedures(model.procedures, log)
@@ -66,15 +67,19 @@ def _recipient_lists(model: AgreementFile) -> Iterable[tuple[str, list[str]]]:
             yield f"procedures[{p}].steps[{s}].notify", step.notify
 
 
-def _recipient_problem(model: AgreementFile, reference: str) -> str | None:
-    kind, _, value = reference.partition(":")
+def _known_recipients(model: AgreementFile) -> dict[str, set[str]]:
+    """What each kind of recipient reference may name in this agreement."""
     contacts = [contact for party in model.parties for contact in party.contacts]
-    known: dict[str, set[str]] = {
+    return {
         "party": {party.id for party in model.parties},
         "role": {role for party in model.parties for role in party.roles},
         "contact-role": {contact.role for contact in contacts},
         "contact": {contact.id for contact in contacts},
     }
+
+
+def _recipient_problem(known: dict[str, set[str]], reference: str) -> str | None:
+    kind, _, value = reference.partition(":")
     if reference == "all":
         return None
     if kind not in known or not value:

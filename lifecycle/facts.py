@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import types
 import typing
 from dataclasses import dataclass
@@ -113,9 +114,16 @@ def to_payload(fact: Fact) -> dict[str, Any]:
 def from_payload(type_name: str, agreement: str, on: dt.date, payload: dict[str, Any]) -> Fact:
     """Rebuild a fact from its stored form; the inverse of `to_payload`."""
     cls = FACT_TYPES[type_name]
-    hints = typing.get_type_hints(cls)
+    hints = _field_types(type_name)
     values = {name: _decode(hints[name], value) for name, value in payload.items()}
     return cls(agreement=agreement, on=on, **values)
+
+
+@functools.cache
+def _field_types(type_name: str) -> dict[str, Any]:
+    """A fact class's resolved field types; cached because resolving them is slow and every
+    stored fact is rebuilt on every plan."""
+    return typing.get_type_hints(FACT_TYPES[type_name])
 
 
 def _encode(value: object) -> object:

@@ -69,8 +69,12 @@ def messages_for(
 ) -> list[Message]:
     """Every message the occurrences ask for, one per recipient."""
     messages: list[Message] = []
+    resolved: dict[tuple[str, ...], tuple[Contact, ...]] = {}  # a few reference lists recur
     for occurrence in occurrences:
-        for contact in agreement.recipients(occurrence.recipients):
+        references = occurrence.recipients
+        if references not in resolved:
+            resolved[references] = agreement.recipients(references)
+        for contact in resolved[references]:
             messages.extend(_messages(occurrence, contact, calendar, settings))
     return messages
 
