@@ -1,5 +1,11 @@
 """Command handlers: check a command against the agreement and its facts, record the fact,
-then re-plan that agreement so the outbox follows at once."""
+then re-plan that agreement so the outbox follows at once.
+
+All of it is one unit of work on the agreement (`Store.unit`): its facts are read, the command
+decided, the fact appended and the outbox re-planned while no other writer of the agreement
+runs, and it commits whole or not at all. N commands at once on one agreement are decided one
+after another, each on the facts the previous ones recorded (distinct case ids, one notice).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,14 @@ from dataclasses import dataclass
 
 from config.loader import Configuration
 from jobs.clock import Clock
-from jobs.planner import DEFAULT_HORIZON_DAYS, FACT_LOOKBACK, PlanReport, replan
-from jobs.ports import RecordedFact, Store
+from jobs.planner import (
+    DEFAULT_HORIZON_DAYS,
+    PlanReport,
+    plan_agreement,
+    plan_inputs,
+    retrying,
+)
+from jobs.ports import AgreementUnit, OutboxConflict, RecordedFact, Store
 from lifecycle import commands as c
 from lifecycle import decisions as d
 from lifecycle.agreement import Agreement
@@ -18,7 +30,6 @@ from lifecycle.calendar import OperationalCalendar
 from lifecycle.errors import ConcordatError, Refused, UnknownName
 from lifecycle.facts import Fact
 from lifecycle.state import AgreementState, apply, fold
-from lifecycle.timeline import plan
 
 
 @dataclass(frozen=True)
@@ -52,57 +63,51 @@ Decide = Callable[[Agreement, AgreementState, OperationalCalendar], Fact]
 
 
 def handle(command: c.Command, services: Services) -> Outcome:
-    """Check, record and re-plan; raises `Refused`/`UnknownName` and records nothing when the
-    command does not apply."""
+    """Check, record and re-plan in one unit of work; raises `Refused`/`UnknownName` and
+    records nothing when the command does not apply."""
     agreement_id = c.agreement_of(command)
     agreement = services.configuration.agreement(agreement_id)
     if agreement is None:
         known = [a.id for a in services.configuration.agreements]
         raise UnknownName("agreement", agreement_id, known)
-    state = fold(item.fact for item in services.store.history(agreement.id))
-    calendar = services.configuration.calendar_for(agreement)
+    return retrying(lambda: _handle_locked(command, agreement, services))
+
+
+def _handle_locked(command: c.Command, agreement: Agreement, services: Services) -> Outcome:
     today = services.planning_day()
-    fact = _decider(command, today)(agreement, state, calendar)
-    if fact.on > today:
-        raise Refused(f"{fact.on} is in the future: record what has happened, once it has")
-    _check_plannable(services, agreement, calendar, apply(state, fact), today)
-    recorded = services.store.append_fact(fact, services.actor, services.clock.now())
-    report = replan(
-        services.configuration,
-        services.store,
-        today,
-        services.clock.now(),
-        horizon_days=services.horizon_days,
-        only={agreement.id},
-        actor=services.actor,
-    )
+    with services.store.unit(agreement.id) as unit:
+        facts = [item.fact for item in unit.history()]
+        state = fold(facts)
+        calendar = services.configuration.calendar_for(agreement)
+        fact = _decider(command, today)(agreement, state, calendar)
+        if fact.on > today:
+            raise Refused(f"{fact.on} is in the future: record what has happened, once it has")
+        recorded = unit.append_fact(fact, services.actor, services.clock.now())
+        report = _replan(services, unit, agreement, [*facts, fact], today)
     return Outcome(recorded, report, apply(state, fact))
 
 
-def _check_plannable(
+def _replan(
     services: Services,
+    unit: AgreementUnit,
     agreement: Agreement,
-    calendar: OperationalCalendar,
-    state: AgreementState,
+    facts: list[Fact],
     today: dt.date,
-) -> None:
-    """Plan with the new fact before recording it, so that a fact the planner cannot follow
-    is refused rather than recorded (the fact log cannot be edited afterwards)."""
-    last = today + dt.timedelta(days=services.horizon_days)
-    settings = services.configuration.settings
+) -> PlanReport:
+    """Re-plan inside the unit; a fact the planner cannot follow is refused, and the unit
+    rolls back, so it is never recorded (the fact log cannot be edited afterwards)."""
+    configuration, horizon = services.configuration, services.horizon_days
     try:
-        plan(
-            agreement,
-            calendar,
-            settings,
-            today,
-            last,
-            reminders=True,
-            state=state,
-            facts_from=today - FACT_LOOKBACK,
-        )
+        changes = plan_agreement(configuration, unit, agreement, facts, today, horizon)
+    except OutboxConflict:
+        raise
     except ConcordatError as error:
         raise Refused(f"this would leave the agreement unplannable: {error}") from error
+    inputs = plan_inputs(configuration, agreement, facts, today, horizon)
+    unit.apply_plan(changes, inputs, services.actor, services.clock.now())
+    report = PlanReport()
+    report.add(agreement.id, changes)
+    return report
 
 
 def _decider(command: c.Command, today: dt.date) -> Decide:

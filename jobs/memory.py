@@ -1,66 +1,211 @@
 """An in-memory store: the fake beside the SQL store, for fast unit tests. It passes the same
-shared store tests (tests/integration/test_store_contract.py)."""
+shared store tests (tests/integration/test_store_contract.py): one lock stands for the
+agreement's lock, and a unit that raises puts everything back as it was."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 
-from jobs.ports import RecordedFact
+from jobs.ports import Claim, OutboxConflict, RecordedFact
 from lifecycle.facts import Fact
+from lifecycle.messages import Message
 from lifecycle.outbox import Changes, Entry, State
+
+
+@dataclass
+class Held:
+    """What a sender's claim adds to a row."""
+
+    owner: str | None = None
+    until: dt.datetime | None = None
+    attempts: int = 0
+    next_attempt: dt.datetime | None = None
+    reply: str = ""
+    error: str = ""
+
+
+@dataclass
+class Tables:
+    """Everything the fake keeps; copied whole for a unit's rollback."""
+
+    facts: list[RecordedFact] = field(default_factory=list)
+    rows: dict[str, Entry] = field(default_factory=dict)
+    held: dict[str, Held] = field(default_factory=dict)
+    stamps: dict[str, str] = field(default_factory=dict)
+    audit: list[tuple[dt.datetime, str, str, str]] = field(default_factory=list)
 
 
 class MemoryStore:
     """Facts, outbox and audit in dictionaries."""
 
     def __init__(self) -> None:
-        self.facts: list[RecordedFact] = []
-        self.rows: dict[str, Entry] = {}
-        self.stamp_by_agreement: dict[str, str] = {}
-        self.audit: list[tuple[dt.datetime, str, str, str]] = []
+        self.tables = Tables()
+        self.lock = threading.RLock()
 
-    def append_fact(self, fact: Fact, actor: str, at: dt.datetime) -> RecordedFact:
-        recorded = RecordedFact(len(self.facts) + 1, fact, at, actor)
-        self.facts.append(recorded)
-        self.audit.append((at, actor, "record", fact.agreement))
-        return recorded
+    @property
+    def rows(self) -> dict[str, Entry]:
+        """The outbox rows by key (for tests to look at)."""
+        return self.tables.rows
+
+    @property
+    def facts(self) -> list[RecordedFact]:
+        """Every recorded fact (for tests to look at)."""
+        return self.tables.facts
+
+    @contextmanager
+    def unit(self, agreement: str) -> Iterator[MemoryUnit]:
+        with self.lock:
+            t = self.tables
+            saved = Tables(list(t.facts), dict(t.rows), dict(t.held), dict(t.stamps), list(t.audit))
+            try:
+                yield MemoryUnit(self, agreement)
+            except BaseException:
+                self.tables = saved
+                raise
 
     def history(self, agreement: str) -> list[RecordedFact]:
-        return [item for item in self.facts if item.fact.agreement == agreement]
+        return [item for item in self.tables.facts if item.fact.agreement == agreement]
 
     def facts_by_agreement(self) -> dict[str, list[Fact]]:
         result: dict[str, list[Fact]] = {}
-        for item in self.facts:
+        for item in self.tables.facts:
             result.setdefault(item.fact.agreement, []).append(item.fact)
         return result
 
     def outbox(self, agreement: str) -> list[Entry]:
-        return [entry for entry in self.rows.values() if entry.message.agreement == agreement]
+        rows = self.tables.rows.values()
+        return [entry for entry in rows if entry.message.agreement == agreement]
 
     def all_outbox(self) -> list[Entry]:
-        return [self.rows[key] for key in sorted(self.rows)]
-
-    def stamp(self, agreement: str) -> str | None:
-        return self.stamp_by_agreement.get(agreement)
+        return [self.tables.rows[key] for key in sorted(self.tables.rows)]
 
     def stamps(self) -> dict[str, str]:
-        return dict(self.stamp_by_agreement)
-
-    def apply_plan(
-        self, agreement: str, changes: Changes, inputs: str, actor: str, at: dt.datetime
-    ) -> None:
-        for message in [*changes.inserts, *changes.updates, *changes.revivals]:
-            self.rows[message.key] = Entry(message, State.PENDING)
-        for key in changes.withdrawals:
-            self.rows[key] = replace(self.rows[key], state=State.WITHDRAWN)
-        self.stamp_by_agreement[agreement] = inputs
-        if changes.count:
-            self.audit.append((at, actor, "plan", agreement))
+        return dict(self.tables.stamps)
 
     def audit_count(self) -> int:
-        return len(self.audit)
+        return len(self.tables.audit)
+
+    def claim(self, owner: str, now: dt.datetime, lease: dt.timedelta, limit: int) -> list[Claim]:
+        with self.lock:
+            due = sorted(
+                (e for e in self.tables.rows.values() if self._claimable(e, now)),
+                key=lambda e: (e.message.due_at, e.message.key),
+            )[:limit]
+            claims = []
+            for entry in due:
+                held = self.tables.held.setdefault(entry.message.key, Held())
+                held.owner, held.until, held.attempts = owner, now + lease, held.attempts + 1
+                moved = self._move(entry.message.key, State.SENDING)
+                claims.append(Claim(entry.message, held.attempts, now + lease, moved.version))
+            return claims
+
+    def mark_sent(self, key: str, owner: str, at: dt.datetime, reply: str) -> bool:
+        return self._finish(key, owner, at, State.SENT, reply=reply)
+
+    def mark_retry(
+        self, key: str, owner: str, at: dt.datetime, next_attempt: dt.datetime, error: str
+    ) -> bool:
+        return self._finish(key, owner, at, State.PENDING, next_attempt=next_attempt, error=error)
+
+    def mark_failed(self, key: str, owner: str, at: dt.datetime, error: str) -> bool:
+        return self._finish(key, owner, at, State.FAILED, error=error)
+
+    def release(self, key: str, owner: str, at: dt.datetime) -> bool:
+        return self._finish(key, owner, at, State.PENDING)
+
+    def reclaim_expired(self, now: dt.datetime) -> int:
+        with self.lock:
+            expired = [
+                key
+                for key, entry in self.tables.rows.items()
+                if entry.state is State.SENDING and (until := self.tables.held[key].until)
+                if until < now
+            ]
+            for key in expired:
+                self.tables.held[key].owner = self.tables.held[key].until = None
+                self._move(key, State.PENDING)
+            return len(expired)
 
     def mark(self, key: str, state: State) -> None:
-        """Set a row's state (the dispatcher's job; used by tests until it exists)."""
-        self.rows[key] = replace(self.rows[key], state=state)
+        """Set a row's state directly (tests that need a row sent without a sender)."""
+        with self.lock:
+            self._move(key, state)
+
+    def _claimable(self, entry: Entry, now: dt.datetime) -> bool:
+        held = self.tables.held.get(entry.message.key, Held())
+        return (
+            entry.state is State.PENDING
+            and entry.message.due_at <= now
+            and (held.next_attempt is None or held.next_attempt <= now)
+        )
+
+    def _move(self, key: str, state: State, message: Message | None = None) -> Entry:
+        entry = self.tables.rows[key]
+        moved = Entry(message or entry.message, state, entry.version + 1)
+        self.tables.rows[key] = moved
+        return moved
+
+    def _finish(
+        self, key: str, owner: str, at: dt.datetime, state: State, **outcome: object
+    ) -> bool:
+        with self.lock:
+            entry, held = self.tables.rows.get(key), self.tables.held.get(key)
+            if entry is None or entry.state is not State.SENDING or held is None:
+                return False
+            if held.owner != owner:
+                return False
+            self.tables.held[key] = replace(held, owner=None, until=None, **outcome)  # type: ignore[arg-type]
+            self._move(key, state)
+            self.tables.audit.append((at, owner, state.value, entry.message.agreement))
+            return True
+
+
+class MemoryUnit:
+    """One agreement's unit of work on the fake."""
+
+    def __init__(self, store: MemoryStore, agreement: str) -> None:
+        self.store = store
+        self.agreement = agreement
+
+    def history(self) -> list[RecordedFact]:
+        return self.store.history(self.agreement)
+
+    def outbox(self) -> list[Entry]:
+        return self.store.outbox(self.agreement)
+
+    def stamp(self) -> str | None:
+        return self.store.tables.stamps.get(self.agreement)
+
+    def append_fact(self, fact: Fact, actor: str, at: dt.datetime) -> RecordedFact:
+        if fact.agreement != self.agreement:
+            raise ValueError(f"a unit of {self.agreement!r} cannot record for {fact.agreement!r}")
+        tables = self.store.tables
+        recorded = RecordedFact(len(tables.facts) + 1, fact, at, actor)
+        tables.facts.append(recorded)
+        tables.audit.append((at, actor, "record", fact.agreement))
+        return recorded
+
+    def apply_plan(self, changes: Changes, inputs: str, actor: str, at: dt.datetime) -> None:
+        tables = self.store.tables
+        clashes = [m.key for m in changes.inserts if m.key in tables.rows]
+        clashes += [
+            key
+            for key, (state, version) in changes.expected.items()
+            if (entry := tables.rows.get(key)) is None
+            or (entry.state, entry.version) != (state, version)
+        ]
+        if clashes:
+            raise OutboxConflict(self.agreement, clashes)
+        for message in changes.inserts:
+            tables.rows[message.key] = Entry(message, State.PENDING)
+        for message in [*changes.updates, *changes.revivals]:
+            self.store._move(message.key, State.PENDING, message)
+        for key in changes.withdrawals:
+            self.store._move(key, State.WITHDRAWN)
+        tables.stamps[self.agreement] = inputs
+        if changes.count:
+            tables.audit.append((at, actor, "plan", self.agreement))

@@ -3,27 +3,38 @@
 Planning an agreement whose inputs (its configuration file, the site settings, its facts, the
 planning day and horizon) are unchanged since the last plan is skipped outright; otherwise the
 wanted messages are reconciled with its outbox rows and only the differences are written.
+
+Each agreement is planned in its own unit of work (`Store.unit`): no recording command or
+other planner writes it meanwhile, and the outbox writes are compare-and-set, so a planner
+that raced a sender (a row claimed or sent between its read and its write) starts that
+agreement again from a fresh read, a bounded number of times.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from config.loader import Configuration
-from jobs.ports import Store
+from jobs.ports import AgreementUnit, OutboxConflict, Store
 from lifecycle.agreement import Agreement
 from lifecycle.facts import Fact, to_payload
 from lifecycle.messages import messages_for
-from lifecycle.outbox import reconcile
+from lifecycle.outbox import Changes, reconcile
 from lifecycle.state import fold
 from lifecycle.timeline import plan, send_instant
 
 DEFAULT_HORIZON_DAYS = 400
 # A fact recorded up to this long after it happened still sends what it set off.
 FACT_LOOKBACK = dt.timedelta(days=31)
+# How many times a unit of work that lost a race with a sender is started again.
+ATTEMPTS = 5
+REMOVED = "removed"
+T = TypeVar("T")
 
 
 @dataclass
@@ -42,6 +53,26 @@ class PlanReport:
         """Outbox rows written in all."""
         return self.inserted + self.updated + self.withdrawn
 
+    def add(self, agreement: str, changes: Changes) -> None:
+        """Count one agreement's planned changes."""
+        self.planned += 1
+        self.inserted += len(changes.inserts)
+        self.updated += len(changes.updates) + len(changes.revivals)
+        self.withdrawn += len(changes.withdrawals)
+        if changes.count:
+            self.by_agreement[agreement] = changes.count
+
+
+def retrying(work: Callable[[], T]) -> T:
+    """Run a unit of work, starting it again when it lost a race with a sender."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return work()
+        except OutboxConflict:
+            if attempt == ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
 
 def replan(
     configuration: Configuration,
@@ -54,25 +85,26 @@ def replan(
     actor: str = "planner",
     progress: Callable[[int], None] | None = None,
 ) -> PlanReport:
-    """Plan every agreement (or those in `only`) from `today` over the horizon."""
+    """Plan every agreement (or those in `only`) from `today` over the horizon. Facts and
+    stamps are read in bulk first, so unchanged agreements cost no lock and no write."""
     report = PlanReport()
     facts = store.facts_by_agreement()
     stamps = store.stamps()
     for agreement in configuration.agreements:
         if only is not None and agreement.id not in only:
             continue
-        _plan_one(
-            configuration,
-            store,
-            stamps.get(agreement.id),
-            agreement,
-            facts.get(agreement.id, []),
-            today,
-            now,
-            horizon_days,
-            actor,
-            report,
-        )
+        known = facts.get(agreement.id, [])
+        if stamps.get(agreement.id) == plan_inputs(
+            configuration, agreement, known, today, horizon_days
+        ):
+            report.skipped += 1
+        else:
+            retrying(
+                functools.partial(
+                    _plan_locked, configuration, store, agreement, today, now, horizon_days,
+                    actor, report,
+                )
+            )  # fmt: skip
         if progress is not None:
             progress(1)
     if only is None:
@@ -80,7 +112,58 @@ def replan(
     return report
 
 
-REMOVED = "removed"
+def _plan_locked(
+    configuration: Configuration,
+    store: Store,
+    agreement: Agreement,
+    today: dt.date,
+    now: dt.datetime,
+    horizon_days: int,
+    actor: str,
+    report: PlanReport,
+) -> None:
+    """Plan one agreement in its own unit, from what the unit reads (a command may have
+    recorded a fact since the bulk read)."""
+    with store.unit(agreement.id) as unit:
+        facts = [item.fact for item in unit.history()]
+        inputs = plan_inputs(configuration, agreement, facts, today, horizon_days)
+        if unit.stamp() == inputs:
+            report.skipped += 1
+            return
+        changes = plan_agreement(configuration, unit, agreement, facts, today, horizon_days)
+        unit.apply_plan(changes, inputs, actor, now)
+    report.add(agreement.id, changes)
+
+
+def plan_agreement(
+    configuration: Configuration,
+    unit: AgreementUnit,
+    agreement: Agreement,
+    facts: list[Fact],
+    today: dt.date,
+    horizon_days: int,
+) -> Changes:
+    """The outbox changes that make the unit's agreement match its plan from `today`."""
+    calendar = configuration.calendar_for(agreement)
+    facts_from = today - FACT_LOOKBACK
+    occurrences = plan(
+        agreement,
+        calendar,
+        configuration.settings,
+        today,
+        today + dt.timedelta(days=horizon_days),
+        reminders=True,
+        state=fold(facts),
+        facts_from=facts_from,
+    )
+    wanted = messages_for(agreement, occurrences, calendar, configuration.settings)
+    settings = configuration.settings
+    return reconcile(
+        wanted,
+        unit.outbox(),
+        send_instant(today, settings),
+        notices_from=send_instant(facts_from, settings),
+    )
 
 
 def _retire_removed(
@@ -95,66 +178,29 @@ def _retire_removed(
     """An agreement whose file was removed wants nothing more: its pending rows are withdrawn
     (and invites already sent are cancelled) as for any other change of configuration."""
     configured = {agreement.id for agreement in configuration.agreements}
+    window_start = send_instant(today, configuration.settings)
     for agreement_id in sorted(set(stamps) - configured):
         if stamps[agreement_id] == REMOVED:
             continue
-        window_start = send_instant(today, configuration.settings)
-        changes = reconcile([], store.outbox(agreement_id), window_start)
-        store.apply_plan(agreement_id, changes, REMOVED, actor, now)
-        report.planned += 1
-        report.inserted += len(changes.inserts)
-        report.withdrawn += len(changes.withdrawals)
-        if changes.count:
-            report.by_agreement[agreement_id] = changes.count
+
+        def retire(agreement_id: str = agreement_id) -> Changes:
+            with store.unit(agreement_id) as unit:
+                changes = reconcile([], unit.outbox(), window_start)
+                unit.apply_plan(changes, REMOVED, actor, now)
+            return changes
+
+        report.add(agreement_id, retrying(retire))
 
 
-def _plan_one(
-    configuration: Configuration,
-    store: Store,
-    stamp: str | None,
-    agreement: Agreement,
-    facts: list[Fact],
-    today: dt.date,
-    now: dt.datetime,
-    horizon_days: int,
-    actor: str,
-    report: PlanReport,
-) -> None:
-    inputs = _inputs_digest(configuration, agreement, facts, today, horizon_days)
-    if stamp == inputs:
-        report.skipped += 1
-        return
-    calendar = configuration.calendar_for(agreement)
-    last = today + dt.timedelta(days=horizon_days)
-    occurrences = plan(
-        agreement,
-        calendar,
-        configuration.settings,
-        today,
-        last,
-        reminders=True,
-        state=fold(facts),
-        facts_from=today - FACT_LOOKBACK,
-    )
-    wanted = messages_for(agreement, occurrences, calendar, configuration.settings)
-    window_start = send_instant(today, configuration.settings)
-    changes = reconcile(wanted, store.outbox(agreement.id), window_start)
-    store.apply_plan(agreement.id, changes, inputs, actor, now)
-    report.planned += 1
-    report.inserted += len(changes.inserts)
-    report.updated += len(changes.updates) + len(changes.revivals)
-    report.withdrawn += len(changes.withdrawals)
-    if changes.count:
-        report.by_agreement[agreement.id] = changes.count
-
-
-def _inputs_digest(
+def plan_inputs(
     configuration: Configuration,
     agreement: Agreement,
     facts: list[Fact],
     today: dt.date,
     horizon_days: int,
 ) -> str:
+    """The digest a plan is stamped with: the agreement's file, the site, its facts, the
+    planning day and the horizon."""
     digest = hashlib.sha256()
     digest.update(configuration.digests.get(agreement.id, "").encode())
     digest.update(f"{today}|{horizon_days}".encode())

@@ -1,17 +1,40 @@
-"""The store port: what the application needs from persistence, as a Protocol.
+"""The store port: what the application needs from persistence, as Protocols.
 
 `storage.store.SqlStore` (SQLite and PostgreSQL) and `jobs.memory.MemoryStore` (a fake for
 fast unit tests) both implement it and pass the same shared tests.
+
+Two kinds of writer share the outbox, and the port keeps them apart:
+- an agreement's writers (a recording command, the planner) work inside `Store.unit`: the
+  agreement is locked against every other writer of that agreement until the unit ends, and
+  what they write (facts, outbox changes, the plan stamp, audit) commits together or not at
+  all. Their outbox writes are compare-and-set on the state and version they read; a row that
+  changed since (a sender claimed or sent it) raises `OutboxConflict`, and they start again.
+- senders claim due rows under a lease (`claim`) without taking the agreement's lock, and
+  move only the rows they hold (`mark_sent`, `mark_retry`, `mark_failed`, `release`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
+from lifecycle.errors import ConcordatError
 from lifecycle.facts import Fact
+from lifecycle.messages import Message
 from lifecycle.outbox import Changes, Entry
+
+
+class OutboxConflict(ConcordatError, RuntimeError):
+    """Raised when an outbox row changed after a planner read it (a sender claimed, sent or
+    released it): the unit is rolled back and the planner reads again."""
+
+    def __init__(self, agreement: str, keys: list[str]) -> None:
+        self.agreement = agreement
+        self.keys = keys
+        shown = ", ".join(keys[:3]) + (" ..." if len(keys) > 3 else "")
+        super().__init__(f"outbox rows of {agreement!r} changed while planning: {shown}")
 
 
 @dataclass(frozen=True)
@@ -24,15 +47,52 @@ class RecordedFact:
     recorded_by: str
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A row a sender holds: the message, how many times it has been claimed (this one
+    included), and until when the lease runs."""
+
+    message: Message
+    attempts: int
+    lease_until: dt.datetime
+    version: int
+
+
+class AgreementUnit(Protocol):
+    """One agreement, locked against its other writers; everything written commits together
+    when the unit ends normally and nothing does when it raises."""
+
+    def history(self) -> list[RecordedFact]:
+        """The agreement's facts in the order recorded."""
+        ...
+
+    def outbox(self) -> list[Entry]:
+        """The agreement's outbox rows, with their versions."""
+        ...
+
+    def stamp(self) -> str | None:
+        """The inputs digest the agreement was last planned from."""
+        ...
+
+    def append_fact(self, fact: Fact, actor: str, at: dt.datetime) -> RecordedFact:
+        """Append one fact and its audit entry."""
+        ...
+
+    def apply_plan(self, changes: Changes, inputs: str, actor: str, at: dt.datetime) -> None:
+        """Write the changes (compare-and-set on `changes.expected`), the stamp and one audit
+        entry listing them; raises `OutboxConflict` when a row is not as it was read."""
+        ...
+
+
 class Store(Protocol):
     """Facts, the outbox and the audit log."""
 
-    def append_fact(self, fact: Fact, actor: str, at: dt.datetime) -> RecordedFact:
-        """Append one fact (and its audit entry) atomically."""
+    def unit(self, agreement: str) -> AbstractContextManager[AgreementUnit]:
+        """Lock `agreement` for one unit of work (see the module's docstring)."""
         ...
 
     def history(self, agreement: str) -> list[RecordedFact]:
-        """The agreement's facts in the order recorded."""
+        """The agreement's facts in the order recorded (a read, no lock)."""
         ...
 
     def facts_by_agreement(self) -> dict[str, list[Fact]]:
@@ -47,20 +107,37 @@ class Store(Protocol):
         """Every outbox row, ordered by key."""
         ...
 
-    def stamp(self, agreement: str) -> str | None:
-        """The inputs digest the agreement was last planned from."""
-        ...
-
     def stamps(self) -> dict[str, str]:
         """Every planned agreement's inputs digest, in one read."""
         ...
 
-    def apply_plan(
-        self, agreement: str, changes: Changes, inputs: str, actor: str, at: dt.datetime
-    ) -> None:
-        """Write the changes, the stamp and one audit entry listing them, atomically."""
-        ...
-
     def audit_count(self) -> int:
         """How many audit entries there are."""
+        ...
+
+    def claim(self, owner: str, now: dt.datetime, lease: dt.timedelta, limit: int) -> list[Claim]:
+        """Take up to `limit` pending rows due by `now` (soonest first, skipping rows another
+        sender is claiming) into `sending`, held by `owner` until `now + lease`."""
+        ...
+
+    def mark_sent(self, key: str, owner: str, at: dt.datetime, reply: str) -> bool:
+        """A held row was accepted by the transport; False when `owner` no longer holds it."""
+        ...
+
+    def mark_retry(
+        self, key: str, owner: str, at: dt.datetime, next_attempt: dt.datetime, error: str
+    ) -> bool:
+        """A held row failed for now: pending again, not to be claimed before `next_attempt`."""
+        ...
+
+    def mark_failed(self, key: str, owner: str, at: dt.datetime, error: str) -> bool:
+        """A held row failed for good."""
+        ...
+
+    def release(self, key: str, owner: str, at: dt.datetime) -> bool:
+        """Give a held row back unsent (a sender stopping)."""
+        ...
+
+    def reclaim_expired(self, now: dt.datetime) -> int:
+        """Rows whose sender's lease ran out become pending again; returns how many."""
         ...

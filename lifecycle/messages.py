@@ -1,8 +1,10 @@
 """Messages: what the service must send, each with a stable key, derived from occurrences.
 
 The key names what a message is about, never when it is due, so that re-planning the same
-inputs gives the same keys; what the message says is summarised by its fingerprint, so that a
-changed subject (a moved meeting, an escalated dispute) is seen as a change of the same message.
+inputs gives the same keys; what the recipient would act on is summarised by its fingerprint
+(`MEANING`: the date, the times, the place, the step, the date it is about, the lead), so that
+a moved meeting or an escalated dispute is a change of the same message, while a reworded
+title or a corrected contact name is not: that only rewrites rows not yet sent.
 """
 
 from __future__ import annotations
@@ -115,7 +117,7 @@ def _message(
     subject = f"{occurrence.title} ({occurrence.date:%a %d %b %Y})"
     if kind is MessageKind.REMINDER and occurrence.for_date is not None:
         subject = f"{occurrence.title} ({occurrence.for_date:%a %d %b %Y})"
-    fingerprint = _fingerprint(kind, subject, due, payload)
+    fingerprint = _fingerprint(kind, payload)
     return Message(
         key, occurrence.agreement, kind, contact.email, due, subject, payload, fingerprint
     )
@@ -143,6 +145,12 @@ def occurrence_payload(occurrence: Occurrence) -> dict[str, Any]:
     }
 
 
-def _fingerprint(kind: MessageKind, subject: str, due: dt.datetime, payload: dict[str, Any]) -> str:
-    text = json.dumps([kind.value, subject, due.isoformat(), payload], sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
+# What a recipient acts on: a change of any of these in a message already sent is followed up
+# (an invite update, a notice update); a change of anything else (title, wording, a contact's
+# name, the send time) is not.
+MEANING = ("rule", "date", "start", "end", "location", "for_date", "lead")
+
+
+def _fingerprint(kind: MessageKind, payload: dict[str, Any]) -> str:
+    meaning = [kind.value, *(payload[name] for name in MEANING)]
+    return hashlib.sha256(json.dumps(meaning).encode()).hexdigest()[:20]

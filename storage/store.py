@@ -1,23 +1,35 @@
-"""The SQL store (SQLite or PostgreSQL): converts between tables and domain objects."""
+"""The SQL store (SQLite or PostgreSQL): converts between tables and domain objects.
+
+Writes go through `storage.transactions.writing`: an agreement's unit of work holds that
+agreement's lock, a sender's claim takes the outbox rows it returns. Outbox writes are
+compare-and-set on (state, version), so no writer overwrites a row another has moved since.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import func, insert, update
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlalchemy import Row, Table, and_, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
 
-from jobs.ports import RecordedFact
+from jobs.ports import Claim, OutboxConflict, RecordedFact
 from lifecycle.facts import Fact, from_payload, to_payload
 from lifecycle.messages import Message, MessageKind
 from lifecycle.outbox import Changes, Entry, State
 from storage.tables import AuditRecord, FactRecord, OutboxRecord, PlanStamp
+from storage.transactions import install, writing
 
 UTC = dt.UTC
+FACT: Table = FactRecord.__table__  # type: ignore[attr-defined]
+OUTBOX: Table = OutboxRecord.__table__  # type: ignore[attr-defined]
+AUDIT: Table = AuditRecord.__table__  # type: ignore[attr-defined]
+STAMP: Table = PlanStamp.__table__  # type: ignore[attr-defined]
 
 
 def utc(moment: dt.datetime) -> dt.datetime:
@@ -30,116 +42,240 @@ class SqlStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        install(engine)
 
-    def append_fact(self, fact: Fact, actor: str, at: dt.datetime) -> RecordedFact:
-        payload = to_payload(fact)
-        with Session(self.engine) as session:
-            record = FactRecord(
-                agreement=fact.agreement,
-                type=fact.type_name,
-                payload=json.dumps(payload, sort_keys=True),
-                happened_on=fact.on,
-                recorded_at=utc(at),
-                recorded_by=actor,
-            )
-            session.add(record)
-            session.add(
-                _audit(
-                    at,
-                    actor,
-                    "record",
-                    fact.agreement,
-                    fact.type_name,
-                    {"on": fact.on.isoformat(), **payload},
-                )
-            )
-            session.commit()
-            session.refresh(record)
-            assert record.id is not None
-            return RecordedFact(record.id, fact, at, actor)
+    @contextmanager
+    def unit(self, agreement: str) -> Iterator[SqlUnit]:
+        with writing(self.engine, agreement) as connection:
+            yield SqlUnit(connection, agreement)
 
     def history(self, agreement: str) -> list[RecordedFact]:
-        with Session(self.engine) as session:
-            rows = session.exec(
-                select(FactRecord)
-                .where(FactRecord.agreement == agreement)
-                .order_by(col(FactRecord.id))
-            ).all()
-            return [
-                RecordedFact(row.id or 0, _fact(row), utc(row.recorded_at), row.recorded_by)
-                for row in rows
-            ]
+        with self.engine.connect() as connection:
+            return _history(connection, agreement)
 
     def facts_by_agreement(self) -> dict[str, list[Fact]]:
         result: dict[str, list[Fact]] = defaultdict(list)
-        with Session(self.engine) as session:
-            for row in session.exec(select(FactRecord).order_by(col(FactRecord.id))):
+        with self.engine.connect() as connection:
+            for row in connection.execute(select(FACT).order_by(FACT.c.id)):
                 result[row.agreement].append(_fact(row))
         return dict(result)
 
     def outbox(self, agreement: str) -> list[Entry]:
-        with Session(self.engine) as session:
-            rows = session.exec(select(OutboxRecord).where(OutboxRecord.agreement == agreement))
-            return [_entry(row) for row in rows]
+        with self.engine.connect() as connection:
+            return _outbox(connection, agreement)
 
     def all_outbox(self) -> list[Entry]:
-        with Session(self.engine) as session:
-            rows = session.exec(select(OutboxRecord).order_by(col(OutboxRecord.key)))
-            return [_entry(row) for row in rows]
-
-    def stamp(self, agreement: str) -> str | None:
-        with Session(self.engine) as session:
-            row = session.get(PlanStamp, agreement)
-            return row.inputs if row else None
+        with self.engine.connect() as connection:
+            return [_entry(row) for row in connection.execute(select(OUTBOX).order_by("key"))]
 
     def stamps(self) -> dict[str, str]:
-        with Session(self.engine) as session:
-            return {row.agreement: row.inputs for row in session.exec(select(PlanStamp))}
-
-    def apply_plan(
-        self, agreement: str, changes: Changes, inputs: str, actor: str, at: dt.datetime
-    ) -> None:
-        now = utc(at)
-        with Session(self.engine) as session:
-            if changes.inserts:
-                rows = [_row(message, now) for message in changes.inserts]
-                session.execute(insert(OutboxRecord), rows)
-            for message in [*changes.updates, *changes.revivals]:
-                session.execute(
-                    update(OutboxRecord)
-                    .where(col(OutboxRecord.key) == message.key)
-                    .values(**_content(message), state=State.PENDING.value, updated_at=now)
-                )
-            if changes.withdrawals:
-                session.execute(
-                    update(OutboxRecord)
-                    .where(col(OutboxRecord.key).in_(changes.withdrawals))
-                    .values(state=State.WITHDRAWN.value, updated_at=now)
-                )
-            stamp = session.get(PlanStamp, agreement)
-            if stamp is None:
-                session.add(PlanStamp(agreement=agreement, inputs=inputs, planned_at=now))
-            else:
-                stamp.inputs, stamp.planned_at = inputs, now
-            if changes.count:
-                session.add(
-                    _audit(
-                        at,
-                        actor,
-                        "plan",
-                        agreement,
-                        f"{changes.count} change(s)",
-                        _change_detail(changes),
-                    )
-                )
-            session.commit()
+        with self.engine.connect() as connection:
+            return {row.agreement: row.inputs for row in connection.execute(select(STAMP))}
 
     def audit_count(self) -> int:
-        with Session(self.engine) as session:
-            return session.exec(select(func.count()).select_from(AuditRecord)).one()
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(func.count()).select_from(AUDIT)).scalar_one())
+
+    def claim(self, owner: str, now: dt.datetime, lease: dt.timedelta, limit: int) -> list[Claim]:
+        at = utc(now)
+        due = (
+            select(OUTBOX.c.key)
+            .where(
+                OUTBOX.c.state == State.PENDING.value,
+                OUTBOX.c.due_at <= at,
+                or_(OUTBOX.c.next_attempt_at.is_(None), OUTBOX.c.next_attempt_at <= at),
+            )
+            .order_by(OUTBOX.c.due_at, OUTBOX.c.key)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        claim = (
+            update(OUTBOX)
+            .where(OUTBOX.c.key.in_(due.scalar_subquery()))
+            .values(
+                state=State.SENDING.value,
+                lease_owner=owner,
+                lease_until=at + lease,
+                attempts=OUTBOX.c.attempts + 1,
+                version=OUTBOX.c.version + 1,
+                updated_at=at,
+            )
+            .returning(*OUTBOX.c)
+        )
+        with writing(self.engine) as connection:
+            rows = connection.execute(claim).all()
+        claims = [Claim(_message(r), r.attempts, utc(r.lease_until), r.version) for r in rows]
+        return sorted(claims, key=lambda c: (c.message.due_at, c.message.key))
+
+    def mark_sent(self, key: str, owner: str, at: dt.datetime, reply: str) -> bool:
+        values = {"state": State.SENT.value, "sent_at": utc(at), "reply": reply}
+        return self._finish(key, owner, at, "sent", values)
+
+    def mark_retry(
+        self, key: str, owner: str, at: dt.datetime, next_attempt: dt.datetime, error: str
+    ) -> bool:
+        values = {
+            "state": State.PENDING.value,
+            "next_attempt_at": utc(next_attempt),
+            "last_error": error,
+        }
+        return self._finish(key, owner, at, "retry", values)
+
+    def mark_failed(self, key: str, owner: str, at: dt.datetime, error: str) -> bool:
+        values = {"state": State.FAILED.value, "last_error": error}
+        return self._finish(key, owner, at, "failed", values)
+
+    def release(self, key: str, owner: str, at: dt.datetime) -> bool:
+        return self._finish(key, owner, at, "released", {"state": State.PENDING.value})
+
+    def reclaim_expired(self, now: dt.datetime) -> int:
+        expired = (
+            update(OUTBOX)
+            .where(OUTBOX.c.state == State.SENDING.value, OUTBOX.c.lease_until < utc(now))
+            .values(
+                state=State.PENDING.value,
+                lease_owner=None,
+                lease_until=None,
+                version=OUTBOX.c.version + 1,
+                updated_at=utc(now),
+            )
+        )
+        with writing(self.engine) as connection:
+            return int(connection.execute(expired).rowcount)
+
+    def _finish(
+        self, key: str, owner: str, at: dt.datetime, action: str, values: dict[str, Any]
+    ) -> bool:
+        """Move a row `owner` holds out of `sending`, with an audit entry; False (nothing
+        written) when the row is not held by `owner` any more."""
+        held = and_(
+            OUTBOX.c.key == key,
+            OUTBOX.c.state == State.SENDING.value,
+            OUTBOX.c.lease_owner == owner,
+        )
+        move = (
+            update(OUTBOX)
+            .where(held)
+            .values(
+                **values,
+                lease_owner=None,
+                lease_until=None,
+                version=OUTBOX.c.version + 1,
+                updated_at=utc(at),
+            )
+            .returning(OUTBOX.c.agreement)
+        )
+        with writing(self.engine) as connection:
+            agreement = connection.execute(move).scalar_one_or_none()
+            if agreement is None:
+                return False
+            detail = {"key": key, **{k: _plain(v) for k, v in values.items()}}
+            connection.execute(insert(AUDIT), [_audit(at, owner, action, agreement, key, detail)])
+        return True
 
 
-def _fact(row: FactRecord) -> Fact:
+class SqlUnit:
+    """One agreement's unit of work on a connection whose transaction holds its lock."""
+
+    def __init__(self, connection: Connection, agreement: str) -> None:
+        self.connection = connection
+        self.agreement = agreement
+
+    def history(self) -> list[RecordedFact]:
+        return _history(self.connection, self.agreement)
+
+    def outbox(self) -> list[Entry]:
+        return _outbox(self.connection, self.agreement)
+
+    def stamp(self) -> str | None:
+        query = select(STAMP.c.inputs).where(STAMP.c.agreement == self.agreement)
+        result: str | None = self.connection.execute(query).scalar_one_or_none()
+        return result
+
+    def append_fact(self, fact: Fact, actor: str, at: dt.datetime) -> RecordedFact:
+        if fact.agreement != self.agreement:
+            raise ValueError(f"a unit of {self.agreement!r} cannot record for {fact.agreement!r}")
+        payload = to_payload(fact)
+        last = select(func.coalesce(func.max(FACT.c.seq), 0)).where(
+            FACT.c.agreement == self.agreement
+        )
+        row = {
+            "agreement": fact.agreement,
+            "seq": int(self.connection.execute(last).scalar_one()) + 1,
+            "type": fact.type_name,
+            "payload": json.dumps(payload, sort_keys=True),
+            "happened_on": fact.on,
+            "recorded_at": utc(at),
+            "recorded_by": actor,
+        }
+        fact_id = self.connection.execute(insert(FACT).returning(FACT.c.id), [row]).scalar_one()
+        detail = {"on": fact.on.isoformat(), **payload}
+        audit = _audit(at, actor, "record", fact.agreement, fact.type_name, detail)
+        self.connection.execute(insert(AUDIT), [audit])
+        return RecordedFact(int(fact_id), fact, at, actor)
+
+    def apply_plan(self, changes: Changes, inputs: str, actor: str, at: dt.datetime) -> None:
+        now = utc(at)
+        self._insert(changes.inserts, now)
+        for message in [*changes.updates, *changes.revivals]:
+            self._set(message.key, changes, now, **_content(message), state=State.PENDING.value)
+        for key in changes.withdrawals:
+            self._set(key, changes, now, state=State.WITHDRAWN.value)
+        self._stamp(inputs, now)
+        if changes.count:
+            detail = _change_detail(changes)
+            audit = _audit(at, actor, "plan", self.agreement, f"{changes.count} change(s)", detail)
+            self.connection.execute(insert(AUDIT), [audit])
+
+    def _insert(self, messages: list[Message], now: dt.datetime) -> None:
+        """Insert new rows; a key that exists already means the outbox moved under us."""
+        if not messages:
+            return
+        rows = [_row(message, now) for message in messages]
+        dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(OUTBOX).on_conflict_do_nothing().returning(OUTBOX.c.key)
+        written = set(self.connection.execute(statement, rows).scalars())
+        if len(written) != len(rows):
+            missing = [row["key"] for row in rows if row["key"] not in written]
+            raise OutboxConflict(self.agreement, missing)
+
+    def _set(self, key: str, changes: Changes, now: dt.datetime, **values: Any) -> None:
+        """Compare-and-set one row from the (state, version) it was read in."""
+        state, version = changes.expected[key]
+        statement = (
+            update(OUTBOX)
+            .where(OUTBOX.c.key == key, OUTBOX.c.state == state.value, OUTBOX.c.version == version)
+            .values(**values, version=version + 1, updated_at=now)
+        )
+        if self.connection.execute(statement).rowcount != 1:
+            raise OutboxConflict(self.agreement, [key])
+
+    def _stamp(self, inputs: str, now: dt.datetime) -> None:
+        if self.stamp() is None:
+            row = {"agreement": self.agreement, "inputs": inputs, "planned_at": now}
+            self.connection.execute(insert(STAMP), [row])
+        else:
+            self.connection.execute(
+                update(STAMP)
+                .where(STAMP.c.agreement == self.agreement)
+                .values(inputs=inputs, planned_at=now)
+            )
+
+
+def _history(connection: Connection, agreement: str) -> list[RecordedFact]:
+    query = select(FACT).where(FACT.c.agreement == agreement).order_by(FACT.c.seq)
+    return [
+        RecordedFact(row.id, _fact(row), utc(row.recorded_at), row.recorded_by)
+        for row in connection.execute(query)
+    ]
+
+
+def _outbox(connection: Connection, agreement: str) -> list[Entry]:
+    query = select(OUTBOX).where(OUTBOX.c.agreement == agreement)
+    return [_entry(row) for row in connection.execute(query)]
+
+
+def _fact(row: Row[Any]) -> Fact:
     return from_payload(row.type, row.agreement, row.happened_on, json.loads(row.payload))
 
 
@@ -161,14 +297,15 @@ def _row(message: Message, now: dt.datetime) -> dict[str, Any]:
         "agreement": message.agreement,
         "state": State.PENDING.value,
         "attempts": 0,
+        "version": 0,
         "message_id": message.message_id,
         "created_at": now,
         "updated_at": now,
     }
 
 
-def _entry(row: OutboxRecord) -> Entry:
-    message = Message(
+def _message(row: Row[Any]) -> Message:
+    return Message(
         row.key,
         row.agreement,
         MessageKind(row.kind),
@@ -178,7 +315,14 @@ def _entry(row: OutboxRecord) -> Entry:
         json.loads(row.payload),
         row.fingerprint,
     )
-    return Entry(message, State(row.state))
+
+
+def _entry(row: Row[Any]) -> Entry:
+    return Entry(_message(row), State(row.state), row.version)
+
+
+def _plain(value: object) -> object:
+    return value.isoformat() if isinstance(value, dt.datetime) else value
 
 
 def _change_detail(changes: Changes) -> dict[str, list[str]]:
@@ -192,12 +336,12 @@ def _change_detail(changes: Changes) -> dict[str, list[str]]:
 
 def _audit(
     at: dt.datetime, actor: str, action: str, agreement: str, subject: str, detail: object
-) -> AuditRecord:
-    return AuditRecord(
-        at=utc(at),
-        actor=actor,
-        action=action,
-        agreement=agreement,
-        subject=subject[:600],
-        detail=json.dumps(detail, sort_keys=True),
-    )
+) -> dict[str, Any]:
+    return {
+        "at": utc(at),
+        "actor": actor,
+        "action": action,
+        "agreement": agreement,
+        "subject": subject[:600],
+        "detail": json.dumps(detail, sort_keys=True),
+    }

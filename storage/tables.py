@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import Column, Index, Integer, Text, text
 from sqlmodel import Field, SQLModel
 
 
@@ -16,9 +16,11 @@ class FactRecord(SQLModel, table=True):
     """The fact log: append-only, one row per thing that happened."""
 
     __tablename__ = "fact"
+    __table_args__ = (Index("ux_fact_agreement_seq", "agreement", "seq", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     agreement: str = Field(index=True, max_length=64)
+    seq: int  # 1, 2, 3... within the agreement: two writers can never append the same one
     type: str = Field(max_length=40)
     payload: str = Field(sa_column=Column(Text, nullable=False))
     happened_on: dt.date
@@ -27,7 +29,8 @@ class FactRecord(SQLModel, table=True):
 
 
 class OutboxRecord(SQLModel, table=True):
-    """One row per message to send, keyed by the message's stable key."""
+    """One row per message to send, keyed by the message's stable key. Every write bumps
+    `version`, so planners write compare-and-set on what they read."""
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_state_due", "state", "due_at"),)
@@ -39,6 +42,11 @@ class OutboxRecord(SQLModel, table=True):
     due_at: dt.datetime
     state: str = Field(max_length=12)
     attempts: int = 0
+    version: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default=text("0"))
+    )
+    next_attempt_at: dt.datetime | None = None
+    reply: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     lease_owner: str | None = Field(default=None, max_length=100)
     lease_until: dt.datetime | None = None
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

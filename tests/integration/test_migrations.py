@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import subprocess
 import sys
 from pathlib import Path
 
-from sqlalchemy import inspect
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlmodel import SQLModel
 
+import storage.tables  # noqa: F401  (registers the tables on the metadata)
 from storage.engine import make_engine
 from storage.migrate import is_current, upgrade
+from storage.store import SqlStore
+
+HEAD = "0002"
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = {"fact", "outbox", "audit", "plan_stamp", "alembic_version"}
@@ -18,8 +27,8 @@ TABLES = {"fact", "outbox", "audit", "plan_stamp", "alembic_version"}
 def test_upgrade_creates_the_tables_once(pg_admin_url: str, tmp_path: Path) -> None:
     for url in (f"sqlite:///{tmp_path / 'a.db'}", _blank_pg(pg_admin_url)):
         engine = make_engine(url)
-        assert upgrade(engine) == (None, "0001")
-        assert upgrade(engine) == ("0001", "0001")
+        assert upgrade(engine) == (None, HEAD)
+        assert upgrade(engine) == (HEAD, HEAD)
         assert is_current(engine)
         assert set(inspect(engine).get_table_names()) >= TABLES
         engine.dispose()
@@ -42,6 +51,56 @@ def test_nodes_starting_together_do_not_race(pg_admin_url: str, tmp_path: Path) 
         outputs = sorted(out for out, _ in results)
         assert sum("upgraded from empty" in out for out in outputs) == 1
         assert sum("already at revision" in out for out in outputs) == 3
+
+
+def test_the_migrations_build_exactly_the_tables_the_code_declares(
+    pg_admin_url: str, tmp_path: Path
+) -> None:
+    """A column, index or constraint in `storage/tables.py` that no migration creates (or
+    the reverse) is a difference here, on both databases."""
+    for url in (f"sqlite:///{tmp_path / 'c.db'}", _blank_pg(pg_admin_url)):
+        engine = make_engine(url)
+        upgrade(engine)
+        with engine.connect() as connection:
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "compare_server_default": False}
+            )
+            differences = compare_metadata(context, SQLModel.metadata)
+        engine.dispose()
+        assert differences == [], (url.split(":")[0], differences)
+
+
+def test_upgrading_from_0001_keeps_facts_in_order_per_agreement(tmp_path: Path) -> None:
+    """Facts recorded before sequence numbers existed get them in the order recorded."""
+    from alembic import command
+
+    from storage.migrate import alembic_config
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        for agreement, day in (("a", 1), ("b", 2), ("a", 3)):
+            connection.execute(
+                text(
+                    "INSERT INTO fact (agreement, type, payload, happened_on, recorded_at,"
+                    " recorded_by) VALUES (:a, 'notice_withdrawn', :p, :d, :r, 'x')"
+                ),
+                {
+                    "a": agreement,
+                    "p": json.dumps({}),
+                    "d": dt.date(2024, 1, day),
+                    "r": "2024-01-05 10:00:00.000000",
+                },
+            )
+    assert upgrade(engine) == ("0001", HEAD)
+    history = SqlStore(engine).history("a")
+    assert [item.fact.on.day for item in history] == [1, 3]
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT agreement, seq FROM fact ORDER BY id")).all()
+    assert [tuple(row) for row in rows] == [("a", 1), ("b", 1), ("a", 2)]
+    engine.dispose()
 
 
 def _blank_pg(admin_url: str) -> str:

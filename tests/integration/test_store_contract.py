@@ -1,28 +1,55 @@
-"""The store contract: the in-memory fake, SQLite and PostgreSQL all behave the same."""
+"""The store contract: the in-memory fake, SQLite and PostgreSQL all behave the same.
+
+Writers of an agreement work in a unit (locked, all or nothing); senders claim, mark and
+release rows they hold; the planner's writes are compare-and-set, so a race with a sender,
+driven here step by step, ends in `OutboxConflict` and never in a lost or repeated send.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from jobs.ports import Store
+import pytest
+
+from jobs.ports import OutboxConflict, Store
 from lifecycle.facts import MeetingMoved, NoticeServed, ProcedureStarted
 from lifecycle.messages import Message, MessageKind
-from lifecycle.outbox import Changes, State
+from lifecycle.outbox import Changes, State, reconcile
 
 AT = dt.datetime(2024, 3, 1, 12, 0, tzinfo=dt.UTC)
+DUE = dt.datetime(2024, 3, 5, 9, 0, tzinfo=dt.UTC)
+LEASE = dt.timedelta(minutes=5)
 
 
-def message(key: str, agreement: str = "a", fingerprint: str = "f1") -> Message:
+def message(
+    key: str,
+    agreement: str = "a",
+    fingerprint: str = "f1",
+    due: dt.datetime = DUE,
+    kind: MessageKind = MessageKind.REMINDER,
+) -> Message:
     return Message(
         key,
         agreement,
-        MessageKind.REMINDER,
+        kind,
         "x@example.org",
-        dt.datetime(2024, 3, 5, 9, 0, tzinfo=dt.UTC),
+        due,
         "Subject £ ✓",
         {"title": "T", "date": "2024-03-05"},
         fingerprint,
     )
+
+
+def plan(store: Store, agreement: str, wanted: list[Message], inputs: str = "d") -> Changes:
+    """Reconcile and apply in one unit, as the planner does."""
+    with store.unit(agreement) as unit:
+        changes = reconcile(wanted, unit.outbox(), AT)
+        unit.apply_plan(changes, inputs, "planner", AT)
+    return changes
+
+
+def states(store: Store) -> dict[str, State]:
+    return {entry.message.key: entry.state for entry in store.all_outbox()}
 
 
 def test_facts_come_back_in_order_and_equal(any_store: Store) -> None:
@@ -36,7 +63,8 @@ def test_facts_come_back_in_order_and_equal(any_store: Store) -> None:
     )
     other = ProcedureStarted("b", dt.date(2024, 1, 4), "b.dispute.1", "dispute", "trust", "x")
     for fact in (first, moved, other):
-        any_store.append_fact(fact, "alex", AT)
+        with any_store.unit(fact.agreement) as unit:
+            unit.append_fact(fact, "alex", AT)
     history = any_store.history("a")
     assert [item.fact for item in history] == [first, moved]
     assert history[0].id < history[1].id
@@ -46,38 +74,141 @@ def test_facts_come_back_in_order_and_equal(any_store: Store) -> None:
     assert any_store.audit_count() == 3
 
 
+def test_a_unit_that_raises_leaves_nothing_behind(any_store: Store) -> None:
+    fact = NoticeServed("a", dt.date(2024, 1, 2), "council", dt.date(2025, 3, 31))
+
+    def fail_after_writing() -> None:
+        with any_store.unit("a") as unit:
+            unit.append_fact(fact, "alex", AT)
+            unit.apply_plan(Changes(inserts=[message("k1")]), "d1", "planner", AT)
+            raise RuntimeError("the planner failed after writing")
+
+    with pytest.raises(RuntimeError):
+        fail_after_writing()
+    assert any_store.history("a") == []
+    assert any_store.all_outbox() == []
+    assert any_store.stamps() == {}
+    assert any_store.audit_count() == 0
+
+
+def test_a_unit_cannot_record_for_another_agreement(any_store: Store) -> None:
+    fact = NoticeServed("b", dt.date(2024, 1, 2), "council", dt.date(2025, 3, 31))
+    with pytest.raises(ValueError, match="cannot record"), any_store.unit("a") as unit:
+        unit.append_fact(fact, "alex", AT)
+    assert any_store.history("b") == []
+
+
 def test_apply_plan_inserts_updates_and_withdraws(any_store: Store) -> None:
-    any_store.apply_plan(
-        "a",
-        Changes(inserts=[message("k1"), message("k2"), message("k3")]),
-        "digest-1",
-        "planner",
-        AT,
-    )
-    assert any_store.stamp("a") == "digest-1"
+    plan(any_store, "a", [message("k1"), message("k2"), message("k3")], "digest-1")
+    assert any_store.stamps() == {"a": "digest-1"}
     assert [e.message.key for e in any_store.all_outbox()] == ["k1", "k2", "k3"]
     assert any_store.all_outbox()[0].message == message("k1")
     assert any_store.all_outbox()[0].message.payload == {"title": "T", "date": "2024-03-05"}
-    changed = message("k2", fingerprint="f2")
-    any_store.apply_plan(
-        "a", Changes(updates=[changed], withdrawals=["k3"]), "digest-2", "planner", AT
-    )
+    plan(any_store, "a", [message("k1"), message("k2", fingerprint="f2")], "digest-2")
     rows = {e.message.key: e for e in any_store.outbox("a")}
     assert rows["k2"].message.fingerprint == "f2"
     assert rows["k3"].state is State.WITHDRAWN
     assert rows["k1"].state is State.PENDING
-    any_store.apply_plan("a", Changes(revivals=[message("k3")]), "digest-3", "planner", AT)
-    assert {e.message.key: e.state for e in any_store.outbox("a")}["k3"] is State.PENDING
-    assert any_store.stamp("a") == "digest-3"
+    assert rows["k2"].version == rows["k3"].version == 1
+    assert rows["k1"].version == 0
+    plan(any_store, "a", [message("k1"), message("k2", fingerprint="f2"), message("k3")], "d3")
+    assert states(any_store)["k3"] is State.PENDING
+    assert any_store.stamps() == {"a": "d3"}
 
 
 def test_outbox_is_per_agreement_and_empty_changes_audit_nothing(any_store: Store) -> None:
-    any_store.apply_plan("a", Changes(inserts=[message("ka")]), "d", "planner", AT)
-    any_store.apply_plan("b", Changes(inserts=[message("kb", agreement="b")]), "d", "planner", AT)
+    plan(any_store, "a", [message("ka")])
+    plan(any_store, "b", [message("kb", agreement="b")])
     assert [e.message.key for e in any_store.outbox("b")] == ["kb"]
     before = any_store.audit_count()
-    any_store.apply_plan("a", Changes(), "d2", "planner", AT)
+    with any_store.unit("a") as unit:
+        unit.apply_plan(Changes(), "d2", "planner", AT)
+        assert unit.stamp() == "d2"
     assert any_store.audit_count() == before
-    assert any_store.stamp("a") == "d2"
-    assert any_store.stamp("c") is None
     assert any_store.stamps() == {"a": "d2", "b": "d"}
+
+
+def test_claim_takes_due_rows_soonest_first_under_a_lease(any_store: Store) -> None:
+    later = DUE + dt.timedelta(hours=1)
+    plan(any_store, "a", [message("late", due=later), message("soon"), message("future",
+         due=DUE + dt.timedelta(days=9))])  # fmt: skip
+    claims = any_store.claim("node-1", later, LEASE, limit=10)
+    assert [c.message.key for c in claims] == ["soon", "late"]
+    assert all(c.attempts == 1 and c.lease_until == later + LEASE for c in claims)
+    assert claims[0].message == message("soon")
+    assert any_store.claim("node-2", later, LEASE, limit=10) == []
+    assert states(any_store) == {"late": State.SENDING, "soon": State.SENDING,
+                                 "future": State.PENDING}  # fmt: skip
+
+
+def test_claim_respects_the_limit(any_store: Store) -> None:
+    plan(any_store, "a", [message(f"k{i}") for i in range(5)])
+    assert len(any_store.claim("n1", DUE, LEASE, limit=2)) == 2
+    assert len(any_store.claim("n2", DUE, LEASE, limit=10)) == 3
+
+
+def test_a_sender_moves_only_rows_it_holds(any_store: Store) -> None:
+    plan(any_store, "a", [message("k1"), message("k2"), message("k3"), message("k4")])
+    any_store.claim("n1", DUE, LEASE, limit=10)
+    assert not any_store.mark_sent("k1", "someone-else", DUE, "250 ok")
+    assert any_store.mark_sent("k1", "n1", DUE, "250 2.0.0 queued")
+    assert not any_store.mark_sent("k1", "n1", DUE, "250 again")  # not held any more
+    assert any_store.mark_failed("k2", "n1", DUE, "550 no such user")
+    assert any_store.release("k3", "n1", DUE)
+    retry_at = DUE + dt.timedelta(minutes=10)
+    assert any_store.mark_retry("k4", "n1", DUE, retry_at, "421 try later")
+    assert states(any_store) == {"k1": State.SENT, "k2": State.FAILED, "k3": State.PENDING,
+                                 "k4": State.PENDING}  # fmt: skip
+    soon = any_store.claim("n2", DUE + dt.timedelta(minutes=1), LEASE, limit=10)
+    assert [c.message.key for c in soon] == ["k3"]  # k4 waits for its next attempt
+    assert soon[0].attempts == 2
+    again = any_store.claim("n2", retry_at, LEASE, limit=10)
+    assert [(c.message.key, c.attempts) for c in again] == [("k4", 2)]
+
+
+def test_expired_leases_are_reclaimed_by_anyone(any_store: Store) -> None:
+    plan(any_store, "a", [message("k1"), message("k2")])
+    any_store.claim("crashed-node", DUE, LEASE, limit=1)
+    assert any_store.reclaim_expired(DUE + LEASE - dt.timedelta(seconds=1)) == 0
+    assert any_store.reclaim_expired(DUE + LEASE + dt.timedelta(seconds=1)) == 1
+    claims = any_store.claim("n2", DUE + LEASE + dt.timedelta(seconds=2), LEASE, limit=10)
+    assert [(c.message.key, c.attempts) for c in claims] == [("k1", 2), ("k2", 1)]
+    assert not any_store.mark_sent("k1", "crashed-node", DUE, "late answer")
+    assert any_store.mark_sent("k1", "n2", DUE, "250 ok")
+
+
+def test_planner_that_read_before_a_send_conflicts_instead_of_unsending(any_store: Store) -> None:
+    """Planner reads a pending row; a sender claims and sends it; the planner's update (the
+    content changed) and its withdrawal both fail, and the row stays sent."""
+    plan(any_store, "a", [message("k1"), message("k2")])
+    stale = any_store.outbox("a")
+    any_store.claim("n1", DUE, LEASE, limit=10)
+    any_store.mark_sent("k1", "n1", DUE, "250 ok")
+    for wanted in ([message("k1", fingerprint="f2"), message("k2")], [message("k2")]):
+        changes = reconcile(wanted, stale, AT)
+        with pytest.raises(OutboxConflict) as caught, any_store.unit("a") as unit:
+            unit.apply_plan(changes, "d2", "planner", AT)
+        assert caught.value.keys == ["k1"]
+    assert states(any_store)["k1"] is State.SENT
+    assert any_store.stamps() == {"a": "d"}  # the failed unit wrote nothing
+    changes = plan(any_store, "a", [message("k2")])  # re-read: nothing to undo
+    assert changes.withdrawals == []
+    assert states(any_store)["k1"] is State.SENT
+
+
+def test_planner_never_rewrites_a_row_a_sender_holds(any_store: Store) -> None:
+    plan(any_store, "a", [message("inv", kind=MessageKind.INVITE)])
+    any_store.claim("n1", DUE, LEASE, limit=10)
+    changes = plan(any_store, "a", [message("inv", kind=MessageKind.INVITE, fingerprint="f2")])
+    assert changes.updates == []
+    assert changes.withdrawals == []
+    assert [m.kind for m in changes.inserts] == [MessageKind.INVITE_UPDATE]
+    assert states(any_store)["inv"] is State.SENDING
+    assert any_store.mark_sent("inv", "n1", DUE, "250 ok")
+
+
+def test_an_insert_over_an_existing_key_conflicts_without_writing(any_store: Store) -> None:
+    plan(any_store, "a", [message("k1")])
+    with pytest.raises(OutboxConflict), any_store.unit("a") as unit:
+        unit.apply_plan(Changes(inserts=[message("k2"), message("k1")]), "x", "planner", AT)
+    assert list(states(any_store)) == ["k1"]

@@ -1,0 +1,59 @@
+"""Transactions that lock: an agreement's unit of work and a sender's claim.
+
+PostgreSQL: a transaction-scoped advisory lock per agreement (released by commit or rollback,
+so a crashed process never leaves one behind); the outbox's own rows are claimed with
+`FOR UPDATE SKIP LOCKED`. SQLite has one writer at a time: a unit of work starts with
+`BEGIN IMMEDIATE`, which takes the database's write lock at once instead of at the first
+write, so two processes cannot both read the same state and then both write.
+
+Python's sqlite3 driver begins transactions itself, late and deferred; as SQLAlchemy's
+documentation advises, the driver is put in autocommit mode and the `begin` event issues
+`BEGIN` (or `BEGIN IMMEDIATE`, when the connection asks for it) instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, Engine
+
+IMMEDIATE = "concordat_immediate"
+AGREEMENT_LOCK_SPACE = 0x436F6E64  # "Cond": apart from the migration lock's key
+
+
+def install(engine: Engine) -> None:
+    """Make `engine`'s SQLite transactions explicit (idempotent; nothing for PostgreSQL)."""
+    if engine.dialect.name == "sqlite" and not event.contains(engine, "begin", _begin):
+        event.listen(engine, "begin", _begin)
+
+
+def _begin(connection: Connection) -> None:
+    dbapi: Any = connection.connection.dbapi_connection
+    if dbapi.isolation_level is not None:
+        dbapi.isolation_level = None  # the driver stops beginning transactions of its own
+    immediate = connection.get_execution_options().get(IMMEDIATE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def writing(engine: Engine, agreement: str | None = None) -> Iterator[Connection]:
+    """A transaction that writes: committed when the block ends, rolled back when it raises.
+    With `agreement`, no other writer of that agreement runs until it ends."""
+    with engine.connect() as connection:
+        connection.execution_options(**{IMMEDIATE: True})
+        with connection.begin():
+            if agreement is not None and engine.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:space, :key)"),
+                    {"space": AGREEMENT_LOCK_SPACE, "key": lock_key(agreement)},
+                )
+            yield connection
+
+
+def lock_key(agreement: str) -> int:
+    """A stable signed 32-bit key for the agreement's advisory lock."""
+    return int.from_bytes(hashlib.sha256(agreement.encode()).digest()[:4], "big", signed=True)
