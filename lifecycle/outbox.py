@@ -2,13 +2,16 @@
 
 Rules: a wanted message not in the outbox is inserted; a pending one whose content changed is
 updated in place; a withdrawn one wanted again is revived; a pending one no longer wanted is
-withdrawn; an invite already sent whose meaning changed (its fingerprint) is followed by an
-update, and one no longer wanted by a cancellation. A sent reminder or notice is never
-recalled. Reminders due before the planning window that are not wanted are left alone, so a
-late dispatcher still sends them; notices (what facts set off) are planned from further back
-(`facts_from`), so an unwanted pending one due since then is withdrawn (a chaser for a
-variation whose last signature was recorded late); unwanted pending invites are always
-withdrawn.
+withdrawn. Once an invite or notice has reached its recipient, what they hold is the last of
+it and its follow-ups delivered; when what is wanted means something else (another
+fingerprint, or for an invite no longer wanted, a cancellation), one follow-up row says so,
+keyed `<key>#<n>:update:<fingerprint>` or `<key>#<n>:cancel` with n one past the last
+delivered, so a meeting moved away and back again is followed up each time. A sent reminder
+or notice is never recalled. Reminders due before the planning window that are not wanted
+are left alone, so a late dispatcher still sends them; notices (what facts set off) are
+planned from further back (`facts_from`), so an unwanted pending one due since then is
+withdrawn (a chaser for a variation whose last signature was recorded late); unwanted
+pending invites are always withdrawn.
 
 Every row carries a version that each writer bumps. The changes carry the state and version
 each touched row was read in, so the store applies them as compare-and-set writes and a
@@ -36,6 +39,11 @@ class State(StrEnum):
 
 FOLLOW_UP = "#"
 DELIVERED = {State.SENDING, State.SENT}
+FOLLOWED = {
+    MessageKind.INVITE: MessageKind.INVITE_UPDATE,
+    MessageKind.NOTICE: MessageKind.NOTICE_UPDATE,
+}
+CANCELLED = "cancelled"  # what the recipient holds after a cancellation
 # Invites are sent ahead of what they are about: one no longer wanted is withdrawn even when
 # its own due instant has passed, lest a cancelled meeting's invite go out late.
 ABOUT_FUTURE = {MessageKind.INVITE, MessageKind.INVITE_UPDATE}
@@ -83,10 +91,12 @@ def reconcile(
         entry = have.get(key)
         if entry is None:
             changes.inserts.append(message)
-        elif not _same_content(entry.message, message):
-            _changed(message, entry, have, changes)
         elif entry.state is State.WITHDRAWN:
             changes.revivals.append(message)
+        elif entry.state in (State.PENDING, State.FAILED) and not _same_content(
+            entry.message, message
+        ):
+            changes.updates.append(message)
     for key, entry in have.items():
         if key in want or FOLLOW_UP in key:
             continue
@@ -94,11 +104,8 @@ def reconcile(
             entry.message, window_start, notices_from or window_start
         ):
             changes.withdrawals.append(key)
-        elif entry.state in DELIVERED and entry.message.kind is MessageKind.INVITE:
-            cancel = _follow_up(entry.message, MessageKind.INVITE_CANCEL, "cancel")
-            if cancel.key not in have:
-                changes.inserts.append(cancel)
-    _withdraw_stale_follow_ups(want, have, changes)
+    for base, rows in _followed(have).items():
+        _follow_up(want.get(base), base, rows, changes)
     for key in [
         *(m.key for m in changes.updates),
         *(m.key for m in changes.revivals),
@@ -124,46 +131,66 @@ def _same_content(stored: Message, wanted: Message) -> bool:
         and stored.due_at == wanted.due_at
         and stored.subject == wanted.subject
         and stored.payload == wanted.payload
+        and stored.kind is wanted.kind
     )
 
 
-def _changed(message: Message, entry: Entry, have: dict[str, Entry], changes: Changes) -> None:
-    """A wanted message differs from its row: rewrite a row not yet sent; follow a sent
-    invite or notice up only when its meaning (fingerprint) changed, never for wording."""
-    if entry.state is State.PENDING or entry.state is State.FAILED:
-        changes.updates.append(message)
-    elif entry.state is State.WITHDRAWN:
-        changes.revivals.append(message)
-    elif entry.message.fingerprint != message.fingerprint and message.kind in (
-        MessageKind.INVITE,
-        MessageKind.NOTICE,
-    ):
-        kind = (
-            MessageKind.INVITE_UPDATE
-            if message.kind is MessageKind.INVITE
-            else (MessageKind.NOTICE_UPDATE)
-        )
-        update = _follow_up(message, kind, f"update:{message.fingerprint}")
-        if update.key not in have:
-            changes.inserts.append(update)
-
-
-def _follow_up(message: Message, kind: MessageKind, suffix: str) -> Message:
-    return replace(message, key=f"{message.key}{FOLLOW_UP}{suffix}", kind=kind)
-
-
-def _withdraw_stale_follow_ups(
-    want: dict[str, Message], have: dict[str, Entry], changes: Changes
-) -> None:
-    """A pending update that no longer says what is wanted is withdrawn (a newer one replaces
-    it); a pending cancellation of something wanted again is withdrawn too."""
+def _followed(have: dict[str, Entry]) -> dict[str, dict[int, Entry]]:
+    """Invites and notices that reached their recipient or have follow-ups, each with its
+    rows by sequence number (the message itself is 0)."""
+    groups: dict[str, dict[int, Entry]] = {}
     for key, entry in have.items():
         base, _, suffix = key.partition(FOLLOW_UP)
-        if not suffix or entry.state is not State.PENDING:
-            continue
-        current = want.get(base)
-        stale_update = suffix.startswith("update:") and (
-            current is None or suffix != f"update:{current.fingerprint}"
-        )
-        if stale_update or (suffix == "cancel" and current is not None):
+        if suffix:
+            groups.setdefault(base, {})[int(suffix.split(":", 1)[0])] = entry
+        elif entry.state in DELIVERED and entry.message.kind in FOLLOWED:
+            groups.setdefault(base, {})[0] = entry
+    return groups
+
+
+def _follow_up(wanted: Message | None, base: str, rows: dict[int, Entry], changes: Changes) -> None:
+    """Make sure the one follow-up that brings the recipient up to date, if any is needed,
+    is pending; withdraw every other pending follow-up."""
+    needed = _needed_follow_up(wanted, base, rows)
+    for number, entry in rows.items():
+        key = entry.message.key
+        if number and entry.state is State.PENDING and (needed is None or key != needed.key):
             changes.withdrawals.append(key)
+    if needed is None:
+        return
+    row = next((e for e in rows.values() if e.message.key == needed.key), None)
+    if row is None:
+        changes.inserts.append(needed)
+    elif row.state is State.WITHDRAWN:
+        changes.revivals.append(needed)
+    elif row.state is State.PENDING and not _same_content(row.message, needed):
+        changes.updates.append(needed)
+
+
+def _needed_follow_up(wanted: Message | None, base: str, rows: dict[int, Entry]) -> Message | None:
+    """The follow-up the recipient needs: none when nothing reached them yet or what they
+    hold already means what is wanted; else an update, or a cancellation of an invite."""
+    delivered = sorted((n, e) for n, e in rows.items() if e.state in DELIVERED)
+    if not delivered:
+        return None
+    number, last = delivered[-1]
+    holds = (
+        CANCELLED if last.message.kind is MessageKind.INVITE_CANCEL else last.message.fingerprint
+    )
+    kind = rows[0].message.kind if 0 in rows else _base_kind(last.message.kind)
+    if wanted is not None:
+        if wanted.fingerprint == holds:
+            return None
+        suffix = f"{number + 1}:update:{wanted.fingerprint}"
+        return replace(wanted, key=f"{base}{FOLLOW_UP}{suffix}", kind=FOLLOWED[kind])
+    if kind is not MessageKind.INVITE or holds == CANCELLED:
+        return None  # a notice once sent is never recalled
+    cancel = replace(last.message, kind=MessageKind.INVITE_CANCEL)
+    return replace(cancel, key=f"{base}{FOLLOW_UP}{number + 1}:cancel")
+
+
+def _base_kind(kind: MessageKind) -> MessageKind:
+    """The kind a follow-up follows."""
+    if kind in (MessageKind.INVITE_UPDATE, MessageKind.INVITE_CANCEL):
+        return MessageKind.INVITE
+    return MessageKind.NOTICE

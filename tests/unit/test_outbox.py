@@ -60,7 +60,7 @@ def test_sent_invite_that_changed_gets_one_update() -> None:
     changes = reconcile([changed], [sent], WINDOW)
     (update,) = changes.inserts
     assert update.kind is MessageKind.INVITE_UPDATE
-    assert update.key == "inv#update:b"
+    assert update.key == "inv#1:update:b"
     assert update.message_id != changed.message_id
     again = reconcile([changed], [sent, Entry(update, State.PENDING)], WINDOW)
     assert again.count == 0
@@ -69,18 +69,18 @@ def test_sent_invite_that_changed_gets_one_update() -> None:
 def test_a_newer_change_replaces_a_pending_update() -> None:
     sent = Entry(msg("inv", MessageKind.INVITE), State.SENT)
     first = Entry(
-        replace(msg("inv", MessageKind.INVITE_UPDATE, "b"), key="inv#update:b"), State.PENDING
+        replace(msg("inv", MessageKind.INVITE_UPDATE, "b"), key="inv#1:update:b"), State.PENDING
     )
     changes = reconcile([msg("inv", MessageKind.INVITE, "c")], [sent, first], WINDOW)
-    assert [m.key for m in changes.inserts] == ["inv#update:c"]
-    assert changes.withdrawals == ["inv#update:b"]
+    assert [m.key for m in changes.inserts] == ["inv#1:update:c"]
+    assert changes.withdrawals == ["inv#1:update:b"]
 
 
 def test_sent_invite_no_longer_wanted_is_cancelled_once() -> None:
     sent = Entry(msg("inv", MessageKind.INVITE), State.SENT)
     changes = reconcile([], [sent], WINDOW)
     (cancel,) = changes.inserts
-    assert (cancel.key, cancel.kind) == ("inv#cancel", MessageKind.INVITE_CANCEL)
+    assert (cancel.key, cancel.kind) == ("inv#1:cancel", MessageKind.INVITE_CANCEL)
     assert reconcile([], [sent, Entry(cancel, State.SENT)], WINDOW).count == 0
 
 
@@ -88,3 +88,57 @@ def test_sent_reminder_is_never_recalled_or_repeated() -> None:
     sent = Entry(msg("r"), State.SENT)
     assert reconcile([], [sent], WINDOW).count == 0
     assert reconcile([msg("r", fingerprint="z")], [sent], WINDOW).count == 0
+
+
+def test_a_meeting_moved_away_and_back_is_followed_up_each_time() -> None:
+    """Invite sent (a), update to b sent, moved back to a: the recipient holds b, so a second
+    update says a; the first update's key cannot be reused, it went out already."""
+    sent = Entry(msg("inv", MessageKind.INVITE), State.SENT)
+    to_b = Entry(replace(msg("inv", MessageKind.INVITE_UPDATE, "b"), key="inv#1:update:b"),
+                 State.SENT)  # fmt: skip
+    changes = reconcile([msg("inv", MessageKind.INVITE, "a")], [sent, to_b], WINDOW)
+    assert [(m.key, m.kind) for m in changes.inserts] == [
+        ("inv#2:update:a", MessageKind.INVITE_UPDATE)
+    ]
+
+
+def test_a_cancellation_withdrawn_then_needed_again_is_revived() -> None:
+    sent = Entry(msg("inv", MessageKind.INVITE), State.SENT)
+    cancel = replace(msg("inv", MessageKind.INVITE_CANCEL), key="inv#1:cancel")
+    wanted_again = reconcile([msg("inv", MessageKind.INVITE)], [sent, Entry(cancel, State.PENDING)],
+                             WINDOW)  # fmt: skip
+    assert wanted_again.withdrawals == ["inv#1:cancel"]
+    unwanted_again = reconcile([], [sent, Entry(cancel, State.WITHDRAWN, 1)], WINDOW)
+    assert [m.key for m in unwanted_again.revivals] == ["inv#1:cancel"]
+    assert unwanted_again.expected == {"inv#1:cancel": (State.WITHDRAWN, 1)}
+
+
+def test_a_cancelled_invite_wanted_again_is_sent_as_an_update() -> None:
+    sent = Entry(msg("inv", MessageKind.INVITE), State.SENT)
+    cancel = replace(msg("inv", MessageKind.INVITE_CANCEL), key="inv#1:cancel")
+    changes = reconcile([msg("inv", MessageKind.INVITE)], [sent, Entry(cancel, State.SENT)], WINDOW)
+    assert [m.key for m in changes.inserts] == ["inv#2:update:a"]
+
+
+def test_a_reworded_invite_already_sent_is_not_followed_up() -> None:
+    sent = Entry(msg("inv", MessageKind.INVITE), State.SENT)
+    reworded = replace(msg("inv", MessageKind.INVITE), subject="New title")
+    assert reconcile([reworded], [sent], WINDOW).count == 0
+
+
+def test_a_pending_row_takes_new_wording_without_a_new_fingerprint() -> None:
+    pending = Entry(msg("r"), State.PENDING)
+    reworded = replace(msg("r"), subject="New title")
+    assert [m.subject for m in reconcile([reworded], [pending], WINDOW).updates] == ["New title"]
+
+
+def test_unwanted_notice_since_the_facts_window_is_withdrawn() -> None:
+    """A chaser dated before today but inside the window facts are planned from is withdrawn
+    when it is no longer wanted (the last signature was recorded late)."""
+    chaser = msg("chase", MessageKind.NOTICE, due=WINDOW - dt.timedelta(days=10))
+    facts_from = WINDOW - dt.timedelta(days=31)
+    assert reconcile([], [Entry(chaser, State.PENDING)], WINDOW, facts_from).withdrawals == [
+        "chase"
+    ]
+    older = msg("old", MessageKind.NOTICE, due=facts_from - dt.timedelta(days=1))
+    assert reconcile([], [Entry(older, State.PENDING)], WINDOW, facts_from).count == 0
