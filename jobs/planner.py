@@ -23,8 +23,8 @@ from config.loader import Configuration
 from jobs.ports import AgreementUnit, OutboxConflict, Store
 from lifecycle.agreement import Agreement
 from lifecycle.facts import Fact, to_payload
-from lifecycle.messages import messages_for
-from lifecycle.outbox import Changes, reconcile
+from lifecycle.messages import MessageKind, messages_for
+from lifecycle.outbox import Changes, Entry, State, reconcile
 from lifecycle.state import fold
 from lifecycle.timeline import plan, send_instant
 
@@ -143,27 +143,45 @@ def plan_agreement(
     today: dt.date,
     horizon_days: int,
 ) -> Changes:
-    """The outbox changes that make the unit's agreement match its plan from `today`."""
-    calendar = configuration.calendar_for(agreement)
-    facts_from = today - FACT_LOOKBACK
+    """The outbox changes that make the unit's agreement match its plan from `today`.
+
+    What facts set off is planned from `FACT_LOOKBACK` ago, or from the oldest notice still
+    pending if that is older, so that every pending notice a later fact made void (a chaser
+    for a variation signed since) is seen unwanted and withdrawn. Notices older than the
+    lookback are only compared, never newly inserted: they would go out late."""
+    settings, calendar = configuration.settings, configuration.calendar_for(agreement)
+    existing = unit.outbox()
+    lookback = today - FACT_LOOKBACK
+    since = min([lookback, *_pending_notice_days(existing, settings.timezone)])
     occurrences = plan(
         agreement,
         calendar,
-        configuration.settings,
+        settings,
         today,
         today + dt.timedelta(days=horizon_days),
         reminders=True,
         state=fold(facts),
-        facts_from=facts_from,
+        facts_from=since,
     )
-    wanted = messages_for(agreement, occurrences, calendar, configuration.settings)
-    settings = configuration.settings
+    lookback_start, known = send_instant(lookback, settings), {e.message.key for e in existing}
+    wanted = [
+        message
+        for message in messages_for(agreement, occurrences, calendar, settings)
+        if message.kind is not MessageKind.NOTICE
+        or message.due_at >= lookback_start
+        or message.key in known
+    ]
     return reconcile(
-        wanted,
-        unit.outbox(),
-        send_instant(today, settings),
-        notices_from=send_instant(facts_from, settings),
+        wanted, existing, send_instant(today, settings), notices_from=send_instant(since, settings)
     )
+
+
+def _pending_notice_days(existing: list[Entry], timezone: dt.tzinfo) -> list[dt.date]:
+    return [
+        entry.message.due_at.astimezone(timezone).date()
+        for entry in existing
+        if entry.state is State.PENDING and entry.message.kind is MessageKind.NOTICE
+    ]
 
 
 def _retire_removed(

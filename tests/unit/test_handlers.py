@@ -283,6 +283,22 @@ def test_variation_needs_every_party_and_refuses_signing_twice(
     assert any(":effective:" in k for k in store.rows)
 
 
+def test_signatures_recorded_late_withdraw_every_pending_chaser(
+    examples: Configuration, store: MemoryStore
+) -> None:
+    """Both parties signed on 8 Jan 2025 but it was recorded on 1 May: every chaser still
+    pending (no dispatcher sent them), also those dated weeks before today, is withdrawn."""
+    run(examples, store, c.ProposeVariation(NOTTS, d(2025, 1, 6), "KPI change"), d(2025, 1, 6))
+    variation = f"{NOTTS}.variation.1"
+    run(examples, store, c.SignVariation(variation, "ncc", d(2025, 1, 8)), d(2025, 5, 1))
+    before = [k for k, e in store.rows.items() if ":chase:" in k and e.state is State.PENDING]
+    assert any(k.split(":chase:")[1] < "2025-04-01" for k in before)
+    run(examples, store, c.SignVariation(variation, "nhft", d(2025, 1, 8)), d(2025, 5, 1))
+    pending = [k for k, e in store.rows.items() if ":chase:" in k and e.state is State.PENDING]
+    assert pending == []
+    assert not any(":effective:" in k for k in store.rows)  # too late to announce
+
+
 def test_extend_the_term(examples: Configuration, store: MemoryStore) -> None:
     refused(
         examples,
