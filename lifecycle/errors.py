@@ -354,3 +354,21 @@ class BeyondTermLimit(Refused):
 
 def _moment(moment: dt.datetime) -> str:
     return f"{moment.isoformat(timespec='minutes')} ({moment.tzname()})"
+
+
+class FactInFuture(Refused):
+    """Raised when a fact is dated after today: only what has happened is recorded.
+    (For the handler, which today raises a plain `Refused` with this message.)"""
+
+    def __init__(self, on: dt.date) -> None:
+        self.on = on
+        super().__init__(f"{on} is in the future: record what has happened, once it has")
+
+
+class Unplannable(Refused):
+    """Raised when the planner could not follow a fact, so it is refused rather than recorded
+    in a log that cannot be edited. (For the handler, as `FactInFuture`.)"""
+
+    def __init__(self, reason: ConcordatError) -> None:
+        self.reason = reason
+        super().__init__(f"this would leave the agreement unplannable: {reason}")
