@@ -153,6 +153,21 @@ def test_ordinary_local_times_resolve_to_one_instant(local: dt.datetime, offset:
     assert moment.utcoffset() == dt.timedelta(hours=offset)
 
 
+def test_only_the_skipped_and_the_repeated_hour_of_a_year_are_refused() -> None:
+    refused: dict[str, list[dt.datetime]] = {"gap": [], "overlap": []}
+    local = dt.datetime(2025, 1, 1)
+    while local.year == 2025:
+        try:
+            assert resolve(local, LONDON).replace(tzinfo=None) == local
+        except NonexistentLocalTime:
+            refused["gap"].append(local)
+        except AmbiguousLocalTime:
+            refused["overlap"].append(local)
+        local += dt.timedelta(minutes=15)
+    assert refused["gap"] == [dt.datetime(2025, 3, 30, 1, m) for m in (0, 15, 30, 45)]
+    assert refused["overlap"] == [dt.datetime(2025, 10, 26, 1, m) for m in (0, 15, 30, 45)]
+
+
 def test_moving_a_meeting_into_the_spring_gap_is_refused(
     examples: Configuration, store: MemoryStore
 ) -> None:
