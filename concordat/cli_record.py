@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -29,9 +30,11 @@ from jobs.clock import SystemClock
 from jobs.handlers import Outcome, Services, handle
 from lifecycle import commands as c
 from lifecycle.decisions import unsigned_parties
-from lifecycle.errors import ConcordatError
-from lifecycle.facts import to_payload
-from lifecycle.procedure import chained_ladder
+from lifecycle.errors import ConcordatError, MalformedId
+from lifecycle.facts import ProcedureEscalated, to_payload
+from lifecycle.ids import CaseId, VariationId
+from lifecycle.localtime import LocalStart
+from lifecycle.procedure import StepWindow, chained_ladder
 
 notice_app = typer.Typer(help="Notice to terminate.", no_args_is_help=True)
 dispute_app = typer.Typer(help="Disputes: the agreement's dispute procedure.", no_args_is_help=True)
@@ -78,14 +81,24 @@ def notice_serve(
     by: ByOption,
     on: OnOption,
     ending: Annotated[str | None, typer.Option(help="Intended end day.")] = None,
+    agreed_by: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--agreed-by",
+            help="A party that agreed --ending outside the notice rule; repeat for every party.",
+        ),
+    ] = None,
     config: ConfigOption = Path(DEFAULT_CONFIG),
     db: DbOption = None,
 ) -> None:
-    """Serve notice; refused, naming the earliest valid end, when it breaks the notice rule."""
+    """Serve notice; refused, naming the earliest valid end, when it breaks the notice rule,
+    unless every party agreed the end (--ending with --agreed-by for each party)."""
     end = parse_date(ending, "--ending") if ending else None
-    outcome = record(c.ServeNotice(agreement, by, parse_date(on, "--on"), end), config, db)
-    if outcome.state.notice is not None:
-        typer.echo(f"the agreement ends on {outcome.state.notice.ending}")
+    command = c.ServeNotice(agreement, by, parse_date(on, "--on"), end, tuple(agreed_by or ()))
+    notice = record(command, config, db).state.notice
+    if notice is not None:
+        agreed = f" (agreed by {', '.join(notice.agreed_by)})" if notice.agreed_by else ""
+        typer.echo(f"the agreement ends on {notice.ending}{agreed}")
 
 
 @notice_app.command("withdraw")
@@ -122,7 +135,7 @@ def dispute_resolve(
     db: DbOption = None,
 ) -> None:
     """Resolve an open dispute; its pending steps are withdrawn."""
-    record(c.CloseCase(case, parse_date(on, "--on"), outcome), config, db)
+    record(c.CloseCase(_case_id(case), parse_date(on, "--on"), outcome), config, db)
 
 
 @dispute_app.command("escalate")
@@ -132,8 +145,9 @@ def dispute_escalate(
     config: ConfigOption = Path(DEFAULT_CONFIG),
     db: DbOption = None,
 ) -> None:
-    """Escalate an open dispute to its next step early."""
-    _print_ladder(record(c.EscalateCase(case, parse_date(on, "--on")), config, db), config)
+    """Escalate an open dispute to its next step early; prints the step it moved to."""
+    command = c.EscalateCase(_case_id(case), parse_date(on, "--on"))
+    _print_ladder(record(command, config, db), config)
 
 
 @procedure_app.command("start")
@@ -160,7 +174,7 @@ def procedure_close(
     db: DbOption = None,
 ) -> None:
     """Close an open case; its pending steps are withdrawn."""
-    record(c.CloseCase(case, parse_date(on, "--on"), outcome), config, db)
+    record(c.CloseCase(_case_id(case), parse_date(on, "--on"), outcome), config, db)
 
 
 @meeting_app.command("move")
@@ -168,19 +182,32 @@ def meeting_move(
     agreement: AgreementOption,
     meeting: Annotated[str, typer.Option(help="Meeting id.")],
     occurrence: Annotated[str, typer.Option(help="Its date in the plan.")],
-    to: Annotated[str, typer.Option(help="New start, YYYY-MM-DDTHH:MM (local).")],
+    to: Annotated[
+        str,
+        typer.Option(
+            help="New start, YYYY-MM-DDTHH:MM (local), or YYYY-MM-DD to keep the meeting's time."
+        ),
+    ],
     config: ConfigOption = Path(DEFAULT_CONFIG),
     db: DbOption = None,
 ) -> None:
     """Move one occurrence of a meeting; invites already sent are followed by an update."""
     timezone = load_or_exit(config, err).settings.timezone
     command = c.MoveMeeting(
-        agreement,
-        meeting,
-        parse_date(occurrence, "--occurrence"),
-        parse_datetime(to, "--to", timezone),
+        agreement, meeting, parse_date(occurrence, "--occurrence"), _new_start(to, timezone)
     )
     record(command, config, db)
+
+
+def _new_start(text: str, zone: ZoneInfo) -> dt.datetime | LocalStart:
+    """--to as typed: a day alone keeps the meeting's own time; a local time is left for the
+    decision to check against the clocks changing; a time with an offset is one instant."""
+    if "T" not in text and " " not in text:
+        return LocalStart(parse_date(text, "--to"), None, zone)
+    moment = parse_datetime(text, "--to", zone)
+    if dt.datetime.fromisoformat(text).tzinfo is not None:
+        return moment
+    return LocalStart(moment.date(), moment.time(), zone)
 
 
 @meeting_app.command("cancel")
@@ -218,10 +245,11 @@ def variation_sign(
     db: DbOption = None,
 ) -> None:
     """Record one party's signature; the variation takes effect when all have signed."""
-    outcome = record(c.SignVariation(variation, by, parse_date(on, "--on")), config, db)
+    variation_id = _variation_id(variation)
+    outcome = record(c.SignVariation(variation_id, by, parse_date(on, "--on")), config, db)
     agreement = load_or_exit(config, err).agreement(outcome.recorded.fact.agreement)
     assert agreement is not None  # the command was just recorded against it
-    missing = unsigned_parties(agreement, outcome.state.variations[variation])
+    missing = unsigned_parties(agreement, outcome.state.variations[str(variation_id)])
     typer.echo(
         "every party has signed: the variation is in effect"
         if not missing
@@ -234,12 +262,18 @@ def extend(
     agreement: AgreementOption,
     to: Annotated[str, typer.Option("--to", help="New last day, YYYY-MM-DD.")],
     on: Annotated[str | None, typer.Option(help="Day agreed; default today.")] = None,
+    beyond_limit: Annotated[
+        bool,
+        typer.Option(
+            "--beyond-limit", help='Allow going past the "up to" last day the term declares.'
+        ),
+    ] = False,
     config: ConfigOption = Path(DEFAULT_CONFIG),
     db: DbOption = None,
 ) -> None:
-    """Extend the term to a new last day."""
+    """Extend the term to a new last day; past an "up to" limit only with --beyond-limit."""
     day = parse_date(on, "--on") if on else _today(config)
-    record(c.ExtendTerm(agreement, parse_date(to, "--to"), day), config, db)
+    record(c.ExtendTerm(agreement, parse_date(to, "--to"), day, beyond_limit), config, db)
 
 
 @app.command("history")
@@ -289,22 +323,48 @@ def history(
 
 
 def _print_ladder(outcome: Outcome, config: Path) -> None:
+    """The case id and every step's window; after an escalation, first the step it moved to."""
     configuration = load_or_exit(config, err)
     fact = outcome.recorded.fact
     case_id = getattr(fact, "case", "")
     case = outcome.state.cases[case_id]
     agreement = configuration.agreement(fact.agreement)
     assert agreement is not None
-    typer.echo(f"case id: {case.id}")
-    for window in chained_ladder(
+    windows = chained_ladder(
         agreement,
         case.procedure,
         case.started_on,
         configuration.calendar_for(agreement),
         case.escalations,
-    ):
-        closes = f", window closes {window.closes:%a %d %b %Y}" if window.closes else ""
-        typer.echo(f"  {window.step.title}: due {window.due:%a %d %b %Y}{closes}")
+    )
+    typer.echo(f"case id: {case.id}")
+    if isinstance(fact, ProcedureEscalated):
+        # The escalated step is due on the day of the escalation; earlier steps before it.
+        reached = [window for window in windows if window.due <= fact.on]
+        typer.echo(f"escalated to: {_window_line(reached[-1])}")
+    for window in windows:
+        typer.echo(f"  {_window_line(window)}")
+
+
+def _window_line(window: StepWindow) -> str:
+    closes = f", window closes {window.closes:%a %d %b %Y}" if window.closes else ""
+    return f"{window.step.title}: due {window.due:%a %d %b %Y}{closes}"
+
+
+def _case_id(text: str) -> CaseId:
+    """The case id typed; malformed is bad input (exit 2), not a refusal."""
+    try:
+        return CaseId.parse(text)
+    except MalformedId as error:
+        fail(str(error), 2)
+
+
+def _variation_id(text: str) -> VariationId:
+    """The variation id typed; malformed is bad input (exit 2), not a refusal."""
+    try:
+        return VariationId.parse(text)
+    except MalformedId as error:
+        fail(str(error), 2)
 
 
 def _today(config: Path) -> dt.date:

@@ -17,6 +17,7 @@ from lifecycle.agreement import AgreementKind, WindowFrom
 from lifecycle.cadence import Policy
 from lifecycle.errors import PeriodError
 from lifecycle.periods import Period
+from lifecycle.text import control_character
 
 _ID = r"^[a-z0-9][a-z0-9_\-]*$"
 # The years the operational calendar covers; dates outside them are refused when loading.
@@ -55,6 +56,18 @@ def _calendar_period(text: str) -> str:
     return text
 
 
+def _one_line(text: str) -> str:
+    """Titles, names and clauses end up in mail subjects and headers: one line only. TOML
+    basic strings can hold "\n" and other escapes, so this is checked, not assumed."""
+    character = control_character(text)
+    if character is not None:
+        raise ValueError(
+            f"must be one line of text: it contains the control character "
+            f"U+{ord(character):04X} (remove line breaks, tabs and other control characters)"
+        )
+    return text
+
+
 def _time_zone(name: str) -> str:
     try:
         ZoneInfo(name)
@@ -69,6 +82,7 @@ PeriodText = Annotated[str, AfterValidator(_period)]
 CalendarPeriodText = Annotated[str, AfterValidator(_calendar_period)]
 ClockTime = Annotated[str, AfterValidator(_clock_time)]
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
+OneLine = Annotated[str, AfterValidator(_one_line)]
 Identifier = Annotated[str, Field(pattern=_ID, min_length=1, max_length=64)]
 
 
@@ -99,23 +113,23 @@ class SiteFile(Strict):
 
 class ContactFile(Strict):
     id: Identifier
-    name: str = Field(min_length=1)
+    name: OneLine = Field(min_length=1)
     email: EmailStr
-    role: str = Field(min_length=1)
+    role: OneLine = Field(min_length=1)
     deputy: Identifier | None = None
 
 
 class PartyFile(Strict):
     id: Identifier
-    name: str = Field(min_length=1)
-    roles: list[str] = Field(min_length=1)
+    name: OneLine = Field(min_length=1)
+    roles: list[OneLine] = Field(min_length=1)
     contacts: list[ContactFile] = []
 
 
 class ExtensionFile(Strict):
     to: dt.date
     agreed_on: dt.date | None = None
-    clause: str = ""
+    clause: OneLine = ""
 
 
 class TermFile(Strict):
@@ -125,34 +139,34 @@ class TermFile(Strict):
     up_to: bool = False
     extensions: list[ExtensionFile] = []
     reminders: list[PeriodText] | None = None
-    clause: str = ""
+    clause: OneLine = ""
 
 
 class NoticeFile(Strict):
     period: PeriodText
     fy_end: bool = False
-    form: str = "written"
+    form: OneLine = "written"
     reminders: list[PeriodText] | None = None
-    clause: str = ""
+    clause: OneLine = ""
 
 
 class CadenceFields(Strict):
     """Fields shared by meetings and reviews: when the cadence starts and how it repeats."""
 
     id: Identifier
-    title: str = Field(min_length=1)
+    title: OneLine = Field(min_length=1)
     frequency: str = Field(min_length=1)
     day: str | None = None
     starts: dt.date | None = None
     until: dt.date | None = None
     reminders: list[PeriodText] | None = None
-    clause: str = ""
+    clause: OneLine = ""
 
 
 class MeetingFile(CadenceFields):
     time: ClockTime | None = None
     duration_minutes: int = Field(default=60, gt=0, le=24 * 60)
-    location: str = ""
+    location: OneLine = ""
     attendees: list[str] = ["all"]
     policy: Policy = Policy.NEXT
 
@@ -164,19 +178,19 @@ class ReviewFile(CadenceFields):
 
 class DeadlineFile(Strict):
     id: Identifier
-    title: str = Field(min_length=1)
+    title: OneLine = Field(min_length=1)
     date: dt.date | None = None
     of: str | None = None
     after: CalendarPeriodText | None = None
     before: CalendarPeriodText | None = None
     notify: list[str] = ["all"]
     reminders: list[PeriodText] | None = None
-    clause: str = ""
+    clause: OneLine = ""
 
 
 class StepFile(Strict):
     id: Identifier
-    title: str = Field(min_length=1)
+    title: OneLine = Field(min_length=1)
     window: PeriodText | None = None
     counted_from: WindowFrom = WindowFrom.PREVIOUS
     notify: list[str] = ["all"]
@@ -184,18 +198,18 @@ class StepFile(Strict):
 
 class ProcedureFile(Strict):
     id: Identifier
-    title: str = Field(min_length=1)
+    title: OneLine = Field(min_length=1)
     steps: list[StepFile] = Field(min_length=1)
     then: Identifier | None = None
-    clause: str = ""
+    clause: OneLine = ""
 
 
 class AgreementFile(Strict):
     id: Identifier
-    title: str = Field(min_length=1)
+    title: OneLine = Field(min_length=1)
     kind: AgreementKind
     binding: bool
-    source: str = ""
+    source: OneLine = ""
     closure_days: list[dt.date] = []
     term: TermFile
     notice: NoticeFile | None = None

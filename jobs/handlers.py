@@ -113,8 +113,8 @@ def _replan(
 def _decider(command: c.Command, today: dt.date) -> Decide:
     """The domain decision for a command, as a function of agreement, state and calendar."""
     match command:
-        case c.ServeNotice(_, by, on, ending):
-            return lambda a, s, cal: d.serve_notice(a, s, cal, by, on, ending)
+        case c.ServeNotice(_, by, on, ending, agreed):
+            return lambda a, s, cal: d.serve_notice(a, s, cal, by, on, ending, agreed)
         case c.WithdrawNotice(_, on):
             return lambda a, s, _cal: d.withdraw_notice(a, s, on)
         case c.StartProcedure(_, procedure, by, on, summary):
@@ -131,6 +131,6 @@ def _decider(command: c.Command, today: dt.date) -> Decide:
             return lambda a, s, _cal: d.propose_variation(a, s, on, summary)
         case c.SignVariation(variation, by, on):
             return lambda a, s, _cal: d.sign_variation(a, s, variation, by, on)
-        case c.ExtendTerm(_, new_end, on):
-            return lambda a, s, cal: d.extend_term(a, s, cal, new_end, on)
+        case c.ExtendTerm(_, new_end, on, beyond):
+            return lambda a, s, cal: d.extend_term(a, s, cal, new_end, on, beyond)
     raise TypeError(f"no handler for {command!r}")

@@ -1,9 +1,17 @@
-"""Commands: what an administrator asks for, as frozen imperative dataclasses."""
+"""Commands: what an administrator asks for, as frozen imperative dataclasses.
+
+Case and variation ids are typed (`lifecycle.ids`); a command given the textual form instead
+parses it on construction, so a malformed id fails there with `MalformedId`, before anything
+is looked up.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+
+from lifecycle.ids import CaseId, VariationId
+from lifecycle.localtime import LocalStart
 
 
 @dataclass(frozen=True)
@@ -12,6 +20,9 @@ class ServeNotice:
     by: str
     on: dt.date
     ending: dt.date | None = None
+    agreed_by: tuple[str, ...] = ()
+    """Parties that agreed `ending` outside the notice rule ("or such other date as may be
+    mutually agreed"); every party of the agreement must be named."""
 
 
 @dataclass(frozen=True)
@@ -31,15 +42,21 @@ class StartProcedure:
 
 @dataclass(frozen=True)
 class EscalateCase:
-    case: str
+    case: CaseId
     on: dt.date
+
+    def __post_init__(self) -> None:
+        _parse_case(self)
 
 
 @dataclass(frozen=True)
 class CloseCase:
-    case: str
+    case: CaseId
     on: dt.date
     outcome: str = ""
+
+    def __post_init__(self) -> None:
+        _parse_case(self)
 
 
 @dataclass(frozen=True)
@@ -47,7 +64,9 @@ class MoveMeeting:
     agreement: str
     meeting: str
     occurrence: dt.date
-    to: dt.datetime
+    to: dt.datetime | LocalStart
+    """An aware instant, or the local day and time as typed, checked against the clocks
+    changing (and without a time, the meeting's own time) by the decision."""
 
 
 @dataclass(frozen=True)
@@ -66,9 +85,13 @@ class ProposeVariation:
 
 @dataclass(frozen=True)
 class SignVariation:
-    variation: str
+    variation: VariationId
     by: str
     on: dt.date
+
+    def __post_init__(self) -> None:
+        if isinstance(self.variation, str):
+            object.__setattr__(self, "variation", VariationId.parse(self.variation))
 
 
 @dataclass(frozen=True)
@@ -76,6 +99,8 @@ class ExtendTerm:
     agreement: str
     to: dt.date
     on: dt.date
+    beyond_limit: bool = False
+    """True when the parties agreed to run past the "up to" limit the term declares."""
 
 
 Command = (
@@ -93,9 +118,15 @@ Command = (
 
 
 def agreement_of(command: Command) -> str:
-    """The agreement a command concerns; case and variation ids begin with it."""
+    """The agreement a command concerns; case and variation ids carry it."""
     if isinstance(command, EscalateCase | CloseCase):
-        return command.case.split(".")[0]
+        return command.case.agreement
     if isinstance(command, SignVariation):
-        return command.variation.split(".")[0]
+        return command.variation.agreement
     return command.agreement
+
+
+def _parse_case(command: EscalateCase | CloseCase) -> None:
+    """Accept the textual id too (older callers, tests), turning it into a `CaseId`."""
+    if isinstance(command.case, str):
+        object.__setattr__(command, "case", CaseId.parse(command.case))

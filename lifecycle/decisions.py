@@ -1,8 +1,8 @@
 """Decide whether a reported happening applies, and if so which fact to record.
 
 Each function takes the agreement, its current state and the day, checks the happening
-against them, and returns the fact to append, or raises `Refused`/`UnknownName` with the
-reason. Nothing is recorded by a refused command.
+against them, and returns the fact to append, or raises a subclass of `Refused` (one per
+reason, with its fields) or `UnknownName`. Nothing is recorded by a refused command.
 """
 
 from __future__ import annotations
@@ -12,7 +12,32 @@ import datetime as dt
 from lifecycle.agreement import Agreement
 from lifecycle.cadence import expand
 from lifecycle.calendar import OperationalCalendar
-from lifecycle.errors import Refused, UnknownName
+from lifecycle.errors import (
+    AgreedEndNeeded,
+    AgreementEnded,
+    AlreadyCancelled,
+    AlreadyEnding,
+    AlreadySigned,
+    AtLastStep,
+    BeforeStart,
+    BeyondCalendar,
+    BeyondTermLimit,
+    CaseNotOpen,
+    EndingOnNotice,
+    EndsBefore,
+    ExtensionNotLater,
+    InvalidNoticeEnd,
+    MeetingHasNoTime,
+    NoEndToExtend,
+    NoNoticeInForce,
+    NoNoticeRule,
+    NoSuchOccurrence,
+    NotAgreedByAll,
+    NoticeAlreadyEnded,
+    OutsideCalendar,
+    TextNeeded,
+    UnknownName,
+)
 from lifecycle.facts import (
     MeetingCancelled,
     MeetingMoved,
@@ -25,9 +50,12 @@ from lifecycle.facts import (
     VariationProposed,
     VariationSigned,
 )
+from lifecycle.ids import CaseId, VariationId
+from lifecycle.localtime import LocalStart, resolve
 from lifecycle.notice import earliest_end, is_valid_end
 from lifecycle.procedure import chained_ladder
 from lifecycle.state import AgreementState, Case, Variation, last_day
+from lifecycle.text import one_line
 
 
 def serve_notice(
@@ -37,39 +65,59 @@ def serve_notice(
     by: str,
     on: dt.date,
     ending: dt.date | None,
+    agreed_by: tuple[str, ...] = (),
 ) -> NoticeServed:
-    """Notice to terminate, checked against the agreement's notice rule."""
+    """Notice to terminate, checked against the agreement's notice rule; or, when every party
+    agreed another end (Halton cl. 6.2 "or such other date as may be mutually agreed"), any
+    end from the day of service on."""
     _check_party(agreement, by)
     _check_running(agreement, state, on)
     rule = agreement.notice
     if rule is None:
-        raise Refused(f"agreement {agreement.id!r} declares no notice rule")
+        raise NoNoticeRule(agreement.id)
     if state.notice is not None:
-        raise Refused(
-            f"agreement {agreement.id!r} is already ending: notice served on "
-            f"{state.notice.served_on} ends it on {state.notice.ending}"
-        )
-    earliest = earliest_end(rule, on, calendar)
-    end = ending or earliest
-    if not is_valid_end(rule, on, end, calendar):
-        fy = " expiring at the end of a financial year" if rule.fy_end else ""
-        raise Refused(
-            f"notice served on {on} with {rule.period}{fy} cannot end the agreement "
-            f"on {end}; the earliest valid end is {earliest}"
-        )
+        raise AlreadyEnding(agreement.id, state.notice.served_on, state.notice.ending)
+    if agreed_by:
+        end = _agreed_end(agreement, on, ending, agreed_by)
+    else:
+        earliest = earliest_end(rule, on, calendar)
+        end = ending or earliest
+        if not is_valid_end(rule, on, end, calendar):
+            raise InvalidNoticeEnd(on, str(rule.period), rule.fy_end, end, earliest)
     current_end = last_day(agreement, state)
     if current_end is not None and end > current_end:
-        raise Refused(f"the agreement already ends on {current_end}, before {end}")
-    return NoticeServed(agreement.id, on, by, end)
+        raise EndsBefore(current_end, end)
+    return NoticeServed(agreement.id, on, by, end, _in_party_order(agreement, agreed_by))
+
+
+def _agreed_end(
+    agreement: Agreement, on: dt.date, ending: dt.date | None, agreed_by: tuple[str, ...]
+) -> dt.date:
+    """The end every party agreed: each named party must exist and none may be missing."""
+    for party in agreed_by:
+        _check_party(agreement, party)
+    missing = [p.id for p in agreement.parties if p.id not in agreed_by]
+    if missing:
+        raise NotAgreedByAll(agreement.id, missing)
+    if ending is None:
+        raise AgreedEndNeeded()
+    _check_not_before(ending, on, "the notice was served")
+    return ending
+
+
+def _in_party_order(agreement: Agreement, parties: tuple[str, ...]) -> tuple[str, ...]:
+    """The named parties once each, in declaration order, so the fact reads the same
+    whichever order they were typed in."""
+    return tuple(p.id for p in agreement.parties if p.id in parties)
 
 
 def withdraw_notice(agreement: Agreement, state: AgreementState, on: dt.date) -> NoticeWithdrawn:
     """Withdraw the notice in force."""
     if state.notice is None:
-        raise Refused(f"agreement {agreement.id!r} has no notice in force to withdraw")
+        raise NoNoticeInForce(agreement.id)
     _check_not_before(on, state.notice.served_on, "the notice was served")
     if on > state.notice.ending:
-        raise Refused(f"the notice already ended the agreement on {state.notice.ending}")
+        raise NoticeAlreadyEnded(state.notice.ending)
     return NoticeWithdrawn(agreement.id, on)
 
 
@@ -86,18 +134,19 @@ def start_procedure(
         raise UnknownName("procedure", procedure_id, [p.id for p in agreement.procedures])
     _check_party(agreement, by)
     _check_running(agreement, state, on)
-    if not summary.strip():
-        raise Refused("a summary is needed: say what the matter is")
+    text = one_line("summary", summary)
+    if not text:
+        raise TextNeeded("summary", "say what the matter is")
     number = 1 + sum(1 for case in state.cases.values() if case.procedure == procedure_id)
-    case_id = f"{agreement.id}.{procedure_id}.{number}"
-    return ProcedureStarted(agreement.id, on, case_id, procedure_id, by, summary.strip())
+    case_id = CaseId(agreement.id, procedure_id, number)
+    return ProcedureStarted(agreement.id, on, str(case_id), procedure_id, by, text)
 
 
 def escalate_case(
     agreement: Agreement,
     state: AgreementState,
     calendar: OperationalCalendar,
-    case_id: str,
+    case_id: CaseId,
     on: dt.date,
 ) -> ProcedureEscalated:
     """Move an open case from the step current on `on` to the next one, early."""
@@ -107,17 +156,17 @@ def escalate_case(
     windows = chained_ladder(agreement, case.procedure, case.started_on, calendar, case.escalations)
     current = [window for window in windows if window.due <= on]
     if current and current[-1] is windows[-1] and len(windows) == _rung_count(agreement, case):
-        raise Refused(f"case {case_id} is already at its last step ({current[-1].step.title})")
-    return ProcedureEscalated(agreement.id, on, case_id)
+        raise AtLastStep(str(case_id), current[-1].step.title)
+    return ProcedureEscalated(agreement.id, on, str(case_id))
 
 
 def close_case(
-    agreement: Agreement, state: AgreementState, case_id: str, on: dt.date, outcome: str
+    agreement: Agreement, state: AgreementState, case_id: CaseId, on: dt.date, outcome: str
 ) -> ProcedureClosed:
     """Close an open case (a dispute resolved, an enquiry answered)."""
     case = _open_case(state, case_id)
     _check_not_before(on, case.started_on, "the case was started")
-    return ProcedureClosed(agreement.id, on, case_id, outcome.strip())
+    return ProcedureClosed(agreement.id, on, str(case_id), one_line("outcome", outcome))
 
 
 def move_meeting(
@@ -126,16 +175,27 @@ def move_meeting(
     calendar: OperationalCalendar,
     meeting_id: str,
     occurrence: dt.date,
-    to: dt.datetime,
+    to: dt.datetime | LocalStart,
     on: dt.date,
 ) -> MeetingMoved:
     """Move one occurrence (its date in the plan) to another day and time; the fact keeps the
-    rule's own date, so later policy or closure-day changes do not lose it."""
+    rule's own date, so later policy or closure-day changes do not lose it. A local time is
+    refused when the clocks changing make it name no instant or two."""
     rule_date = _check_occurrence(agreement, state, calendar, meeting_id, occurrence)
-    _check_running(agreement, state, to.date())
-    if not calendar.first <= to.date() <= calendar.last:
-        raise Refused(f"{to.date()} is outside the calendar ({calendar.first} to {calendar.last})")
-    return MeetingMoved(agreement.id, on, meeting_id, rule_date, to)
+    start = to if isinstance(to, dt.datetime) else _local_start(agreement, meeting_id, to)
+    _check_running(agreement, state, start.date())
+    _check_in_calendar(calendar, start.date())
+    return MeetingMoved(agreement.id, on, meeting_id, rule_date, start)
+
+
+def _local_start(agreement: Agreement, meeting_id: str, to: LocalStart) -> dt.datetime:
+    """The instant of a typed local start; a day alone keeps the meeting's own time."""
+    time = to.time
+    if time is None:
+        time = next(m.time for m in agreement.meetings if m.id == meeting_id)
+        if time is None:
+            raise MeetingHasNoTime(meeting_id)
+    return resolve(dt.datetime.combine(to.day, time), to.zone)
 
 
 def cancel_meeting(
@@ -156,22 +216,23 @@ def propose_variation(
 ) -> VariationProposed:
     """Propose a variation; it takes effect only when every party has signed it."""
     _check_running(agreement, state, on)
-    if not summary.strip():
-        raise Refused("a summary is needed: say what the variation changes")
-    variation_id = f"{agreement.id}.variation.{len(state.variations) + 1}"
-    return VariationProposed(agreement.id, on, variation_id, summary.strip())
+    text = one_line("summary", summary)
+    if not text:
+        raise TextNeeded("summary", "say what the variation changes")
+    variation_id = VariationId(agreement.id, len(state.variations) + 1)
+    return VariationProposed(agreement.id, on, str(variation_id), text)
 
 
 def sign_variation(
-    agreement: Agreement, state: AgreementState, variation_id: str, by: str, on: dt.date
+    agreement: Agreement, state: AgreementState, variation_id: VariationId, by: str, on: dt.date
 ) -> VariationSigned:
     """Record one party's signature of a variation."""
     variation = _variation(state, variation_id)
     _check_party(agreement, by)
     if variation.signed_by(by):
-        raise Refused(f"{by} has already signed {variation_id}")
+        raise AlreadySigned(by, str(variation_id))
     _check_not_before(on, variation.proposed_on, "the variation was proposed")
-    return VariationSigned(agreement.id, on, variation_id, by)
+    return VariationSigned(agreement.id, on, str(variation_id), by)
 
 
 def extend_term(
@@ -180,23 +241,23 @@ def extend_term(
     calendar: OperationalCalendar,
     to: dt.date,
     on: dt.date,
+    beyond_limit: bool = False,
 ) -> TermExtended:
-    """Extend the term to a new last day (as Peterborough's three-month extension)."""
+    """Extend the term to a new last day (as Peterborough's three-month extension). A term
+    declared "up to" a last day is a maximum, so going past it must be asked for."""
     _check_running(agreement, state, on)
     if to > calendar.last:
-        raise Refused(f"{to} is beyond the operational calendar, which ends on {calendar.last}")
+        raise BeyondCalendar(to, calendar.last)
     current = last_day(agreement, state)
     if current is None:
-        raise Refused(
-            f"agreement {agreement.id!r} runs until terminated; there is no end to extend"
-        )
+        raise NoEndToExtend(agreement.id)
     if state.notice is not None:
-        raise Refused(
-            f"agreement {agreement.id!r} is ending on notice served on "
-            f"{state.notice.served_on}; withdraw the notice first"
-        )
+        raise EndingOnNotice(agreement.id, state.notice.served_on)
     if to <= current:
-        raise Refused(f"the agreement already runs to {current}; an extension must go beyond it")
+        raise ExtensionNotLater(current, to)
+    limit = agreement.term.end if agreement.term.up_to else None
+    if limit is not None and to > limit and not beyond_limit:
+        raise BeyondTermLimit(agreement.id, limit, to)
     return TermExtended(agreement.id, on, to)
 
 
@@ -224,27 +285,32 @@ def _check_running(agreement: Agreement, state: AgreementState, on: dt.date) -> 
     _check_not_before(on, agreement.term.start, f"agreement {agreement.id!r} starts")
     end = last_day(agreement, state)
     if end is not None and on > end:
-        raise Refused(f"agreement {agreement.id!r} ended on {end}")
+        raise AgreementEnded(agreement.id, end)
 
 
 def _check_not_before(on: dt.date, earliest: dt.date, what: str) -> None:
     if on < earliest:
-        raise Refused(f"{on} is before {what} ({earliest})")
+        raise BeforeStart(on, what, earliest)
 
 
-def _open_case(state: AgreementState, case_id: str) -> Case:
-    case = state.cases.get(case_id)
+def _check_in_calendar(calendar: OperationalCalendar, day: dt.date) -> None:
+    if not calendar.first <= day <= calendar.last:
+        raise OutsideCalendar(day, calendar.first, calendar.last)
+
+
+def _open_case(state: AgreementState, case_id: CaseId) -> Case:
+    case = state.cases.get(str(case_id))
     if case is None:
-        raise UnknownName("case", case_id, sorted(state.cases))
+        raise UnknownName("case", str(case_id), sorted(state.cases))
     if not case.is_open:
-        raise Refused(f"case {case_id} is not open: it was closed on {case.closed_on}")
+        raise CaseNotOpen(str(case_id), case.closed_on)
     return case
 
 
-def _variation(state: AgreementState, variation_id: str) -> Variation:
-    variation = state.variations.get(variation_id)
+def _variation(state: AgreementState, variation_id: VariationId) -> Variation:
+    variation = state.variations.get(str(variation_id))
     if variation is None:
-        raise UnknownName("variation", variation_id, sorted(state.variations))
+        raise UnknownName("variation", str(variation_id), sorted(state.variations))
     return variation
 
 
@@ -259,8 +325,7 @@ def _check_occurrence(
     meeting = next((m for m in agreement.meetings if m.id == meeting_id), None)
     if meeting is None:
         raise UnknownName("meeting", meeting_id, [m.id for m in agreement.meetings])
-    if not calendar.first <= occurrence <= calendar.last:
-        raise Refused(f"{occurrence} is outside the calendar ({calendar.first} to {calendar.last})")
+    _check_in_calendar(calendar, occurrence)
     moved_here = [
         day
         for (name, day), to in state.moved.items()
@@ -272,11 +337,8 @@ def _check_occurrence(
         i for i in expand(meeting.cadence, occurrence, occurrence, calendar) if i.date == occurrence
     ]
     if not found:
-        raise Refused(
-            f"meeting {meeting_id!r} has no occurrence on {occurrence}; "
-            "use the date `concordat plan` shows"
-        )
+        raise NoSuchOccurrence(meeting_id, occurrence)
     rule_date = found[0].moved_from or occurrence
     if (meeting_id, rule_date) in state.cancelled:
-        raise Refused(f"the {occurrence} occurrence of {meeting_id!r} is already cancelled")
+        raise AlreadyCancelled(meeting_id, occurrence)
     return rule_date

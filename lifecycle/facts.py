@@ -30,6 +30,8 @@ class NoticeServed(Fact):
     type_name: ClassVar[str] = "notice_served"
     by: str
     ending: dt.date
+    agreed_by: tuple[str, ...] = ()
+    """Every party, when they agreed `ending` outside the notice rule; empty otherwise."""
 
 
 @dataclass(frozen=True)
@@ -103,11 +105,15 @@ FACT_TYPES: dict[str, type[Fact]] = {
 
 
 def to_payload(fact: Fact) -> dict[str, Any]:
-    """The fact's own fields (beyond agreement and day) as JSON-ready values."""
+    """The fact's own fields (beyond agreement and day) as JSON-ready values.
+
+    A field added later with a default is left out while it holds that default, so facts
+    that do not use it are stored (and digested by the planner) exactly as before it existed.
+    """
     return {
         field.name: _encode(getattr(fact, field.name))
         for field in dataclasses.fields(fact)
-        if field.name not in ("agreement", "on")
+        if field.name not in ("agreement", "on") and getattr(fact, field.name) != field.default
     }
 
 
@@ -129,6 +135,8 @@ def _field_types(type_name: str) -> dict[str, Any]:
 def _encode(value: object) -> object:
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
     return value
 
 
@@ -139,4 +147,6 @@ def _decode(hint: object, value: Any) -> object:
         return dt.datetime.fromisoformat(value)
     if hint is dt.date:
         return dt.date.fromisoformat(value)
+    if typing.get_origin(hint) is tuple:
+        return tuple(value)
     return value

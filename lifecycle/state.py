@@ -24,11 +24,13 @@ from lifecycle.facts import (
 
 @dataclass(frozen=True)
 class Notice:
-    """A notice in force: who served it, when, and the day it ends the agreement."""
+    """A notice in force: who served it, when, and the day it ends the agreement (by the
+    notice rule, or agreed by every party in `agreed_by`)."""
 
     by: str
     served_on: dt.date
     ending: dt.date
+    agreed_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ def fold(facts: Iterable[Fact]) -> AgreementState:
 def apply(state: AgreementState, fact: Fact) -> AgreementState:
     """The state after one more fact."""
     if isinstance(fact, NoticeServed):
-        return replace(state, notice=Notice(fact.by, fact.on, fact.ending))
+        return replace(state, notice=Notice(fact.by, fact.on, fact.ending, fact.agreed_by))
     if isinstance(fact, NoticeWithdrawn):
         return replace(state, notice=None)
     if isinstance(fact, TermExtended):

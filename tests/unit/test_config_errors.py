@@ -369,3 +369,38 @@ def test_a_term_beyond_the_calendar_is_refused(tmp_path: Path) -> None:
     issue = only_issue(write(tmp_path, {"demo.toml": text}))
     assert issue.path == "term.end"
     assert "outside the years" in issue.message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path"),
+    [
+        ('title = "Demo agreement"', r'title = "Demo\nagreement"', "title"),
+        ('name = "A Council"', r'name = "A\rCouncil"', "parties[0].name"),
+        ('name = "Jo Trust"', r'name = "Jo\tTrust"', "parties[1].contacts[0].name"),
+        ('title = "Service review"', r'title = "Service\nreview"', "meetings[0].title"),
+        (
+            'time = "10:00"',
+            'time = "10:00"\n' + r'location = "Room 1\u2028Floor 2"',
+            "meetings[0].location",
+        ),
+        ('title = "Review of terms"', r'title = "Review\u0000of terms"', "reviews[0].title"),
+        ('title = "Delivery report"', r'title = "Delivery\u0085report"', "deadlines[0].title"),
+        ('title = "Dispute"', r'title = "Dis\npute"', "procedures[0].title"),
+        ('title = "Discussion"', r'title = "Discussion\n"', "procedures[0].steps[0].title"),
+        ("fy_end = true", "fy_end = true\n" + r'clause = "cl. 6.2\nBcc: x"', "notice.clause"),
+        ("up_to = true", 'up_to = true\nclause = """cl. 3\nmore"""', "term.clause"),
+    ],
+)
+def test_titles_names_and_clauses_must_be_one_line(
+    tmp_path: Path, old: str, new: str, path: str
+) -> None:
+    """Issue 6: these end up in mail headers, where a line break starts a new header."""
+    assert old in VALID
+    text = VALID.replace(old, new, 1)
+    issue = only_issue(write(tmp_path, {"demo.toml": text}))
+    assert issue.path == path
+    assert "must be one line of text" in issue.message
+    assert issue.file.endswith("demo.toml")
+    key = path.rsplit(".", 1)[-1].split("[")[0]
+    bad = next(line for line in new.splitlines() if line.startswith(f"{key} = "))
+    assert issue.line == line_containing(text, bad)

@@ -309,7 +309,10 @@ def test_extend_the_term(examples: Configuration, store: MemoryStore) -> None:
         "already runs to 2024-03-31",
     )
     outcome = run(
-        examples, store, c.ExtendTerm(CAMBS, d(2024, 6, 30), d(2024, 1, 5)), d(2024, 1, 5)
+        examples,
+        store,
+        c.ExtendTerm(CAMBS, d(2024, 6, 30), d(2024, 1, 5), beyond_limit=True),
+        d(2024, 1, 5),
     )
     assert outcome.state.extended_to == d(2024, 6, 30)
     refused(
@@ -337,7 +340,7 @@ def test_moving_or_cancelling_after_the_invite_went_out(
     examples: Configuration, store: MemoryStore
 ) -> None:
     today = d(2024, 10, 20)
-    run(examples, store, c.ExtendTerm(NOTTS, d(2034, 3, 31), today), today)
+    run(examples, store, c.ExtendTerm(NOTTS, d(2034, 3, 31), today, beyond_limit=True), today)
     prefix = f"invite:{NOTTS}:meeting:service-review:"
     for key in [
         k

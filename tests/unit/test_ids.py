@@ -1,0 +1,77 @@
+"""Typed case and variation ids (issue 6): parsed, not split on dots, and printed exactly as
+the ids already stored in fact payloads."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from lifecycle import commands as c
+from lifecycle.errors import ConcordatError, MalformedId
+from lifecycle.ids import CaseId, VariationId
+
+d = dt.date
+
+
+def test_case_id_round_trips_the_stored_form() -> None:
+    case = CaseId.parse("sefton-partnership.third-party-enquiry.12")
+    assert case == CaseId("sefton-partnership", "third-party-enquiry", 12)
+    assert case.agreement == "sefton-partnership"
+    assert str(case) == "sefton-partnership.third-party-enquiry.12"
+
+
+def test_variation_id_round_trips_the_stored_form() -> None:
+    variation = VariationId.parse("nottinghamshire-healthy-families.variation.3")
+    assert variation == VariationId("nottinghamshire-healthy-families", 3)
+    assert str(variation) == "nottinghamshire-healthy-families.variation.3"
+
+
+def test_an_agreement_id_with_dots_reads_back_whole() -> None:
+    assert CaseId.parse("nhs.trust.dispute.2").agreement == "nhs.trust"
+    assert VariationId.parse("a.b.variation.1").agreement == "a.b"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "sefton-partnership",
+        "sefton-partnership.dispute",
+        "sefton-partnership.dispute.",
+        ".dispute.1",
+        "sefton-partnership..1",
+        "sefton-partnership.dispute.one",
+        "sefton-partnership.dispute.-1",
+        "sefton-partnership.dispute.01",
+        "sefton-partnership.dispute.0",
+        "sefton-partnership.dispute.١",
+    ],
+)
+def test_malformed_case_ids_are_refused_clearly(text: str) -> None:
+    with pytest.raises(MalformedId, match="not a valid case id") as caught:
+        CaseId.parse(text)
+    assert isinstance(caught.value, ConcordatError)
+    assert isinstance(caught.value, ValueError)
+    assert "<agreement>.<procedure>.<n>" in str(caught.value)
+
+
+@pytest.mark.parametrize("text", ["notts.dispute.1", "notts.variation", "notts.variation.x"])
+def test_malformed_variation_ids_are_refused_clearly(text: str) -> None:
+    with pytest.raises(MalformedId, match="not a valid variation id"):
+        VariationId.parse(text)
+
+
+def test_commands_carry_typed_ids_and_name_their_agreement() -> None:
+    escalate = c.EscalateCase("sefton-partnership.dispute.1", d(2023, 3, 1))
+    assert escalate.case == CaseId("sefton-partnership", "dispute", 1)
+    assert c.agreement_of(escalate) == "sefton-partnership"
+    close = c.CloseCase(CaseId("a.b", "dispute", 2), d(2023, 3, 1))
+    assert c.agreement_of(close) == "a.b"
+    sign = c.SignVariation(VariationId("notts", 1), "ncc", d(2025, 1, 8))
+    assert c.agreement_of(sign) == "notts"
+
+
+def test_a_command_given_a_malformed_id_fails_before_any_look_up() -> None:
+    with pytest.raises(MalformedId):
+        c.CloseCase("sefton-partnership", d(2023, 3, 1))
