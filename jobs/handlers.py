@@ -27,7 +27,7 @@ from lifecycle import commands as c
 from lifecycle import decisions as d
 from lifecycle.agreement import Agreement
 from lifecycle.calendar import OperationalCalendar
-from lifecycle.errors import ConcordatError, Refused, UnknownName
+from lifecycle.errors import ConcordatError, FactInFuture, UnknownName, Unplannable
 from lifecycle.facts import Fact
 from lifecycle.state import AgreementState, apply, fold
 
@@ -81,7 +81,7 @@ def _handle_locked(command: c.Command, agreement: Agreement, services: Services)
         calendar = services.configuration.calendar_for(agreement)
         fact = _decider(command, today)(agreement, state, calendar)
         if fact.on > today:
-            raise Refused(f"{fact.on} is in the future: record what has happened, once it has")
+            raise FactInFuture(fact.on)
         recorded = unit.append_fact(fact, services.actor, services.clock.now())
         report = _replan(services, unit, agreement, [*facts, fact], today)
     return Outcome(recorded, report, apply(state, fact))
@@ -102,7 +102,7 @@ def _replan(
     except OutboxConflict:
         raise
     except ConcordatError as error:
-        raise Refused(f"this would leave the agreement unplannable: {error}") from error
+        raise Unplannable(error) from error
     inputs = plan_inputs(configuration, agreement, facts, today, horizon)
     unit.apply_plan(changes, inputs, services.actor, services.clock.now())
     report = PlanReport()

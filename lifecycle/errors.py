@@ -357,8 +357,7 @@ def _moment(moment: dt.datetime) -> str:
 
 
 class FactInFuture(Refused):
-    """Raised when a fact is dated after today: only what has happened is recorded.
-    (For the handler, which today raises a plain `Refused` with this message.)"""
+    """Raised when a fact is dated after today: only what has happened is recorded."""
 
     def __init__(self, on: dt.date) -> None:
         self.on = on
@@ -367,7 +366,7 @@ class FactInFuture(Refused):
 
 class Unplannable(Refused):
     """Raised when the planner could not follow a fact, so it is refused rather than recorded
-    in a log that cannot be edited. (For the handler, as `FactInFuture`.)"""
+    in a log that cannot be edited."""
 
     def __init__(self, reason: ConcordatError) -> None:
         self.reason = reason
