@@ -135,30 +135,33 @@ def _same_content(stored: Message, wanted: Message) -> bool:
     )
 
 
-def _followed(have: dict[str, Entry]) -> dict[str, dict[int, Entry]]:
+def _followed(have: dict[str, Entry]) -> dict[str, dict[str, Entry]]:
     """Invites and notices that reached their recipient or have follow-ups, each with its
-    rows by sequence number (the message itself is 0)."""
-    groups: dict[str, dict[int, Entry]] = {}
+    rows by key (the message itself and its follow-ups)."""
+    groups: dict[str, dict[str, Entry]] = {}
     for key, entry in have.items():
         base, _, suffix = key.partition(FOLLOW_UP)
-        if suffix:
-            groups.setdefault(base, {})[int(suffix.split(":", 1)[0])] = entry
-        elif entry.state in DELIVERED and entry.message.kind in FOLLOWED:
-            groups.setdefault(base, {})[0] = entry
+        if suffix or (entry.state in DELIVERED and entry.message.kind in FOLLOWED):
+            groups.setdefault(base, {})[key] = entry
     return groups
 
 
-def _follow_up(wanted: Message | None, base: str, rows: dict[int, Entry], changes: Changes) -> None:
+def _number(key: str) -> int:
+    """A row's place in its message's sequence: 0 for the message, n for `<key>#<n>:...`."""
+    _, _, suffix = key.partition(FOLLOW_UP)
+    return int(suffix.split(":", 1)[0]) if suffix else 0
+
+
+def _follow_up(wanted: Message | None, base: str, rows: dict[str, Entry], changes: Changes) -> None:
     """Make sure the one follow-up that brings the recipient up to date, if any is needed,
     is pending; withdraw every other pending follow-up."""
     needed = _needed_follow_up(wanted, base, rows)
-    for number, entry in rows.items():
-        key = entry.message.key
-        if number and entry.state is State.PENDING and (needed is None or key != needed.key):
+    for key, entry in rows.items():
+        if key != base and entry.state is State.PENDING and (needed is None or key != needed.key):
             changes.withdrawals.append(key)
     if needed is None:
         return
-    row = next((e for e in rows.values() if e.message.key == needed.key), None)
+    row = rows.get(needed.key)
     if row is None:
         changes.inserts.append(needed)
     elif row.state is State.WITHDRAWN:
@@ -167,17 +170,16 @@ def _follow_up(wanted: Message | None, base: str, rows: dict[int, Entry], change
         changes.updates.append(needed)
 
 
-def _needed_follow_up(wanted: Message | None, base: str, rows: dict[int, Entry]) -> Message | None:
+def _needed_follow_up(wanted: Message | None, base: str, rows: dict[str, Entry]) -> Message | None:
     """The follow-up the recipient needs: none when nothing reached them yet or what they
     hold already means what is wanted; else an update, or a cancellation of an invite."""
-    delivered = sorted((n, e) for n, e in rows.items() if e.state in DELIVERED)
+    delivered = sorted((_number(k), k) for k, e in rows.items() if e.state in DELIVERED)
     if not delivered:
         return None
-    number, last = delivered[-1]
-    holds = (
-        CANCELLED if last.message.kind is MessageKind.INVITE_CANCEL else last.message.fingerprint
-    )
-    kind = rows[0].message.kind if 0 in rows else _base_kind(last.message.kind)
+    number, last_key = delivered[-1]
+    last = rows[last_key].message
+    holds = CANCELLED if last.kind is MessageKind.INVITE_CANCEL else last.fingerprint
+    kind = rows[base].message.kind if base in rows else _base_kind(last.kind)
     if wanted is not None:
         if wanted.fingerprint == holds:
             return None
@@ -185,7 +187,7 @@ def _needed_follow_up(wanted: Message | None, base: str, rows: dict[int, Entry])
         return replace(wanted, key=f"{base}{FOLLOW_UP}{suffix}", kind=FOLLOWED[kind])
     if kind is not MessageKind.INVITE or holds == CANCELLED:
         return None  # a notice once sent is never recalled
-    cancel = replace(last.message, kind=MessageKind.INVITE_CANCEL)
+    cancel = replace(last, kind=MessageKind.INVITE_CANCEL)
     return replace(cancel, key=f"{base}{FOLLOW_UP}{number + 1}:cancel")
 
 
