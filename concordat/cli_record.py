@@ -12,24 +12,20 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from concordat.bootstrap import load_or_exit, open_store
+from concordat.bootstrap import application, load_or_exit
 from concordat.options import (
     DEFAULT_CONFIG,
     ConfigOption,
     DbOption,
-    actor,
     app,
     err,
     fail,
     parse_date,
     parse_datetime,
-    refuse,
 )
-from jobs.clock import SystemClock
-from jobs.handlers import Outcome, Services, handle
+from jobs.handlers import Outcome
 from lifecycle import commands as c
 from lifecycle.decisions import unsigned_parties
-from lifecycle.errors import ConcordatError
 from lifecycle.facts import to_payload
 from lifecycle.procedure import chained_ladder
 
@@ -57,12 +53,7 @@ DISPUTE = "dispute"
 
 def record(command: c.Command, config: Path, db: str | None) -> Outcome:
     """Check and record `command`, re-plan its agreement, and print what changed."""
-    configuration = load_or_exit(config, err)
-    services = Services(configuration, open_store(db), SystemClock(), actor())
-    try:
-        outcome = handle(command, services)
-    except ConcordatError as error:
-        refuse(error)
+    outcome = application(config, db).record(command)
     report = outcome.report
     typer.echo(
         f"recorded {outcome.recorded.fact.type_name} (#{outcome.recorded.id}) for "
@@ -252,10 +243,7 @@ def history(
     """The facts recorded for an agreement, in order."""
     if format_ not in ("table", "json"):
         fail(f"--format must be table or json (got {format_!r})", 2)
-    configuration = load_or_exit(config, err)
-    if configuration.agreement(agreement) is None:
-        fail(f"unknown agreement {agreement!r}", 2)
-    items = open_store(db).history(agreement)
+    items = application(config, db).history(agreement)
     rows = [
         {
             "id": i.id,
@@ -308,5 +296,4 @@ def _print_ladder(outcome: Outcome, config: Path) -> None:
 
 
 def _today(config: Path) -> dt.date:
-    timezone = load_or_exit(config, err).settings.timezone
-    return SystemClock().now().astimezone(timezone).date()
+    return application(config).today()
