@@ -120,6 +120,7 @@ class App:
         """Plan every agreement into the outbox from `today` (default: today)."""
         day = today or self.today()
         self._check_in_calendar(day)
+        self._check_horizon(day, horizon_days)
         return replan(
             self.configuration(),
             self.stores.writer(),
@@ -193,6 +194,15 @@ class App:
             if progress is not None:
                 progress(1)
         return sorted(found, key=Occurrence.sort_key)
+
+    def _check_horizon(self, day: dt.date, horizon_days: int) -> None:
+        """Refuse a horizon that is not positive or runs past the calendar's last day."""
+        last = self.configuration().calendar.last
+        if not 1 <= horizon_days <= (last - day).days:
+            raise InvalidInput(
+                f"the horizon must be from 1 day to the calendar's last day, {last} "
+                f"(got {horizon_days} days from {day})"
+            )
 
     def _check_in_calendar(self, day: dt.date) -> None:
         """Refuse a day outside the operational calendar before planning reaches it."""

@@ -127,7 +127,8 @@ class SqlStores:
         """Refuse a missing SQLite file before connecting, since connecting creates it."""
         path = sqlite_path(self.url) if is_sqlite(self.url) else None
         if path is not None and not path.is_file():
-            self.engine()  # a missing folder is a bad URL, reported as such
+            if self.data_dir is None:
+                self.engine()  # a missing folder in a given URL is a mistake, said as such
             raise NoDatabase(path)
 
 

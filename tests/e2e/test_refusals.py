@@ -72,6 +72,13 @@ def test_the_default_data_folder_is_created(tmp_path: Path) -> None:
     assert os.listdir(tmp_path / "d") == ["concordat.db"]
 
 
+def test_reading_the_default_database_creates_no_folder(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    result = run("outbox", cwd=tmp_path, CONCORDAT_DATA=str(data))
+    refused(result, DATABASE, f"no database at {data / 'concordat.db'}")
+    assert os.listdir(tmp_path) == []
+
+
 def test_concurrent_upgrades_leave_no_lock_file(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'c.db'}"
     args = [sys.executable, "-m", "concordat", "db", "upgrade", "--db", url]

@@ -180,3 +180,10 @@ def test_every_domain_error_has_an_exit_code() -> None:
         value = getattr(errors, name)
         if isinstance(value, type) and issubclass(value, errors.ConcordatError):
             assert lookup(EXIT_CODES, value.__new__(value)) is not None, name
+
+
+@pytest.mark.parametrize("horizon", [0, 10_000_000])
+def test_a_horizon_past_the_calendar_is_refused(horizon: int) -> None:
+    app = make_app(dt.datetime(2024, 10, 1, 9, tzinfo=dt.UTC))
+    with pytest.raises(InvalidInput, match="horizon"):
+        app.replan(horizon_days=horizon)
