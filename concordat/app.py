@@ -177,7 +177,7 @@ class App:
         """Everything due in the window for one agreement or all, sorted; `with_facts` adds
         what the recorded facts set off (the database is only read, after the checks)."""
         if last < first:
-            raise InvalidInput(f"--to ({last}) is before --from ({first})")
+            raise InvalidInput(f"the last day ({last}) is before the first ({first})")
         self._check_in_calendar(first)
         self._check_in_calendar(last)
         configuration = self.configuration()
