@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import Progress
 
 import concordat.cli_calc
 import concordat.cli_db
 import concordat.cli_outbox
 import concordat.cli_record  # noqa: F401  (registers the commands)
-from concordat.bootstrap import load_or_exit, open_store, plan_window
-from concordat.options import DEFAULT_CONFIG, ConfigOption, DbOption, app, err, fail, parse_date
+from concordat.app import App, InvalidInput
+from concordat.bootstrap import application
+from concordat.options import DEFAULT_CONFIG, ConfigOption, DbOption, app, err, parse_date
 from concordat.render import print_table, to_json
-from lifecycle.errors import ConcordatError
+from lifecycle.timeline import Occurrence
 
 __all__ = ["app"]
+
+PROGRESS_THRESHOLD = 200
 
 
 @app.command()
 def validate(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
     """Check a configuration directory; exit 0 with a summary, or 2 with every error."""
-    configuration = load_or_exit(config, err)
+    configuration = application(config).configuration()
     agreements = configuration.agreements
     clocks = sum(len(a.meetings) + len(a.reviews) + len(a.deadlines) for a in agreements)
     procedures = sum(len(a.procedures) for a in agreements)
@@ -44,22 +49,41 @@ def plan(
     format_: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
     """Everything due between two dates: meetings, reviews, deadlines, term ends, notice and,
-    with --db, what the recorded facts set off."""
+    with --db, what the recorded facts set off (the database is only read)."""
     first, last = parse_date(from_, "--from"), parse_date(to, "--to")
-    if last < first:
-        fail(f"--to ({last}) is before --from ({first})", 2)
     if format_ not in ("table", "json"):
-        fail(f"--format must be table or json (got {format_!r})", 2)
-    configuration = load_or_exit(config, err)
-    facts = open_store(db).facts_by_agreement() if db else {}
-    try:
-        occurrences = plan_window(configuration, first, last, agreement, reminders, err, facts)
-    except ConcordatError as error:
-        fail(str(error), 2)
+        raise InvalidInput(f"--format must be table or json (got {format_!r})")
+    concordat = application(config, db)
+    occurrences = _occurrences(concordat, first, last, agreement, reminders, with_facts=bool(db))
     if format_ == "json":
         typer.echo(to_json(occurrences))
     else:
-        print_table(occurrences, _table_console(), configuration.settings.timezone)
+        timezone = concordat.configuration().settings.timezone
+        print_table(occurrences, _table_console(), timezone)
+
+
+def _occurrences(
+    concordat: App,
+    first: dt.date,
+    last: dt.date,
+    agreement: str | None,
+    reminders: bool,
+    *,
+    with_facts: bool,
+) -> list[Occurrence]:
+    """The App's occurrences, with a progress bar on a terminal when there are many."""
+    count = 1 if agreement else len(concordat.configuration().agreements)
+    show = err.is_terminal and count >= PROGRESS_THRESHOLD
+    with Progress(console=err, transient=True, disable=not show) as progress:
+        task = progress.add_task("planning", total=count)
+        return concordat.occurrences(
+            first,
+            last,
+            agreement,
+            reminders=reminders,
+            with_facts=with_facts,
+            progress=lambda n: progress.advance(task, n),
+        )
 
 
 def _table_console() -> Console:

@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from concordat.bootstrap import default_calendar, load_or_exit
-from concordat.options import app, err, fail, parse_date, parse_period
+from concordat.bootstrap import application, default_calendar
+from concordat.options import app, fail, parse_date, parse_period
 from lifecycle.calendar import OperationalCalendar
 from lifecycle.errors import ConcordatError
 from lifecycle.notice import NoticeRule, earliest_end, latest_service
@@ -29,7 +29,7 @@ def calc_opdays(
 ) -> None:
     """The N-th operational day after DATE (before it when N is negative)."""
     day = parse_date(date, "DATE")
-    calendar = load_or_exit(config, err).calendar if config else _default_calendar()
+    calendar = application(config).configuration().calendar if config else _default_calendar()
     try:
         typer.echo(calendar.add(day, count).isoformat())
     except ConcordatError:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
-from concordat.options import DbOption, app
-from storage.engine import default_url, make_engine
-from storage.migrate import upgrade
+from concordat.bootstrap import application
+from concordat.options import DEFAULT_CONFIG, DbOption, app
 
 db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -14,9 +15,9 @@ app.add_typer(db_app, name="db")
 
 @db_app.command("upgrade")
 def db_upgrade(db: DbOption = None) -> None:
-    """Apply every pending migration, under a lock so concurrent starts do not race."""
-    url = db or default_url()
-    before, after = upgrade(make_engine(url))
+    """Create or migrate the database to the newest revision, under a lock so concurrent
+    starts do not race."""
+    before, after = application(Path(DEFAULT_CONFIG), db).upgrade_database()
     if before == after:
         typer.echo(f"database already at revision {after}")
     else:

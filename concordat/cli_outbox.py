@@ -8,13 +8,17 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from concordat.bootstrap import load_or_exit, open_store
-from concordat.options import DEFAULT_CONFIG, ConfigOption, DbOption, actor, app, err, parse_date
-from jobs.clock import SystemClock
-from jobs.planner import DEFAULT_HORIZON_DAYS, replan
+from concordat.app import InvalidInput, OutboxPage
+from concordat.bootstrap import application
+from concordat.options import DEFAULT_CONFIG, ConfigOption, DbOption, app, err, parse_date
+from jobs.planner import DEFAULT_HORIZON_DAYS
+from lifecycle.outbox import State
+
+STATES = ", ".join(state.value for state in State)
 
 
 @app.command("replan")
@@ -25,25 +29,12 @@ def replan_command(
     horizon: Annotated[int, typer.Option(help="Days ahead to plan.", min=1)] = DEFAULT_HORIZON_DAYS,
 ) -> None:
     """Plan every agreement into the outbox; unchanged agreements are skipped."""
-    configuration = load_or_exit(config, err)
-    store = open_store(db)
-    now = SystemClock().now()
-    day = (
-        parse_date(today, "--today")
-        if today
-        else now.astimezone(configuration.settings.timezone).date()
-    )
+    concordat = application(config, db)
+    day = parse_date(today, "--today") if today else concordat.today()
+    total = len(concordat.configuration().agreements)
     with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
-        task = progress.add_task("planning", total=len(configuration.agreements))
-        report = replan(
-            configuration,
-            store,
-            day,
-            now,
-            horizon_days=horizon,
-            actor=actor(),
-            progress=lambda n: progress.advance(task, n),
-        )
+        task = progress.add_task("planning", total=total)
+        report = concordat.replan(day, horizon, lambda n: progress.advance(task, n))
     typer.echo(
         f"planned {report.planned} agreement(s) from {day} over {horizon} days "
         f"({report.skipped} unchanged); outbox: {report.inserted} added, "
@@ -53,26 +44,50 @@ def replan_command(
 
 @app.command("outbox")
 def outbox_command(
-    agreement: Annotated[str, typer.Option("--agreement", help="Agreement id.")],
-    state: Annotated[str | None, typer.Option(help="Only rows in this state.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 50,
+    agreement: Annotated[
+        str | None, typer.Option("--agreement", help="Only this agreement (default: all).")
+    ] = None,
+    state: Annotated[str | None, typer.Option(help=f"Only rows in this state: {STATES}.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows (a page).")] = 50,
+    offset: Annotated[int, typer.Option(help="Skip this many rows first (next page).")] = 0,
+    config: ConfigOption = Path(DEFAULT_CONFIG),
     db: DbOption = None,
 ) -> None:
-    """The agreement's outbox rows, soonest first."""
-    entries = sorted(
-        open_store(db).outbox(agreement), key=lambda e: (e.message.due_at, e.message.key)
+    """Outbox rows, soonest first, a page at a time; the database is only read."""
+    page = application(config, db).outbox(agreement, _state(state), limit, offset)
+    table = Table(
+        "due (UTC)", "state", "kind", "agreement", "to", "subject", box=None, header_style="bold"
     )
-    if state:
-        entries = [entry for entry in entries if entry.state.value == state]
-    table = Table("due (UTC)", "state", "kind", "to", "subject", box=None, header_style="bold")
-    for entry in entries[:limit]:
+    for entry in page.entries:
         message = entry.message
         table.add_row(
             f"{message.due_at:%Y-%m-%d %H:%M}",
             entry.state.value,
             message.kind.value,
-            message.recipient,
-            message.subject,
+            message.agreement,
+            escape(message.recipient),
+            escape(message.subject),
         )
     Console(width=200).print(table)
-    typer.echo(f"{min(limit, len(entries))} of {len(entries)} row(s)")
+    typer.echo(_footer(page))
+
+
+def _state(text: str | None) -> State | None:
+    """The state named on the command line, refused with the list when unknown."""
+    if text is None:
+        return None
+    try:
+        return State(text)
+    except ValueError:
+        raise InvalidInput(f"--state must be one of {STATES} (got {text!r})") from None
+
+
+def _footer(page: OutboxPage) -> str:
+    """ "N of M row(s)", and where the next page starts when there is one."""
+    shown = len(page.entries)
+    footer = f"{shown} of {page.total} row(s)"
+    if page.offset:
+        footer += f" from row {page.offset + 1}"
+    if page.offset + shown < page.total:
+        footer += f"; next page: --offset {page.offset + shown}"
+    return footer

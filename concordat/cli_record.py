@@ -13,24 +13,21 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from concordat.bootstrap import load_or_exit, open_store
+from concordat.bootstrap import application, load_or_exit
 from concordat.options import (
     DEFAULT_CONFIG,
     ConfigOption,
     DbOption,
-    actor,
     app,
     err,
     fail,
     parse_date,
     parse_datetime,
-    refuse,
 )
-from jobs.clock import SystemClock
-from jobs.handlers import Outcome, Services, handle
+from jobs.handlers import Outcome
 from lifecycle import commands as c
 from lifecycle.decisions import unsigned_parties
-from lifecycle.errors import ConcordatError, MalformedId
+from lifecycle.errors import MalformedId
 from lifecycle.facts import ProcedureEscalated, to_payload
 from lifecycle.ids import CaseId, VariationId
 from lifecycle.localtime import LocalStart
@@ -60,12 +57,7 @@ DISPUTE = "dispute"
 
 def record(command: c.Command, config: Path, db: str | None) -> Outcome:
     """Check and record `command`, re-plan its agreement, and print what changed."""
-    configuration = load_or_exit(config, err)
-    services = Services(configuration, open_store(db), SystemClock(), actor())
-    try:
-        outcome = handle(command, services)
-    except ConcordatError as error:
-        refuse(error)
+    outcome = application(config, db).record(command)
     report = outcome.report
     typer.echo(
         f"recorded {outcome.recorded.fact.type_name} (#{outcome.recorded.id}) for "
@@ -286,10 +278,7 @@ def history(
     """The facts recorded for an agreement, in order."""
     if format_ not in ("table", "json"):
         fail(f"--format must be table or json (got {format_!r})", 2)
-    configuration = load_or_exit(config, err)
-    if configuration.agreement(agreement) is None:
-        fail(f"unknown agreement {agreement!r}", 2)
-    items = open_store(db).history(agreement)
+    items = application(config, db).history(agreement)
     rows = [
         {
             "id": i.id,
@@ -368,5 +357,4 @@ def _variation_id(text: str) -> VariationId:
 
 
 def _today(config: Path) -> dt.date:
-    timezone = load_or_exit(config, err).settings.timezone
-    return SystemClock().now().astimezone(timezone).date()
+    return application(config).today()

@@ -1,51 +1,89 @@
-"""Shared pieces of the command line: the Typer apps, common options, parsing and failing."""
+"""Shared pieces of the command line: the Typer apps, common options, parsing and failing.
+
+Errors are raised typed, never turned into exits here: the top-level group catches every
+`ConcordatError`, prints one `error:` line and exits with the code `concordat.exits` gives.
+Nothing here reads the environment at import: typer reads `--config` and `--db` from
+`$CONCORDAT_CONFIG` and `$CONCORDAT_DB` when a command runs.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import getpass
-import os
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from typer.core import TyperGroup
 
-from lifecycle.errors import ConcordatError
+from concordat.app import DEFAULT_CONFIG, InvalidInput
+from concordat.exits import INVALID, exit_code
+from lifecycle.errors import ConcordatError, Refused
 from lifecycle.periods import Period
 
+__all__ = [
+    "DEFAULT_CONFIG",
+    "ConfigOption",
+    "DbOption",
+    "app",
+    "err",
+    "fail",
+    "parse_date",
+    "parse_datetime",
+    "parse_period",
+    "refuse",
+]
+
+err = Console(stderr=True)
+
+
+class ErrorMappingGroup(TyperGroup):
+    """The top-level command group: every command's typed error becomes one `error:` line
+    and the exit code of its kind, in this one place."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's vendored click.Context
+        try:
+            return super().invoke(ctx)
+        except ConcordatError as error:
+            code = exit_code(error)
+            assert code is not None  # ConcordatError itself has an entry
+            err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(code) from error
+
+
 app = typer.Typer(
+    cls=ErrorMappingGroup,
     help="Concordat runs the clocks of partnership agreements.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
-DEFAULT_CONFIG = os.environ.get("CONCORDAT_CONFIG", "config/examples")
 ConfigOption = Annotated[
-    Path, typer.Option("--config", help="Configuration directory (env CONCORDAT_CONFIG).")
+    Path,
+    typer.Option("--config", envvar="CONCORDAT_CONFIG", help="Configuration directory."),
 ]
 DbOption = Annotated[
     str | None,
     typer.Option(
         "--db",
         envvar="CONCORDAT_DB",
-        help="Database URL (default: SQLite in ./data; plan reads facts only when given).",
+        help="Database URL (default: SQLite in $CONCORDAT_DATA, else ./data).",
     ),
 ]
-err = Console(stderr=True)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    """Print `message` to stderr and exit with `code`."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True, markup=True)
-    raise typer.Exit(code)
+    """Refuse with `message`: code 2 raises `InvalidInput`, any other `Refused`, so the exit
+    code still comes from the one table."""
+    raise (InvalidInput if code == INVALID else Refused)(message)
 
 
 def refuse(error: ConcordatError) -> NoReturn:
-    """Exit with status 1 and the reason a command was refused."""
-    fail(str(error).replace("[", "\\["), 1)
+    """Raise `error` again, for the group to report; kept for older callers."""
+    raise error
 
 
 def parse_date(text: str, what: str) -> dt.date:
@@ -53,7 +91,9 @@ def parse_date(text: str, what: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError as error:
-        fail(f"{what}: {text!r} is not a valid date (expected YYYY-MM-DD; {error})", 2)
+        raise InvalidInput(
+            f"{what}: {text!r} is not a valid date (expected YYYY-MM-DD; {error})"
+        ) from error
 
 
 def parse_datetime(text: str, what: str, timezone: ZoneInfo) -> dt.datetime:
@@ -61,20 +101,12 @@ def parse_datetime(text: str, what: str, timezone: ZoneInfo) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError as error:
-        fail(
-            f"{what}: {text!r} is not a valid date and time (expected YYYY-MM-DDTHH:MM; {error})", 2
-        )
+        raise InvalidInput(
+            f"{what}: {text!r} is not a valid date and time (expected YYYY-MM-DDTHH:MM; {error})"
+        ) from error
     return moment.replace(tzinfo=timezone) if moment.tzinfo is None else moment
 
 
 def parse_period(text: str) -> Period:
-    """A period such as "6 months", refused with the reason."""
-    try:
-        return Period.parse(text)
-    except ConcordatError as error:
-        fail(str(error), 2)
-
-
-def actor() -> str:
-    """Who is recording: `$CONCORDAT_ACTOR`, else the login name."""
-    return os.environ.get("CONCORDAT_ACTOR") or getpass.getuser()
+    """A period such as "6 months"; a `PeriodError` (exit 2) when it cannot be read."""
+    return Period.parse(text)

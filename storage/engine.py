@@ -1,26 +1,92 @@
-"""Database engines: SQLite by default (WAL, busy timeout), PostgreSQL by URL."""
+"""Database engines: SQLite by default (WAL, busy timeout), PostgreSQL by URL.
+
+A URL is checked before any engine is made, so an unsupported scheme or a missing folder is
+refused with the reason instead of a driver's traceback, and no folder or file is created for
+a mistyped path. Errors a driver raises on connecting are translated into `DatabaseError`s.
+"""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlmodel import create_engine
 
+from lifecycle.errors import ConcordatError
+
 DEFAULT_DATA_DIR = "data"
+DATABASE_FILE = "concordat.db"
 BUSY_TIMEOUT_MS = 10_000
+CONNECT_TIMEOUT_S = 10
+# The drivers Concordat is built and tested with; a bare "postgresql://" means psycopg 3.
+DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}
+EXAMPLE_URLS = "sqlite:///path/to/concordat.db or postgresql+psycopg://user@host/dbname"
+UPGRADE_HINT = "run `concordat db upgrade` or record a fact first"
 
 
-def default_url() -> str:
-    """`$CONCORDAT_DB`, else a SQLite file in `$CONCORDAT_DATA` (default ./data)."""
-    url = os.environ.get("CONCORDAT_DB")
-    if url:
-        return url
-    data = Path(os.environ.get("CONCORDAT_DATA", DEFAULT_DATA_DIR))
-    return f"sqlite:///{data / 'concordat.db'}"
+class DatabaseError(ConcordatError):
+    """Raised when the database cannot be used; the root of the storage errors."""
+
+
+class DatabaseUrlError(DatabaseError, ValueError):
+    """Raised when a database URL is empty, malformed, names a database Concordat does not
+    support, or names a SQLite file in a folder that does not exist."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        super().__init__(f"cannot use the database URL {url!r}: {reason}")
+
+
+class DatabaseUnavailable(DatabaseError, ConnectionError):
+    """Raised when the database cannot be reached or opened (server down, refused login, a
+    file that is not a SQLite database)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"cannot open the database {url}: {reason}")
+
+
+class NoDatabase(DatabaseError, FileNotFoundError):
+    """Raised when a command that only reads names a SQLite file that does not exist:
+    connecting would create an empty database, which reading must never do."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(f"no database at {path}; {UPGRADE_HINT}")
+
+
+def default_url(data_dir: Path) -> str:
+    """The SQLite file Concordat uses when given no URL: `concordat.db` in `data_dir`."""
+    return f"sqlite:///{data_dir / DATABASE_FILE}"
+
+
+def checked_url(text: str) -> str:
+    """`text` as a URL Concordat can open: refused when empty, malformed or not SQLite or
+    PostgreSQL (psycopg); a bare `postgresql://` gets the psycopg driver."""
+    if not text.strip():
+        raise DatabaseUrlError(text, f"it is empty (give {EXAMPLE_URLS})")
+    try:
+        url = make_url(text)
+    except ArgumentError as error:
+        raise DatabaseUrlError(text, f"{error} (expected {EXAMPLE_URLS})") from error
+    backend, _, driver = url.drivername.partition("+")
+    if backend not in DRIVERS or driver not in ("", DRIVERS[backend]):
+        reason = f"{url.drivername!r} is not supported (use {EXAMPLE_URLS})"
+        raise DatabaseUrlError(url.render_as_string(), reason)
+    if backend == "postgresql":
+        url = url.set(drivername=f"postgresql+{DRIVERS[backend]}")
+    return url.render_as_string(hide_password=False)
+
+
+def shown(url: str) -> str:
+    """The URL as printed in messages: without its password."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def is_sqlite(url: str) -> bool:
@@ -35,15 +101,30 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite files get their directory, WAL mode and a busy timeout."""
-    if is_sqlite(url):
-        path = sqlite_path(url)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    """An engine for `url` (see `checked_url`); a SQLite file's folder must exist already, so
+    a mistyped path is refused rather than created. SQLite gets WAL mode and a busy timeout,
+    PostgreSQL a connect timeout."""
+    url = checked_url(url)
+    if not is_sqlite(url):
+        connect_args = {"connect_timeout": CONNECT_TIMEOUT_S}
+        return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    path = sqlite_path(url)
+    if path is not None and not path.parent.is_dir():
+        raise DatabaseUrlError(url, f"the folder {path.parent} does not exist (create it first)")
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+@contextmanager
+def unavailable_on_failure(engine: Engine) -> Iterator[None]:
+    """Turn a driver's error (cannot connect, not a database) into `DatabaseUnavailable`
+    with its first line, so that callers map one typed error instead of a traceback."""
+    try:
+        yield
+    except DBAPIError as error:
+        reason = str(error.orig or error).strip().splitlines()[0]
+        raise DatabaseUnavailable(engine.url.render_as_string(), reason) from error
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

@@ -1,14 +1,16 @@
 """Apply migrations under a lock, so that several nodes starting together do not race.
 
-PostgreSQL: a transaction-scoped advisory lock. SQLite: an exclusive file lock beside the
-database file (SQLite is one machine's database, so a file lock covers every process).
+PostgreSQL: a transaction-scoped advisory lock. SQLite: the migration runs in a
+`BEGIN EXCLUSIVE` transaction, which is SQLite's own writer lock on the database file; a
+second process waits on the busy timeout, then finds the database current. Neither leaves a
+file behind (an earlier design kept a `<db>.migrate-lock` file beside any target).
+
+Read-only commands never migrate: `require_current` refuses a database that is empty or at an
+older revision, naming the command that upgrades it.
 """
 
 from __future__ import annotations
 
-import fcntl
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -18,10 +20,27 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from storage.engine import is_sqlite, sqlite_path
+from storage.engine import UPGRADE_HINT, DatabaseError, unavailable_on_failure
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 ADVISORY_LOCK_KEY = 0x436F6E63  # "Conc"
+
+
+class DatabaseNotCurrent(DatabaseError, LookupError):
+    """Raised when a command that only reads finds a database without Concordat's tables or
+    at another revision than this version's; reading it would fail or mislead."""
+
+    def __init__(self, where: str, revision: str | None, head: str) -> None:
+        self.revision = revision
+        self.head = head
+        if revision is None:
+            message = f"no Concordat tables in the database {where}; {UPGRADE_HINT}"
+        else:
+            message = (
+                f"the database {where} is at revision {revision}, this version needs {head}; "
+                "run `concordat db upgrade`"
+            )
+        super().__init__(message)
 
 
 def alembic_config() -> Config:
@@ -31,16 +50,18 @@ def alembic_config() -> Config:
     return config
 
 
+def head_revision() -> str:
+    """The newest revision this version knows."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head() or ""
+
+
 def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Bring the database to the newest revision; returns (revision before, revision after)."""
+    """Bring the database to the newest revision; returns (revision before, revision after).
+    Raises `DatabaseUnavailable` when the database cannot be opened."""
     config = alembic_config()
-    head = ScriptDirectory.from_config(config).get_current_head() or ""
-    url = engine.url.render_as_string(hide_password=False)
-    with _file_lock(url), engine.begin() as connection:
-        if not is_sqlite(url):
-            connection.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
-            )
+    head = head_revision()
+    with unavailable_on_failure(engine), engine.begin() as connection:
+        _lock(connection)
         before = current_revision(connection)
         if before != head:
             config.attributes["connection"] = connection
@@ -55,20 +76,24 @@ def current_revision(connection: Connection) -> str | None:
 
 def is_current(engine: Engine) -> bool:
     """True when the database is at the newest revision."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    with engine.connect() as connection:
-        return current_revision(connection) == head
+    with unavailable_on_failure(engine), engine.connect() as connection:
+        return current_revision(connection) == head_revision()
 
 
-@contextmanager
-def _file_lock(url: str) -> Iterator[None]:
-    path = sqlite_path(url) if is_sqlite(url) else None
-    if path is None:
-        yield
-        return
-    with open(path.with_name(path.name + ".migrate-lock"), "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def require_current(engine: Engine, where: str) -> None:
+    """Refuse (`DatabaseNotCurrent`) a database that is not at the newest revision, without
+    changing it; `where` names it in the message."""
+    with unavailable_on_failure(engine), engine.connect() as connection:
+        revision = current_revision(connection)
+    head = head_revision()
+    if revision != head:
+        raise DatabaseNotCurrent(where, revision, head)
+
+
+def _lock(connection: Connection) -> None:
+    """Hold the migration lock until the transaction ends; the revision is read after it, so
+    only the first of several concurrent upgrades migrates."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN EXCLUSIVE")
+    else:
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})

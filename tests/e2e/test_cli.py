@@ -96,7 +96,7 @@ def test_plan_unknown_agreement_is_refused() -> None:
         "--to",
         "2024-02-01",
     )
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert "unknown agreement 'nope'" in result.stderr
 
 

@@ -1,0 +1,62 @@
+"""Exit codes, in one table keyed by error class.
+
+Every door maps the same typed errors the same way: the command line to exit codes here, the
+web server (later) to HTTP statuses with its own table and the same `lookup`. An error is
+looked up by walking its class's MRO, so a subclass inherits its parent's code unless it has
+its own entry, and an error raised anywhere gets the code its kind deserves: an unknown
+agreement is 1 from every command.
+
+| code | meaning |
+|---|---|
+| 0 | done |
+| 1 | refused: the command does not apply (unknown agreement, party or case; a rule broken) |
+| 2 | invalid input: a bad option value, date or URL, or an invalid configuration |
+| 3 | the database cannot be used: unreachable, not a database, missing, or needs an upgrade |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TypeVar
+
+from concordat.app import InvalidInput
+from config.issues import ConfigurationError
+from lifecycle.errors import (
+    CadenceError,
+    CalendarRangeError,
+    ConcordatError,
+    PeriodError,
+    Refused,
+    UnknownName,
+)
+from storage.engine import DatabaseError, DatabaseUrlError
+
+OK, REFUSED, INVALID, DATABASE = 0, 1, 2, 3
+Code = TypeVar("Code")
+
+EXIT_CODES: Mapping[type[BaseException], int] = {
+    Refused: REFUSED,
+    UnknownName: REFUSED,
+    InvalidInput: INVALID,
+    ConfigurationError: INVALID,
+    CalendarRangeError: INVALID,
+    PeriodError: INVALID,
+    CadenceError: INVALID,
+    DatabaseUrlError: INVALID,
+    DatabaseError: DATABASE,
+    ConcordatError: REFUSED,
+}
+
+
+def lookup(table: Mapping[type[BaseException], Code], error: BaseException) -> Code | None:
+    """The entry for the most specific class of `error` the table names, or None."""
+    for cls in type(error).__mro__:
+        if cls in table:
+            return table[cls]
+    return None
+
+
+def exit_code(error: BaseException) -> int | None:
+    """The exit code for `error`, or None for an error no one expected (a bug: let it
+    show its traceback)."""
+    return lookup(EXIT_CODES, error)

@@ -1,0 +1,151 @@
+"""Where the App gets its configuration and its store, each loaded or opened on first use.
+
+The configuration source reloads only when the files changed (a digest of their bytes), so a
+long-running service can poll it cheaply. The store source opens the database in one of two
+ways: for writing (migrated under the migration lock, the default data folder created) or for
+reading (it must exist and be current: a command that only reads never creates or migrates).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy.engine import Engine
+
+from config.loader import Configuration, load_configuration
+from jobs.ports import Store
+from storage.engine import NoDatabase, is_sqlite, make_engine, shown, sqlite_path
+from storage.migrate import require_current, upgrade
+from storage.store import SqlStore
+
+
+class ConfigSource:
+    """A configuration directory, loaded once and reloaded when its files change."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._loaded: Configuration | None = None
+        self._digest = ""
+
+    def configuration(self) -> Configuration:
+        """The validated configuration; raises `ConfigurationError` listing every issue."""
+        if self._loaded is None:
+            self._load()
+        assert self._loaded is not None
+        return self._loaded
+
+    def reload(self) -> bool:
+        """Load again if any file changed since the last load; True when it did. An invalid
+        new configuration raises `ConfigurationError` and the last good one stays."""
+        if self._loaded is not None and self._files_digest(self._loaded) == self._digest:
+            return False
+        self._load()
+        return True
+
+    def _load(self) -> None:
+        configuration = load_configuration(self.directory)
+        self._digest = self._files_digest(configuration)
+        self._loaded = configuration
+
+    def _files_digest(self, configuration: Configuration) -> str:
+        """A digest of every file a load reads: the agreements (their names too, so an added
+        or removed file counts), the site file and its bank-holidays file."""
+        digest = hashlib.sha256()
+        holidays = configuration.site.bank_holidays_file
+        paths = sorted(self.directory.glob("*.toml"))
+        if holidays:
+            paths.append(self.directory / holidays)
+        for path in paths:
+            digest.update(path.name.encode() + b"\0")
+            digest.update(path.read_bytes() if path.is_file() else b"(missing)")
+        return digest.hexdigest()
+
+
+class StoreSource(Protocol):
+    """Gives the App a store: migrated for writing, or checked and untouched for reading."""
+
+    def writer(self) -> Store:
+        """The store, migrated to the newest revision first."""
+        ...
+
+    def reader(self) -> Store:
+        """The store, refused unless it exists at the newest revision; never changed."""
+        ...
+
+    def upgrade(self) -> tuple[str | None, str]:
+        """Migrate; (revision before, revision after)."""
+        ...
+
+    def close(self) -> None:
+        """Release the connections."""
+        ...
+
+
+class SqlStores:
+    """The SQL database at `url`. `data_dir` is the default folder, the only one that may
+    be created (a mistyped `--db` path must not grow folders)."""
+
+    def __init__(self, url: str, data_dir: Path | None = None) -> None:
+        self.url = url
+        self.data_dir = data_dir
+        self._engine: Engine | None = None
+        self._checked: SqlStore | None = None
+
+    def writer(self) -> Store:
+        if self._checked is None:
+            self.upgrade()
+            self._checked = SqlStore(self.engine())
+        return self._checked
+
+    def reader(self) -> Store:
+        if self._checked is None:
+            self._require_file()
+            require_current(self.engine(), shown(self.url))
+            self._checked = SqlStore(self.engine())
+        return self._checked
+
+    def upgrade(self) -> tuple[str | None, str]:
+        if self.data_dir is not None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        return upgrade(self.engine())
+
+    def close(self) -> None:
+        """Close the database's connections (a service stopping; a test ending)."""
+        if self._engine is not None:
+            self._engine.dispose()
+        self._engine, self._checked = None, None
+
+    def engine(self) -> Engine:
+        """The engine, made on first use (the URL is checked then)."""
+        if self._engine is None:
+            self._engine = make_engine(self.url)
+        return self._engine
+
+    def _require_file(self) -> None:
+        """Refuse a missing SQLite file before connecting, since connecting creates it."""
+        path = sqlite_path(self.url) if is_sqlite(self.url) else None
+        if path is not None and not path.is_file():
+            if self.data_dir is None:
+                self.engine()  # a missing folder in a given URL is a mistake, said as such
+            raise NoDatabase(path)
+
+
+class GivenStore:
+    """A store built elsewhere (the in-memory fake in tests, say), used as it is."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def writer(self) -> Store:
+        return self.store
+
+    def reader(self) -> Store:
+        return self.store
+
+    def upgrade(self) -> tuple[str | None, str]:
+        return ("", "")
+
+    def close(self) -> None:
+        pass
