@@ -103,8 +103,8 @@ class App:
             self.stores.writer(),
             self.clock,
             self.actor,
+            today or self.today(),
             horizon_days=horizon_days,
-            today=today or self.today(),
         )
 
     def record(self, command: c.Command) -> Outcome:

@@ -27,7 +27,6 @@ from concordat.options import (
 from jobs.handlers import Outcome
 from lifecycle import commands as c
 from lifecycle.decisions import unsigned_parties
-from lifecycle.errors import MalformedId
 from lifecycle.facts import ProcedureEscalated, to_payload
 from lifecycle.ids import CaseId, VariationId
 from lifecycle.localtime import LocalStart
@@ -127,7 +126,7 @@ def dispute_resolve(
     db: DbOption = None,
 ) -> None:
     """Resolve an open dispute; its pending steps are withdrawn."""
-    record(c.CloseCase(_case_id(case), parse_date(on, "--on"), outcome), config, db)
+    record(c.CloseCase(CaseId.parse(case), parse_date(on, "--on"), outcome), config, db)
 
 
 @dispute_app.command("escalate")
@@ -138,7 +137,7 @@ def dispute_escalate(
     db: DbOption = None,
 ) -> None:
     """Escalate an open dispute to its next step early; prints the step it moved to."""
-    command = c.EscalateCase(_case_id(case), parse_date(on, "--on"))
+    command = c.EscalateCase(CaseId.parse(case), parse_date(on, "--on"))
     _print_ladder(record(command, config, db), config)
 
 
@@ -166,7 +165,7 @@ def procedure_close(
     db: DbOption = None,
 ) -> None:
     """Close an open case; its pending steps are withdrawn."""
-    record(c.CloseCase(_case_id(case), parse_date(on, "--on"), outcome), config, db)
+    record(c.CloseCase(CaseId.parse(case), parse_date(on, "--on"), outcome), config, db)
 
 
 @meeting_app.command("move")
@@ -237,7 +236,7 @@ def variation_sign(
     db: DbOption = None,
 ) -> None:
     """Record one party's signature; the variation takes effect when all have signed."""
-    variation_id = _variation_id(variation)
+    variation_id = VariationId.parse(variation)
     outcome = record(c.SignVariation(variation_id, by, parse_date(on, "--on")), config, db)
     agreement = load_or_exit(config, err).agreement(outcome.recorded.fact.agreement)
     assert agreement is not None  # the command was just recorded against it
@@ -338,22 +337,6 @@ def _print_ladder(outcome: Outcome, config: Path) -> None:
 def _window_line(window: StepWindow) -> str:
     closes = f", window closes {window.closes:%a %d %b %Y}" if window.closes else ""
     return f"{window.step.title}: due {window.due:%a %d %b %Y}{closes}"
-
-
-def _case_id(text: str) -> CaseId:
-    """The case id typed; malformed is bad input (exit 2), not a refusal."""
-    try:
-        return CaseId.parse(text)
-    except MalformedId as error:
-        fail(str(error), 2)
-
-
-def _variation_id(text: str) -> VariationId:
-    """The variation id typed; malformed is bad input (exit 2), not a refusal."""
-    try:
-        return VariationId.parse(text)
-    except MalformedId as error:
-        fail(str(error), 2)
 
 
 def _today(config: Path) -> dt.date:

@@ -34,20 +34,15 @@ from lifecycle.state import AgreementState, apply, fold
 
 @dataclass(frozen=True)
 class Services:
-    """What a handler needs: configuration, store, clock and who is acting."""
+    """What a handler needs: configuration, store, clock, who is acting, and the day plans
+    start from (the App computes "today in the site's time zone", in one place)."""
 
     configuration: Configuration
     store: Store
     clock: Clock
     actor: str
+    today: dt.date
     horizon_days: int = DEFAULT_HORIZON_DAYS
-    today: dt.date | None = None
-
-    def planning_day(self) -> dt.date:
-        """The day plans start from: given, or today in the site's time zone."""
-        return (
-            self.today or self.clock.now().astimezone(self.configuration.settings.timezone).date()
-        )
 
 
 @dataclass(frozen=True)
@@ -74,7 +69,7 @@ def handle(command: c.Command, services: Services) -> Outcome:
 
 
 def _handle_locked(command: c.Command, agreement: Agreement, services: Services) -> Outcome:
-    today = services.planning_day()
+    today = services.today
     with services.store.unit(agreement.id) as unit:
         facts = [item.fact for item in unit.history()]
         state = fold(facts)

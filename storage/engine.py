@@ -18,10 +18,11 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlmodel import create_engine
 
 from lifecycle.errors import ConcordatError
+from storage import transactions
 
 DEFAULT_DATA_DIR = "data"
 DATABASE_FILE = "concordat.db"
-BUSY_TIMEOUT_MS = 10_000
+BUSY_TIMEOUT_MS = 60_000  # a writer waits this long for another to finish its unit
 CONNECT_TIMEOUT_S = 10
 # The drivers Concordat is built and tested with; a bare "postgresql://" means psycopg 3.
 DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}
@@ -113,6 +114,7 @@ def make_engine(url: str) -> Engine:
         raise DatabaseUrlError(url, f"the folder {path.parent} does not exist (create it first)")
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _sqlite_pragmas)
+    transactions.install(engine)
     return engine
 
 

@@ -1,8 +1,9 @@
 """Apply migrations under a lock, so that several nodes starting together do not race.
 
 PostgreSQL: a transaction-scoped advisory lock. SQLite: the migration runs in a
-`BEGIN EXCLUSIVE` transaction, which is SQLite's own writer lock on the database file; a
-second process waits on the busy timeout, then finds the database current. Neither leaves a
+`BEGIN IMMEDIATE` transaction (`storage.transactions.writing`), which takes SQLite's own
+writer lock on the database file at once; a second process waits on the busy timeout, then
+finds the database current. Neither leaves a
 file behind (an earlier design kept a `<db>.migrate-lock` file beside any target).
 
 Read-only commands never migrate: `require_current` refuses a database that is empty or at an
@@ -21,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from storage.engine import UPGRADE_HINT, DatabaseError, unavailable_on_failure
+from storage.transactions import writing
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 ADVISORY_LOCK_KEY = 0x436F6E63  # "Conc"
@@ -60,7 +62,7 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     Raises `DatabaseUnavailable` when the database cannot be opened."""
     config = alembic_config()
     head = head_revision()
-    with unavailable_on_failure(engine), engine.begin() as connection:
+    with unavailable_on_failure(engine), writing(engine) as connection:
         _lock(connection)
         before = current_revision(connection)
         if before != head:
@@ -93,7 +95,5 @@ def require_current(engine: Engine, where: str) -> None:
 def _lock(connection: Connection) -> None:
     """Hold the migration lock until the transaction ends; the revision is read after it, so
     only the first of several concurrent upgrades migrates."""
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN EXCLUSIVE")
-    else:
+    if connection.dialect.name == "postgresql":  # SQLite's writing() holds its write lock
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})

@@ -22,6 +22,7 @@ from jobs.ports import Claim, OutboxConflict, RecordedFact
 from lifecycle.facts import Fact, from_payload, to_payload
 from lifecycle.messages import Message, MessageKind
 from lifecycle.outbox import Changes, Entry, State
+from storage.engine import unavailable_on_failure
 from storage.tables import AuditRecord, FactRecord, OutboxRecord, PlanStamp
 from storage.transactions import install, writing
 
@@ -42,11 +43,11 @@ class SqlStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        install(engine)
+        install(engine)  # engines made by `make_engine` have it already
 
     @contextmanager
     def unit(self, agreement: str) -> Iterator[SqlUnit]:
-        with writing(self.engine, agreement) as connection:
+        with unavailable_on_failure(self.engine), writing(self.engine, agreement) as connection:
             yield SqlUnit(connection, agreement)
 
     def history(self, agreement: str) -> list[RecordedFact]:
