@@ -44,7 +44,7 @@ class CalendarRangeError(ConcordatError, ValueError):
 
 
 class MalformedId(ConcordatError, ValueError):
-    """Raised when a case or variation id cannot be read (bad input, not a refusal)."""
+    """Raised when a case, variation or outbox id cannot be read (bad input, not a refusal)."""
 
     def __init__(self, what: str, text: str, expected: str) -> None:
         self.what = what

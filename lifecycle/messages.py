@@ -19,6 +19,7 @@ from typing import Any
 
 from lifecycle.agreement import Agreement, Contact
 from lifecycle.calendar import OperationalCalendar
+from lifecycle.ids import OutboxKey
 from lifecycle.occurrence import Occurrence, OccurrenceKind, PlanSettings
 from lifecycle.timeline import reminder_send_day, send_instant
 
@@ -88,25 +89,26 @@ def _messages(
     if occurrence.kind is OccurrenceKind.REMINDER and occurrence.send_at is not None:
         subject_day = occurrence.about or occurrence.for_date
         about = f"{occurrence.rule}:{subject_day}:{occurrence.lead}"
-        key = f"reminder:{agreement}:{about}:{email}"
+        key = str(OutboxKey("reminder", agreement, about, email))
         yield _message(key, MessageKind.REMINDER, occurrence, contact, occurrence.send_at)
     elif occurrence.kind is OccurrenceKind.MEETING:
-        key = f"invite:{agreement}:{occurrence.rule}:{occurrence.origin_date}:{email}"
+        about = f"{occurrence.rule}:{occurrence.origin_date}"
+        key = str(OutboxKey("invite", agreement, about, email))
         earliest = min(occurrence.origin_date, occurrence.date)  # moved earlier: invite earlier
         day = reminder_send_day(earliest, settings.invite_lead, calendar)
         yield _message(key, MessageKind.INVITE, occurrence, contact, send_instant(day, settings))
     elif occurrence.kind in NOTIFYING:
-        key = f"notice:{agreement}:{occurrence.rule}:{_day_part(occurrence)}{email}"
+        key = str(OutboxKey("notice", agreement, _notice_about(occurrence), email))
         day = calendar.previous_on_or_before(occurrence.date)
         yield _message(key, MessageKind.NOTICE, occurrence, contact, send_instant(day, settings))
 
 
-def _day_part(occurrence: Occurrence) -> str:
+def _notice_about(occurrence: Occurrence) -> str:
     """Steps are identified by their case and step (their day may move on escalation); chasers
     and notices by their day as well."""
     if occurrence.kind is OccurrenceKind.PROCEDURE_STEP:
-        return ""
-    return f"{occurrence.date}:"
+        return occurrence.rule
+    return f"{occurrence.rule}:{occurrence.date}"
 
 
 def _message(

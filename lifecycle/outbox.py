@@ -24,6 +24,7 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from lifecycle.ids import follow_up_key, split_follow_up
 from lifecycle.messages import Message, MessageKind
 
 
@@ -37,7 +38,6 @@ class State(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-FOLLOW_UP = "#"
 DELIVERED = {State.SENDING, State.SENT}
 FOLLOWED = {
     MessageKind.INVITE: MessageKind.INVITE_UPDATE,
@@ -98,7 +98,7 @@ def reconcile(
         ):
             changes.updates.append(message)
     for key, entry in have.items():
-        if key in want or FOLLOW_UP in key:
+        if key in want or split_follow_up(key)[1]:
             continue
         if entry.state is State.PENDING and _covered(
             entry.message, window_start, notices_from or window_start
@@ -140,16 +140,12 @@ def _followed(have: dict[str, Entry]) -> dict[str, dict[str, Entry]]:
     rows by key (the message itself and its follow-ups)."""
     groups: dict[str, dict[str, Entry]] = {}
     for key, entry in have.items():
-        base, _, suffix = key.partition(FOLLOW_UP)
-        if suffix or (entry.state in DELIVERED and entry.message.kind in FOLLOWED):
+        base, number, _ = split_follow_up(key)
+        if number:
             groups.setdefault(base, {})[key] = entry
+        elif entry.state in DELIVERED and entry.message.kind in FOLLOWED:
+            groups.setdefault(key, {})[key] = entry
     return groups
-
-
-def _number(key: str) -> int:
-    """A row's place in its message's sequence: 0 for the message, n for `<key>#<n>:...`."""
-    _, _, suffix = key.partition(FOLLOW_UP)
-    return int(suffix.split(":", 1)[0]) if suffix else 0
 
 
 def _follow_up(wanted: Message | None, base: str, rows: dict[str, Entry], changes: Changes) -> None:
@@ -173,7 +169,7 @@ def _follow_up(wanted: Message | None, base: str, rows: dict[str, Entry], change
 def _needed_follow_up(wanted: Message | None, base: str, rows: dict[str, Entry]) -> Message | None:
     """The follow-up the recipient needs: none when nothing reached them yet or what they
     hold already means what is wanted; else an update, or a cancellation of an invite."""
-    delivered = sorted((_number(k), k) for k, e in rows.items() if e.state in DELIVERED)
+    delivered = sorted((split_follow_up(k)[1], k) for k, e in rows.items() if e.state in DELIVERED)
     if not delivered:
         return None
     number, last_key = delivered[-1]
@@ -183,12 +179,12 @@ def _needed_follow_up(wanted: Message | None, base: str, rows: dict[str, Entry])
     if wanted is not None:
         if wanted.fingerprint == holds:
             return None
-        suffix = f"{number + 1}:update:{wanted.fingerprint}"
-        return replace(wanted, key=f"{base}{FOLLOW_UP}{suffix}", kind=FOLLOWED[kind])
+        update = follow_up_key(base, number + 1, f"update:{wanted.fingerprint}")
+        return replace(wanted, key=update, kind=FOLLOWED[kind])
     if kind is not MessageKind.INVITE or holds == CANCELLED:
         return None  # a notice once sent is never recalled
     cancel = replace(last, kind=MessageKind.INVITE_CANCEL)
-    return replace(cancel, key=f"{base}{FOLLOW_UP}{number + 1}:cancel")
+    return replace(cancel, key=follow_up_key(base, number + 1, "cancel"))
 
 
 def _base_kind(kind: MessageKind) -> MessageKind:

@@ -9,7 +9,7 @@ import pytest
 
 from lifecycle import commands as c
 from lifecycle.errors import ConcordatError, MalformedId
-from lifecycle.ids import CaseId, VariationId
+from lifecycle.ids import CaseId, OutboxKey, VariationId
 
 d = dt.date
 
@@ -75,3 +75,23 @@ def test_commands_carry_typed_ids_and_name_their_agreement() -> None:
 def test_a_command_given_a_malformed_id_fails_before_any_look_up() -> None:
     with pytest.raises(MalformedId):
         c.CloseCase("sefton-partnership", d(2023, 3, 1))
+
+
+def test_outbox_keys_read_back_as_written() -> None:
+    step = "notice:sefton-partnership:case:sefton-partnership.dispute.2:dispute:discuss:a@b.org"
+    key = OutboxKey.parse(step)
+    assert (key.family, key.agreement, key.recipient) == ("notice", "sefton-partnership", "a@b.org")
+    assert key.about == "case:sefton-partnership.dispute.2:dispute:discuss"
+    assert str(key) == step
+    update = OutboxKey.parse("invite:a:meeting:m:2024-11-12:x#y@b.org#3:update:0af9")
+    assert (update.recipient, update.number, update.action) == ("x#y@b.org", 3, "update:0af9")
+    assert str(update.base) == "invite:a:meeting:m:2024-11-12:x#y@b.org"
+    assert str(update) == "invite:a:meeting:m:2024-11-12:x#y@b.org#3:update:0af9"
+
+
+@pytest.mark.parametrize(
+    "text", ["", "invite", "invite:a:b", "letter:a:m:x@b.org", "invite::m:x@b.org", "invite:a:m:"]
+)
+def test_malformed_outbox_keys_are_refused(text: str) -> None:
+    with pytest.raises(MalformedId, match="not a valid outbox key id"):
+        OutboxKey.parse(text)
