@@ -148,7 +148,7 @@ def plan_agreement(
     What facts set off is planned from `FACT_LOOKBACK` ago, or from the oldest notice still
     pending if that is older, so that every pending notice a later fact made void (a chaser
     for a variation signed since) is seen unwanted and withdrawn. Notices older than the
-    lookback are only compared, never newly inserted: they would go out late."""
+    lookback are only compared, never newly inserted or revived: they would go out late."""
     settings, calendar = configuration.settings, configuration.calendar_for(agreement)
     existing = unit.outbox()
     lookback = today - FACT_LOOKBACK
@@ -163,7 +163,8 @@ def plan_agreement(
         state=fold(facts),
         facts_from=since,
     )
-    lookback_start, known = send_instant(lookback, settings), {e.message.key for e in existing}
+    lookback_start = send_instant(lookback, settings)
+    known = {e.message.key for e in existing if e.state is not State.WITHDRAWN}
     wanted = [
         message
         for message in messages_for(agreement, occurrences, calendar, settings)
@@ -172,7 +173,11 @@ def plan_agreement(
         or message.key in known
     ]
     return reconcile(
-        wanted, existing, send_instant(today, settings), notices_from=send_instant(since, settings)
+        wanted,
+        existing,
+        send_instant(today, settings),
+        notices_from=send_instant(since, settings),
+        today=today,
     )
 
 
@@ -193,17 +198,18 @@ def _retire_removed(
     actor: str,
     report: PlanReport,
 ) -> None:
-    """An agreement whose file was removed wants nothing more: its pending rows are withdrawn
-    (and invites already sent are cancelled) as for any other change of configuration."""
+    """An agreement whose file was removed wants nothing more: all its pending rows are
+    withdrawn, also those already due, and invites already sent for meetings to come are
+    cancelled."""
     configured = {agreement.id for agreement in configuration.agreements}
-    window_start = send_instant(today, configuration.settings)
+    everything = dt.datetime.min.replace(tzinfo=dt.UTC)
     for agreement_id in sorted(set(stamps) - configured):
         if stamps[agreement_id] == REMOVED:
             continue
 
         def retire(agreement_id: str = agreement_id) -> Changes:
             with store.unit(agreement_id) as unit:
-                changes = reconcile([], unit.outbox(), window_start)
+                changes = reconcile([], unit.outbox(), everything, today=today)
                 unit.apply_plan(changes, REMOVED, actor, now)
             return changes
 

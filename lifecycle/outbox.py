@@ -80,10 +80,12 @@ def reconcile(
     existing: list[Entry],
     window_start: dt.datetime,
     notices_from: dt.datetime | None = None,
+    today: dt.date | None = None,
 ) -> Changes:
     """The changes that make the outbox match what is wanted. `window_start` is the first
     instant the plan covers; `notices_from` (default: the same) the first instant it covers
-    for notices, which are planned from further back."""
+    for notices, which are planned from further back; `today` (default: `window_start`'s
+    date) the planning day, before which a meeting is over and is never cancelled."""
     changes = Changes()
     have = {entry.message.key: entry for entry in existing}
     want = {message.key: message for message in wanted}
@@ -104,8 +106,9 @@ def reconcile(
             entry.message, window_start, notices_from or window_start
         ):
             changes.withdrawals.append(key)
+    over = (today or window_start.date()).isoformat()
     for base, rows in _followed(have).items():
-        _follow_up(want.get(base), base, rows, changes)
+        _follow_up(want.get(base), base, rows, over, changes)
     for key in [
         *(m.key for m in changes.updates),
         *(m.key for m in changes.revivals),
@@ -148,10 +151,12 @@ def _followed(have: dict[str, Entry]) -> dict[str, dict[str, Entry]]:
     return groups
 
 
-def _follow_up(wanted: Message | None, base: str, rows: dict[str, Entry], changes: Changes) -> None:
+def _follow_up(
+    wanted: Message | None, base: str, rows: dict[str, Entry], over: str, changes: Changes
+) -> None:
     """Make sure the one follow-up that brings the recipient up to date, if any is needed,
     is pending; withdraw every other pending follow-up."""
-    needed = _needed_follow_up(wanted, base, rows)
+    needed = _needed_follow_up(wanted, base, rows, over)
     for key, entry in rows.items():
         if key != base and entry.state is State.PENDING and (needed is None or key != needed.key):
             changes.withdrawals.append(key)
@@ -162,13 +167,16 @@ def _follow_up(wanted: Message | None, base: str, rows: dict[str, Entry], change
         changes.inserts.append(needed)
     elif row.state is State.WITHDRAWN:
         changes.revivals.append(needed)
-    elif row.state is State.PENDING and not _same_content(row.message, needed):
+    elif row.state in (State.PENDING, State.FAILED) and not _same_content(row.message, needed):
         changes.updates.append(needed)
 
 
-def _needed_follow_up(wanted: Message | None, base: str, rows: dict[str, Entry]) -> Message | None:
+def _needed_follow_up(
+    wanted: Message | None, base: str, rows: dict[str, Entry], over: str
+) -> Message | None:
     """The follow-up the recipient needs: none when nothing reached them yet or what they
-    hold already means what is wanted; else an update, or a cancellation of an invite."""
+    hold already means what is wanted; else an update, or a cancellation of an invite whose
+    meeting, as they hold it, is not over (dated before `over`, an ISO day)."""
     delivered = sorted((split_follow_up(k)[1], k) for k, e in rows.items() if e.state in DELIVERED)
     if not delivered:
         return None
@@ -183,6 +191,8 @@ def _needed_follow_up(wanted: Message | None, base: str, rows: dict[str, Entry])
         return replace(wanted, key=update, kind=FOLLOWED[kind])
     if kind is not MessageKind.INVITE or holds == CANCELLED:
         return None  # a notice once sent is never recalled
+    if last.payload.get("date", over) < over:
+        return None  # the meeting took place: it left the plan, it was not called off
     cancel = replace(last, kind=MessageKind.INVITE_CANCEL)
     return replace(cancel, key=follow_up_key(base, number + 1, "cancel"))
 

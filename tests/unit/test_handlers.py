@@ -364,3 +364,22 @@ def test_moving_or_cancelling_after_the_invite_went_out(
     assert updates
     assert {m.payload["date"] for m in updates} == {"2024-11-14"}
     assert cancels
+
+
+def test_invites_for_meetings_that_took_place_are_not_cancelled(
+    examples: Configuration, store: MemoryStore
+) -> None:
+    """Plan on 1 Nov, send the invites due by 1 Dec, plan again on 2 Dec: the meetings of
+    12 and 28 Nov left the plan because they are over; nobody gets a cancellation."""
+    from jobs.planner import replan
+
+    at = dt.datetime(2024, 11, 1, 10, tzinfo=dt.UTC)
+    replan(examples, store, d(2024, 11, 1), at, only={NOTTS})
+    due = dt.datetime(2024, 12, 1, tzinfo=dt.UTC)
+    sent = [k for k, e in store.rows.items() if e.message.kind.value == "invite"
+            and e.message.due_at <= due]  # fmt: skip
+    assert sent
+    for key in sent:
+        store.mark(key, State.SENT)
+    replan(examples, store, d(2024, 12, 2), at + dt.timedelta(days=31), only={NOTTS})
+    assert [k for k, e in store.rows.items() if e.message.kind.value == "invite_cancel"] == []

@@ -142,3 +142,28 @@ def test_unwanted_notice_since_the_facts_window_is_withdrawn() -> None:
     ]
     older = msg("old", MessageKind.NOTICE, due=facts_from - dt.timedelta(days=1))
     assert reconcile([], [Entry(older, State.PENDING)], WINDOW, facts_from).count == 0
+
+
+def test_an_invite_for_a_meeting_that_took_place_is_not_cancelled() -> None:
+    """Meetings before the planning day leave the plan because they are over, not because
+    they were called off: an invite sent for one gets no cancellation."""
+    past = replace(msg("inv", MessageKind.INVITE), payload={"date": "2024-10-30"})
+    assert reconcile([], [Entry(past, State.SENT)], WINDOW).count == 0
+    today = replace(msg("inv", MessageKind.INVITE), payload={"date": "2024-11-01"})
+    assert [m.kind for m in reconcile([], [Entry(today, State.SENT)], WINDOW).inserts] == [
+        MessageKind.INVITE_CANCEL
+    ]
+    moved_back = replace(msg("inv", MessageKind.INVITE_UPDATE, "b"), key="inv#1:update:b",
+                         payload={"date": "2024-10-31"})  # fmt: skip
+    rows = [Entry(today, State.SENT), Entry(moved_back, State.SENT)]
+    assert reconcile([], rows, WINDOW, today=dt.date(2024, 11, 1)).count == 0
+
+
+def test_a_failed_follow_up_is_rewritten_when_what_it_says_changes() -> None:
+    sent = Entry(msg("inv", MessageKind.INVITE), State.SENT)
+    failed = Entry(replace(msg("inv", MessageKind.INVITE_UPDATE, "b"), key="inv#1:update:b"),
+                   State.FAILED, 2)  # fmt: skip
+    reworded = replace(msg("inv", MessageKind.INVITE, "b"), subject="New title")
+    changes = reconcile([reworded], [sent, failed], WINDOW)
+    assert [(m.key, m.subject) for m in changes.updates] == [("inv#1:update:b", "New title")]
+    assert changes.expected == {"inv#1:update:b": (State.FAILED, 2)}
