@@ -100,22 +100,23 @@ class MemoryStore:
                 held = self.tables.held.setdefault(entry.message.key, Held())
                 held.owner, held.until, held.attempts = owner, now + lease, held.attempts + 1
                 moved = self._move(entry.message.key, State.SENDING)
-                claims.append(Claim(entry.message, held.attempts, now + lease, moved.version))
+                claims.append(Claim(entry.message, owner, held.attempts, now + lease,
+                                    moved.version))  # fmt: skip
             return claims
 
-    def mark_sent(self, key: str, owner: str, at: dt.datetime, reply: str) -> bool:
-        return self._finish(key, owner, at, State.SENT, reply=reply)
+    def mark_sent(self, claim: Claim, at: dt.datetime, reply: str) -> bool:
+        return self._finish(claim, at, State.SENT, reply=reply)
 
     def mark_retry(
-        self, key: str, owner: str, at: dt.datetime, next_attempt: dt.datetime, error: str
+        self, claim: Claim, at: dt.datetime, next_attempt: dt.datetime, error: str
     ) -> bool:
-        return self._finish(key, owner, at, State.PENDING, next_attempt=next_attempt, error=error)
+        return self._finish(claim, at, State.PENDING, next_attempt=next_attempt, error=error)
 
-    def mark_failed(self, key: str, owner: str, at: dt.datetime, error: str) -> bool:
-        return self._finish(key, owner, at, State.FAILED, error=error)
+    def mark_failed(self, claim: Claim, at: dt.datetime, error: str) -> bool:
+        return self._finish(claim, at, State.FAILED, error=error)
 
-    def release(self, key: str, owner: str, at: dt.datetime) -> bool:
-        return self._finish(key, owner, at, State.PENDING)
+    def release(self, claim: Claim, at: dt.datetime) -> bool:
+        return self._finish(claim, at, State.PENDING)
 
     def reclaim_expired(self, now: dt.datetime) -> int:
         with self.lock:
@@ -127,7 +128,9 @@ class MemoryStore:
             ]
             for key in expired:
                 self.tables.held[key].owner = self.tables.held[key].until = None
-                self._move(key, State.PENDING)
+                agreement = self._move(key, State.PENDING).message.agreement
+                self.tables.stamps.pop(agreement, None)
+                self.tables.audit.append((now, "reclaimer", "reclaimed", agreement))
             return len(expired)
 
     def mark(self, key: str, state: State) -> None:
@@ -149,18 +152,19 @@ class MemoryStore:
         self.tables.rows[key] = moved
         return moved
 
-    def _finish(
-        self, key: str, owner: str, at: dt.datetime, state: State, **outcome: object
-    ) -> bool:
+    def _finish(self, claim: Claim, at: dt.datetime, state: State, **outcome: object) -> bool:
+        key = claim.message.key
         with self.lock:
             entry, held = self.tables.rows.get(key), self.tables.held.get(key)
-            if entry is None or entry.state is not State.SENDING or held is None:
+            if entry is None or held is None or entry.state is not State.SENDING:
                 return False
-            if held.owner != owner:
+            if (held.owner, entry.version) != (claim.owner, claim.version):
                 return False
             self.tables.held[key] = replace(held, owner=None, until=None, **outcome)  # type: ignore[arg-type]
             self._move(key, state)
-            self.tables.audit.append((at, owner, state.value, entry.message.agreement))
+            if state is not State.SENT:
+                self.tables.stamps.pop(entry.message.agreement, None)
+            self.tables.audit.append((at, claim.owner, state.value, entry.message.agreement))
             return True
 
 

@@ -49,10 +49,13 @@ class RecordedFact:
 
 @dataclass(frozen=True)
 class Claim:
-    """A row a sender holds: the message, how many times it has been claimed (this one
-    included), and until when the lease runs."""
+    """A row a sender holds: the message, who holds it, how many times it has been claimed
+    (this one included), until when the lease runs, and the row's version when claimed. The
+    version fences the holder: once the lease ran out and the row was reclaimed (even by
+    another worker of the same owner), this claim can no longer move it."""
 
     message: Message
+    owner: str
     attempts: int
     lease_until: dt.datetime
     version: int
@@ -120,24 +123,28 @@ class Store(Protocol):
         sender is claiming) into `sending`, held by `owner` until `now + lease`."""
         ...
 
-    def mark_sent(self, key: str, owner: str, at: dt.datetime, reply: str) -> bool:
-        """A held row was accepted by the transport; False when `owner` no longer holds it."""
+    def mark_sent(self, claim: Claim, at: dt.datetime, reply: str) -> bool:
+        """A held row was accepted by the transport; False (nothing written) when the claim
+        no longer holds it."""
         ...
 
     def mark_retry(
-        self, key: str, owner: str, at: dt.datetime, next_attempt: dt.datetime, error: str
+        self, claim: Claim, at: dt.datetime, next_attempt: dt.datetime, error: str
     ) -> bool:
-        """A held row failed for now: pending again, not to be claimed before `next_attempt`."""
+        """A held row failed for now: pending again, not to be claimed before `next_attempt`.
+        Like `mark_failed` and `release`, it takes the agreement's lock and drops its plan
+        stamp: the planner assumed the row was on its way, so the next plan looks again."""
         ...
 
-    def mark_failed(self, key: str, owner: str, at: dt.datetime, error: str) -> bool:
+    def mark_failed(self, claim: Claim, at: dt.datetime, error: str) -> bool:
         """A held row failed for good."""
         ...
 
-    def release(self, key: str, owner: str, at: dt.datetime) -> bool:
+    def release(self, claim: Claim, at: dt.datetime) -> bool:
         """Give a held row back unsent (a sender stopping)."""
         ...
 
     def reclaim_expired(self, now: dt.datetime) -> int:
-        """Rows whose sender's lease ran out become pending again; returns how many."""
+        """Rows whose sender's lease ran out become pending again, each agreement under its
+        lock with its plan stamp dropped; returns how many."""
         ...

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Row, Table, and_, func, insert, or_, select, update
+from sqlalchemy import Row, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -51,30 +51,30 @@ class SqlStore:
             yield SqlUnit(connection, agreement)
 
     def history(self, agreement: str) -> list[RecordedFact]:
-        with self.engine.connect() as connection:
+        with self._reading() as connection:
             return _history(connection, agreement)
 
     def facts_by_agreement(self) -> dict[str, list[Fact]]:
         result: dict[str, list[Fact]] = defaultdict(list)
-        with self.engine.connect() as connection:
+        with self._reading() as connection:
             for row in connection.execute(select(FACT).order_by(FACT.c.id)):
                 result[row.agreement].append(_fact(row))
         return dict(result)
 
     def outbox(self, agreement: str) -> list[Entry]:
-        with self.engine.connect() as connection:
+        with self._reading() as connection:
             return _outbox(connection, agreement)
 
     def all_outbox(self) -> list[Entry]:
-        with self.engine.connect() as connection:
+        with self._reading() as connection:
             return [_entry(row) for row in connection.execute(select(OUTBOX).order_by("key"))]
 
     def stamps(self) -> dict[str, str]:
-        with self.engine.connect() as connection:
+        with self._reading() as connection:
             return {row.agreement: row.inputs for row in connection.execute(select(STAMP))}
 
     def audit_count(self) -> int:
-        with self.engine.connect() as connection:
+        with self._reading() as connection:
             return int(connection.execute(select(func.count()).select_from(AUDIT)).scalar_one())
 
     def claim(self, owner: str, now: dt.datetime, lease: dt.timedelta, limit: int) -> list[Claim]:
@@ -103,56 +103,75 @@ class SqlStore:
             )
             .returning(*OUTBOX.c)
         )
-        with writing(self.engine) as connection:
+        with unavailable_on_failure(self.engine), writing(self.engine) as connection:
             rows = connection.execute(claim).all()
-        claims = [Claim(_message(r), r.attempts, utc(r.lease_until), r.version) for r in rows]
+        claims = [
+            Claim(_message(r), owner, r.attempts, utc(r.lease_until), r.version) for r in rows
+        ]
         return sorted(claims, key=lambda c: (c.message.due_at, c.message.key))
 
-    def mark_sent(self, key: str, owner: str, at: dt.datetime, reply: str) -> bool:
+    def mark_sent(self, claim: Claim, at: dt.datetime, reply: str) -> bool:
         values = {"state": State.SENT.value, "sent_at": utc(at), "reply": reply}
-        return self._finish(key, owner, at, "sent", values)
+        return self._finish(claim, at, "sent", values)
 
     def mark_retry(
-        self, key: str, owner: str, at: dt.datetime, next_attempt: dt.datetime, error: str
+        self, claim: Claim, at: dt.datetime, next_attempt: dt.datetime, error: str
     ) -> bool:
         values = {
             "state": State.PENDING.value,
             "next_attempt_at": utc(next_attempt),
             "last_error": error,
         }
-        return self._finish(key, owner, at, "retry", values)
+        return self._finish(claim, at, "retry", values)
 
-    def mark_failed(self, key: str, owner: str, at: dt.datetime, error: str) -> bool:
+    def mark_failed(self, claim: Claim, at: dt.datetime, error: str) -> bool:
         values = {"state": State.FAILED.value, "last_error": error}
-        return self._finish(key, owner, at, "failed", values)
+        return self._finish(claim, at, "failed", values)
 
-    def release(self, key: str, owner: str, at: dt.datetime) -> bool:
-        return self._finish(key, owner, at, "released", {"state": State.PENDING.value})
+    def release(self, claim: Claim, at: dt.datetime) -> bool:
+        return self._finish(claim, at, "released", {"state": State.PENDING.value})
 
     def reclaim_expired(self, now: dt.datetime) -> int:
-        expired = (
-            update(OUTBOX)
-            .where(OUTBOX.c.state == State.SENDING.value, OUTBOX.c.lease_until < utc(now))
-            .values(
-                state=State.PENDING.value,
-                lease_owner=None,
-                lease_until=None,
-                version=OUTBOX.c.version + 1,
-                updated_at=utc(now),
+        expired = and_(OUTBOX.c.state == State.SENDING.value, OUTBOX.c.lease_until < utc(now))
+        with self._reading() as connection:
+            agreements = connection.execute(
+                select(OUTBOX.c.agreement).where(expired).distinct()
+            ).scalars()
+            found = sorted(agreements)
+        reclaimed = 0
+        for agreement in found:
+            back = (
+                update(OUTBOX)
+                .where(expired, OUTBOX.c.agreement == agreement)
+                .values(
+                    state=State.PENDING.value,
+                    lease_owner=None,
+                    lease_until=None,
+                    version=OUTBOX.c.version + 1,
+                    updated_at=utc(now),
+                )
+                .returning(OUTBOX.c.key)
             )
-        )
-        with writing(self.engine) as connection:
-            return int(connection.execute(expired).rowcount)
+            with unavailable_on_failure(self.engine), writing(self.engine, agreement) as c:
+                keys = list(c.execute(back).scalars())
+                if keys:
+                    _drop_stamp(c, agreement)
+                    audit = _audit(now, "reclaimer", "reclaimed", agreement, _key_list(keys),
+                                   {"keys": keys})  # fmt: skip
+                    c.execute(insert(AUDIT), [audit])
+            reclaimed += len(keys)
+        return reclaimed
 
-    def _finish(
-        self, key: str, owner: str, at: dt.datetime, action: str, values: dict[str, Any]
-    ) -> bool:
-        """Move a row `owner` holds out of `sending`, with an audit entry; False (nothing
-        written) when the row is not held by `owner` any more."""
+    def _finish(self, claim: Claim, at: dt.datetime, action: str, values: dict[str, Any]) -> bool:
+        """Move a row the claim still holds out of `sending`, with an audit entry; False
+        (nothing written) when it does not. A row going back to the planner's hands (not
+        sent) is moved under the agreement's lock and drops its plan stamp."""
+        key, agreement = claim.message.key, claim.message.agreement
         held = and_(
             OUTBOX.c.key == key,
             OUTBOX.c.state == State.SENDING.value,
-            OUTBOX.c.lease_owner == owner,
+            OUTBOX.c.lease_owner == claim.owner,
+            OUTBOX.c.version == claim.version,
         )
         move = (
             update(OUTBOX)
@@ -164,15 +183,24 @@ class SqlStore:
                 version=OUTBOX.c.version + 1,
                 updated_at=utc(at),
             )
-            .returning(OUTBOX.c.agreement)
         )
-        with writing(self.engine) as connection:
-            agreement = connection.execute(move).scalar_one_or_none()
-            if agreement is None:
+        sent = values["state"] == State.SENT.value
+        lock = None if sent else agreement
+        with unavailable_on_failure(self.engine), writing(self.engine, lock) as connection:
+            if connection.execute(move).rowcount != 1:
                 return False
+            if not sent:
+                _drop_stamp(connection, agreement)
             detail = {"key": key, **{k: _plain(v) for k, v in values.items()}}
-            connection.execute(insert(AUDIT), [_audit(at, owner, action, agreement, key, detail)])
+            audit = _audit(at, claim.owner, action, agreement, key, detail)
+            connection.execute(insert(AUDIT), [audit])
         return True
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """A connection for reads; a driver's error becomes `DatabaseUnavailable`."""
+        with unavailable_on_failure(self.engine), self.engine.connect() as connection:
+            yield connection
 
 
 class SqlUnit:
@@ -261,6 +289,16 @@ class SqlUnit:
                 .where(STAMP.c.agreement == self.agreement)
                 .values(inputs=inputs, planned_at=now)
             )
+
+
+def _drop_stamp(connection: Connection, agreement: str) -> None:
+    """Forget when the agreement was last planned, so the next plan looks at it again."""
+    connection.execute(delete(STAMP).where(STAMP.c.agreement == agreement))
+
+
+def _key_list(keys: list[str]) -> str:
+    """A few keys for an audit subject."""
+    return ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
 
 
 def _history(connection: Connection, agreement: str) -> list[RecordedFact]:

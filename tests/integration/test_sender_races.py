@@ -41,7 +41,7 @@ def test_commands_and_a_sender_at_once(examples: Configuration, sql_store: SqlSt
             while not stop.is_set():
                 for claim in sql_store.claim("sender", FAR, dt.timedelta(minutes=5), limit=3):
                     time.sleep(0.002)  # the mail server's answer takes a moment
-                    if sql_store.mark_sent(claim.message.key, "sender", FAR, "250 ok"):
+                    if sql_store.mark_sent(claim, FAR, "250 ok"):
                         sent.append(claim.message.key)
         except BaseException as error:  # reported by the main thread
             errors.append(error)
@@ -95,7 +95,7 @@ def test_a_sender_that_sends_inside_an_open_unit_makes_its_write_conflict(
             changes = reconcile([], unit.outbox(), AT)  # withdraw both
             sender = threading.Thread(
                 target=lambda: outcome.extend(
-                    store.mark_sent(claim.message.key, "n1", DUE, "250 ok")
+                    store.mark_sent(claim, DUE, "250 ok")
                     for claim in store.claim("n1", DUE, dt.timedelta(minutes=5), limit=1)
                 )
             )

@@ -8,10 +8,11 @@ driven here step by step, ends in `OutboxConflict` and never in a lost or repeat
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
-from jobs.ports import OutboxConflict, Store
+from jobs.ports import Claim, OutboxConflict, Store
 from lifecycle.facts import MeetingMoved, NoticeServed, ProcedureStarted
 from lifecycle.messages import Message, MessageKind
 from lifecycle.outbox import Changes, State, reconcile
@@ -147,16 +148,22 @@ def test_claim_respects_the_limit(any_store: Store) -> None:
     assert len(any_store.claim("n2", DUE, LEASE, limit=10)) == 3
 
 
+def held(store: Store, owner: str, now: dt.datetime = DUE) -> dict[str, Claim]:
+    """Claim every due row for `owner`, by key."""
+    return {c.message.key: c for c in store.claim(owner, now, LEASE, limit=100)}
+
+
 def test_a_sender_moves_only_rows_it_holds(any_store: Store) -> None:
     plan(any_store, "a", [message("k1"), message("k2"), message("k3"), message("k4")])
-    any_store.claim("n1", DUE, LEASE, limit=10)
-    assert not any_store.mark_sent("k1", "someone-else", DUE, "250 ok")
-    assert any_store.mark_sent("k1", "n1", DUE, "250 2.0.0 queued")
-    assert not any_store.mark_sent("k1", "n1", DUE, "250 again")  # not held any more
-    assert any_store.mark_failed("k2", "n1", DUE, "550 no such user")
-    assert any_store.release("k3", "n1", DUE)
+    claims = held(any_store, "n1")
+    stranger = replace(claims["k1"], owner="someone-else")
+    assert not any_store.mark_sent(stranger, DUE, "250 ok")
+    assert any_store.mark_sent(claims["k1"], DUE, "250 2.0.0 queued")
+    assert not any_store.mark_sent(claims["k1"], DUE, "250 again")  # not held any more
+    assert any_store.mark_failed(claims["k2"], DUE, "550 no such user")
+    assert any_store.release(claims["k3"], DUE)
     retry_at = DUE + dt.timedelta(minutes=10)
-    assert any_store.mark_retry("k4", "n1", DUE, retry_at, "421 try later")
+    assert any_store.mark_retry(claims["k4"], DUE, retry_at, "421 try later")
     assert states(any_store) == {"k1": State.SENT, "k2": State.FAILED, "k3": State.PENDING,
                                  "k4": State.PENDING}  # fmt: skip
     soon = any_store.claim("n2", DUE + dt.timedelta(minutes=1), LEASE, limit=10)
@@ -168,13 +175,43 @@ def test_a_sender_moves_only_rows_it_holds(any_store: Store) -> None:
 
 def test_expired_leases_are_reclaimed_by_anyone(any_store: Store) -> None:
     plan(any_store, "a", [message("k1"), message("k2")])
-    any_store.claim("crashed-node", DUE, LEASE, limit=1)
+    (first,) = any_store.claim("crashed-node", DUE, LEASE, limit=1)
     assert any_store.reclaim_expired(DUE + LEASE - dt.timedelta(seconds=1)) == 0
     assert any_store.reclaim_expired(DUE + LEASE + dt.timedelta(seconds=1)) == 1
     claims = any_store.claim("n2", DUE + LEASE + dt.timedelta(seconds=2), LEASE, limit=10)
     assert [(c.message.key, c.attempts) for c in claims] == [("k1", 2), ("k2", 1)]
-    assert not any_store.mark_sent("k1", "crashed-node", DUE, "late answer")
-    assert any_store.mark_sent("k1", "n2", DUE, "250 ok")
+    assert not any_store.mark_sent(first, DUE, "late answer")
+    assert any_store.mark_sent(claims[0], DUE, "250 ok")
+
+
+def test_a_claim_reclaimed_by_another_worker_of_the_same_owner_is_fenced(any_store: Store) -> None:
+    """Worker A of node-1 claims a row, its lease runs out, worker B of node-1 claims it
+    again: A's late answer moves nothing, B's does."""
+    plan(any_store, "a", [message("k1")])
+    (worker_a,) = any_store.claim("node-1", DUE, LEASE, limit=1)
+    any_store.reclaim_expired(DUE + 2 * LEASE)
+    (worker_b,) = any_store.claim("node-1", DUE + 2 * LEASE, LEASE, limit=1)
+    assert not any_store.mark_sent(worker_a, DUE, "250 late")
+    assert any_store.mark_retry(worker_b, DUE, DUE + 3 * LEASE, "421 busy")
+    assert states(any_store) == {"k1": State.PENDING}
+
+
+def test_a_row_given_back_unsent_makes_its_agreement_planned_again(any_store: Store) -> None:
+    """The planner planned around a row a sender held (as if on its way); when the sender
+    gives it back unsent, the agreement's plan stamp goes, so the next plan looks again."""
+    plan(any_store, "a", [message("k1"), message("k2"), message("k3")])
+    plan(any_store, "b", [message("kb", agreement="b")])
+    claims = held(any_store, "n1")
+    assert any_store.mark_sent(claims["k1"], DUE, "250 ok")
+    assert any_store.stamps() == {"a": "d", "b": "d"}
+    assert any_store.release(claims["k2"], DUE)
+    assert any_store.stamps() == {"b": "d"}
+    plan(any_store, "a", [message("k1"), message("k2"), message("k3")])
+    assert any_store.mark_failed(claims["k3"], DUE, "550")
+    assert any_store.stamps() == {"b": "d"}
+    plan(any_store, "a", [message("k1"), message("k2"), message("k3")])
+    any_store.reclaim_expired(DUE + 2 * LEASE)
+    assert any_store.stamps() == {"a": "d"}  # kb's lease ran out
 
 
 def test_planner_that_read_before_a_send_conflicts_instead_of_unsending(any_store: Store) -> None:
@@ -182,8 +219,7 @@ def test_planner_that_read_before_a_send_conflicts_instead_of_unsending(any_stor
     content changed) and its withdrawal both fail, and the row stays sent."""
     plan(any_store, "a", [message("k1"), message("k2")])
     stale = any_store.outbox("a")
-    any_store.claim("n1", DUE, LEASE, limit=10)
-    any_store.mark_sent("k1", "n1", DUE, "250 ok")
+    any_store.mark_sent(held(any_store, "n1")["k1"], DUE, "250 ok")
     for wanted in ([message("k1", fingerprint="f2"), message("k2")], [message("k2")]):
         changes = reconcile(wanted, stale, AT)
         with pytest.raises(OutboxConflict) as caught, any_store.unit("a") as unit:
@@ -198,13 +234,13 @@ def test_planner_that_read_before_a_send_conflicts_instead_of_unsending(any_stor
 
 def test_planner_never_rewrites_a_row_a_sender_holds(any_store: Store) -> None:
     plan(any_store, "a", [message("inv", kind=MessageKind.INVITE)])
-    any_store.claim("n1", DUE, LEASE, limit=10)
+    claims = held(any_store, "n1")
     changes = plan(any_store, "a", [message("inv", kind=MessageKind.INVITE, fingerprint="f2")])
     assert changes.updates == []
     assert changes.withdrawals == []
     assert [m.kind for m in changes.inserts] == [MessageKind.INVITE_UPDATE]
     assert states(any_store)["inv"] is State.SENDING
-    assert any_store.mark_sent("inv", "n1", DUE, "250 ok")
+    assert any_store.mark_sent(claims["inv"], DUE, "250 ok")
 
 
 def test_an_insert_over_an_existing_key_conflicts_without_writing(any_store: Store) -> None:
