@@ -74,7 +74,8 @@ def checked_url(text: str) -> str:
         raise DatabaseUrlError(text, f"it is empty (give {EXAMPLE_URLS})")
     try:
         url = make_url(text)
-    except ArgumentError as error:
+        url.port  # noqa: B018  (a port that is not a number fails here, not at connect)
+    except (ArgumentError, ValueError) as error:
         raise DatabaseUrlError(text, f"{error} (expected {EXAMPLE_URLS})") from error
     backend, _, driver = url.drivername.partition("+")
     if backend not in DRIVERS or driver not in ("", DRIVERS[backend]):
@@ -107,15 +108,27 @@ def make_engine(url: str) -> Engine:
     PostgreSQL a connect timeout."""
     url = checked_url(url)
     if not is_sqlite(url):
-        connect_args = {"connect_timeout": CONNECT_TIMEOUT_S}
-        return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+        # READ COMMITTED whatever the server's default: a unit of work must see the facts
+        # the previous holder of the agreement's lock committed while it waited.
+        options = {"connect_timeout": CONNECT_TIMEOUT_S}
+        return _create(url, pool_pre_ping=True, isolation_level="READ COMMITTED",
+                       connect_args=options)  # fmt: skip
     path = sqlite_path(url)
     if path is not None and not path.parent.is_dir():
         raise DatabaseUrlError(url, f"the folder {path.parent} does not exist (create it first)")
-    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    engine = _create(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _sqlite_pragmas)
     transactions.install(engine)
     return engine
+
+
+def _create(url: str, **options: Any) -> Engine:
+    """`create_engine`, with a query option the driver cannot take (`?timeout=abc`) refused
+    as a bad URL."""
+    try:
+        return create_engine(url, **options)
+    except (ArgumentError, ValueError, TypeError) as error:
+        raise DatabaseUrlError(shown(url), str(error)) from error
 
 
 @contextmanager

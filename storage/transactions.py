@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 
 IMMEDIATE = "concordat_immediate"
 AGREEMENT_LOCK_SPACE = 0x436F6E64  # "Cond": apart from the migration lock's key
+LOCK_TIMEOUT_S = 60  # as long as SQLite's busy timeout
 
 
 def install(engine: Engine) -> None:
@@ -47,6 +48,8 @@ def writing(engine: Engine, agreement: str | None = None) -> Iterator[Connection
         connection.execution_options(**{IMMEDIATE: True})
         with connection.begin():
             if agreement is not None and engine.dialect.name == "postgresql":
+                # A writer stuck holding the lock makes others fail after this, not hang.
+                connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_S}s'")
                 connection.execute(
                     text("SELECT pg_advisory_xact_lock(:space, :key)"),
                     {"space": AGREEMENT_LOCK_SPACE, "key": lock_key(agreement)},

@@ -44,6 +44,9 @@ def refused(result: subprocess.CompletedProcess[str], code: int, text: str) -> N
         ("mysql://u@h/db", INVALID, "'mysql' is not supported"),
         ("foo://", INVALID, "'foo' is not supported"),
         ("", INVALID, "it is empty"),
+        ("postgresql://u@host:abc/db", INVALID, "cannot use the database URL"),
+        ("postgresql://u@[::1/db", INVALID, "cannot use the database URL"),
+        ("sqlite:///x.db?timeout=abc", INVALID, "could not convert"),
     ],
 )
 def test_db_upgrade_refuses_an_unusable_url(url: str, code: int, text: str, tmp_path: Path) -> None:
