@@ -11,6 +11,7 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
 import storage.tables  # noqa: F401  (registers the tables on the metadata)
@@ -94,13 +95,47 @@ def test_upgrading_from_0001_keeps_facts_in_order_per_agreement(tmp_path: Path) 
                     "r": "2024-01-05 10:00:00.000000",
                 },
             )
+        _old_outbox_rows(connection)
     assert upgrade(engine) == ("0001", HEAD)
+    _assert_outbox_rows_upgraded(engine)
     history = SqlStore(engine).history("a")
     assert [item.fact.on.day for item in history] == [1, 3]
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT agreement, seq FROM fact ORDER BY id")).all()
     assert [tuple(row) for row in rows] == [("a", 1), ("b", 1), ("a", 2)]
     engine.dispose()
+
+
+OLD_PAYLOAD = {"rule": "meeting:m", "date": "2024-11-12", "start": "2024-11-12T14:00:00+00:00",
+               "end": "2024-11-12T15:00:00+00:00", "location": "Hall", "for_date": None,
+               "lead": None, "title": "Board", "recipient_name": "A"}  # fmt: skip
+INVITE = "invite:a:meeting:m:2024-11-12:a#b@example.org"
+
+
+def _old_outbox_rows(connection: Connection) -> None:
+    """An invite sent and its pending cancellation, as revision 0001's code keyed them."""
+    for key, kind, state in ((INVITE, "invite", "sent"), (f"{INVITE}#cancel", "invite_cancel",
+                                                          "pending")):  # fmt: skip
+        connection.execute(
+            text(
+                "INSERT INTO outbox (key, agreement, kind, recipient, due_at, state, attempts,"
+                " message_id, subject, payload, fingerprint, created_at, updated_at) VALUES"
+                " (:k, 'a', :kind, 'a#b@example.org', '2024-10-15 09:00:00.000000', :s, 0, 'm',"
+                " 'Board', :p, 'old', '2024-10-01 09:00:00.000000', '2024-10-01 09:00:00.000000')"
+            ),
+            {"k": key, "kind": kind, "s": state, "p": json.dumps(OLD_PAYLOAD)},
+        )
+
+
+def _assert_outbox_rows_upgraded(engine: Engine) -> None:
+    """Fingerprints of meaning as the code computes them, numbered follow-up keys."""
+    from lifecycle.messages import MessageKind, _fingerprint
+
+    rows = {e.message.key: e for e in SqlStore(engine).all_outbox()}
+    assert sorted(rows) == [INVITE, f"{INVITE}#1:cancel"]
+    expected = _fingerprint(MessageKind.INVITE, OLD_PAYLOAD)
+    assert {e.message.fingerprint for e in rows.values()} == {expected}
+    assert rows[INVITE].version == 0
 
 
 def _blank_pg(admin_url: str) -> str:

@@ -1,11 +1,18 @@
 """Guarded outbox and ordered facts: row versions, retry times and transport replies on the
-outbox; a per-agreement sequence number, unique, on the fact log.
+outbox; a per-agreement sequence number, unique, on the fact log. Rows already planned get
+the fingerprint of meaning this revision introduces (so nothing sent is followed up for a
+mere change of fingerprint) and follow-ups the numbered keys (`#update:<f>` becomes
+`#1:update:<f>`, `#cancel` becomes `#1:cancel`); plan stamps are dropped so the next plan
+compares everything once.
 
 Revision ID: 0002
 Revises: 0001
 """
 
 from __future__ import annotations
+
+import hashlib
+import json
 
 import sqlalchemy as sa
 from alembic import op
@@ -30,6 +37,31 @@ def upgrade() -> None:
     with op.batch_alter_table("fact") as batch:
         batch.alter_column("seq", existing_type=sa.Integer(), nullable=False)
     op.create_index("ux_fact_agreement_seq", "fact", ["agreement", "seq"], unique=True)
+    _refingerprint()
+    op.execute("DELETE FROM plan_stamp")
+
+
+# Frozen here as this revision defined them: a migration must not change with later code.
+MEANING = ("rule", "date", "start", "end", "location", "for_date", "lead")
+BASE_KIND = {"invite_update": "invite", "invite_cancel": "invite", "notice_update": "notice"}
+
+
+def _refingerprint() -> None:
+    connection = op.get_bind()
+    outbox = sa.table(
+        "outbox", sa.column("key"), sa.column("kind"), sa.column("payload"),
+        sa.column("fingerprint"),
+    )  # fmt: skip
+    rows = connection.execute(sa.select(outbox)).all()
+    for key, kind, payload, _ in rows:
+        meaning = [BASE_KIND.get(kind, kind), *(json.loads(payload).get(n) for n in MEANING)]
+        fingerprint = hashlib.sha256(json.dumps(meaning).encode()).hexdigest()[:20]
+        base, mark, suffix = key.rpartition("#")
+        old_follow_up = mark and (suffix == "cancel" or suffix.startswith("update:"))
+        new_key = f"{base}#1:{suffix}" if old_follow_up else key
+        connection.execute(
+            outbox.update().where(outbox.c.key == key).values(key=new_key, fingerprint=fingerprint)
+        )
 
 
 def downgrade() -> None:
