@@ -18,8 +18,7 @@ from jobs.clock import Clock
 from jobs.planner import (
     DEFAULT_HORIZON_DAYS,
     PlanReport,
-    plan_agreement,
-    plan_inputs,
+    plan_in_unit,
     retrying,
 )
 from jobs.ports import AgreementUnit, OutboxConflict, RecordedFact, Store
@@ -29,6 +28,7 @@ from lifecycle.agreement import Agreement
 from lifecycle.calendar import OperationalCalendar
 from lifecycle.errors import ConcordatError, FactInFuture, UnknownName, Unplannable
 from lifecycle.facts import Fact
+from lifecycle.outbox import Changes
 from lifecycle.state import AgreementState, apply, fold
 
 
@@ -91,17 +91,17 @@ def _replan(
 ) -> PlanReport:
     """Re-plan inside the unit; a fact the planner cannot follow is refused, and the unit
     rolls back, so it is never recorded (the fact log cannot be edited afterwards)."""
-    configuration, horizon = services.configuration, services.horizon_days
     try:
-        changes = plan_agreement(configuration, unit, agreement, facts, today, horizon)
+        changes = plan_in_unit(
+            services.configuration, unit, agreement, facts, today, services.horizon_days,
+            services.actor, services.clock.now(),
+        )  # fmt: skip
     except OutboxConflict:
         raise
     except ConcordatError as error:
         raise Unplannable(error) from error
-    inputs = plan_inputs(configuration, agreement, facts, today, horizon)
-    unit.apply_plan(changes, inputs, services.actor, services.clock.now())
     report = PlanReport()
-    report.add(agreement.id, changes)
+    report.add(agreement.id, changes or Changes())
     return report
 
 

@@ -188,7 +188,8 @@ class MemoryUnit:
         if fact.agreement != self.agreement:
             raise ValueError(f"a unit of {self.agreement!r} cannot record for {fact.agreement!r}")
         tables = self.store.tables
-        recorded = RecordedFact(len(tables.facts) + 1, fact, at, actor)
+        number = 1 + sum(1 for item in tables.facts if item.fact.agreement == self.agreement)
+        recorded = RecordedFact(number, fact, at, actor)
         tables.facts.append(recorded)
         tables.audit.append((at, actor, "record", fact.agreement))
         return recorded

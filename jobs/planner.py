@@ -126,13 +126,33 @@ def _plan_locked(
     recorded a fact since the bulk read)."""
     with store.unit(agreement.id) as unit:
         facts = [item.fact for item in unit.history()]
-        inputs = plan_inputs(configuration, agreement, facts, today, horizon_days)
-        if unit.stamp() == inputs:
-            report.skipped += 1
-            return
-        changes = plan_agreement(configuration, unit, agreement, facts, today, horizon_days)
-        unit.apply_plan(changes, inputs, actor, now)
-    report.add(agreement.id, changes)
+        changes = plan_in_unit(
+            configuration, unit, agreement, facts, today, horizon_days, actor, now
+        )
+    if changes is None:
+        report.skipped += 1
+    else:
+        report.add(agreement.id, changes)
+
+
+def plan_in_unit(
+    configuration: Configuration,
+    unit: AgreementUnit,
+    agreement: Agreement,
+    facts: list[Fact],
+    today: dt.date,
+    horizon_days: int,
+    actor: str,
+    now: dt.datetime,
+) -> Changes | None:
+    """Plan the unit's agreement and write the changes and the plan stamp; None (nothing
+    written) when its inputs are unchanged since it was last planned."""
+    inputs = plan_inputs(configuration, agreement, facts, today, horizon_days)
+    if unit.stamp() == inputs:
+        return None
+    changes = plan_agreement(configuration, unit, agreement, facts, today, horizon_days)
+    unit.apply_plan(changes, inputs, actor, now)
+    return changes
 
 
 def plan_agreement(

@@ -39,7 +39,8 @@ class OutboxConflict(ConcordatError, RuntimeError):
 
 @dataclass(frozen=True)
 class RecordedFact:
-    """A fact as stored: its sequence number, and when and by whom it was recorded."""
+    """A fact as stored: its number within its agreement (1, 2, 3... in the order recorded,
+    unique, so two writers can never both append the same), and when and by whom."""
 
     id: int
     fact: Fact

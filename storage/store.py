@@ -228,20 +228,21 @@ class SqlUnit:
         last = select(func.coalesce(func.max(FACT.c.seq), 0)).where(
             FACT.c.agreement == self.agreement
         )
+        seq = int(self.connection.execute(last).scalar_one()) + 1
         row = {
             "agreement": fact.agreement,
-            "seq": int(self.connection.execute(last).scalar_one()) + 1,
+            "seq": seq,
             "type": fact.type_name,
             "payload": json.dumps(payload, sort_keys=True),
             "happened_on": fact.on,
             "recorded_at": utc(at),
             "recorded_by": actor,
         }
-        fact_id = self.connection.execute(insert(FACT).returning(FACT.c.id), [row]).scalar_one()
+        self.connection.execute(insert(FACT), [row])
         detail = {"on": fact.on.isoformat(), **payload}
         audit = _audit(at, actor, "record", fact.agreement, fact.type_name, detail)
         self.connection.execute(insert(AUDIT), [audit])
-        return RecordedFact(int(fact_id), fact, at, actor)
+        return RecordedFact(seq, fact, at, actor)
 
     def apply_plan(self, changes: Changes, inputs: str, actor: str, at: dt.datetime) -> None:
         now = utc(at)
@@ -304,7 +305,7 @@ def _key_list(keys: list[str]) -> str:
 def _history(connection: Connection, agreement: str) -> list[RecordedFact]:
     query = select(FACT).where(FACT.c.agreement == agreement).order_by(FACT.c.seq)
     return [
-        RecordedFact(row.id, _fact(row), utc(row.recorded_at), row.recorded_by)
+        RecordedFact(row.seq, _fact(row), utc(row.recorded_at), row.recorded_by)
         for row in connection.execute(query)
     ]
 
