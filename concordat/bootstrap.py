@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.console import Console
-
 from concordat.app import App
 from concordat.sources import ConfigSource
 from config.loader import Configuration
@@ -30,7 +28,7 @@ def application(config: Path, db: str | None = None) -> App:
     return _apps[key]
 
 
-def load_or_exit(directory: Path, _console: Console | None = None) -> Configuration:
+def load_or_exit(directory: Path) -> Configuration:
     """The configuration of `directory`, loaded once per process; an invalid one raises
     `ConfigurationError`, which the command group reports (exit 2)."""
     return application(directory).configuration()

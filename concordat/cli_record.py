@@ -19,7 +19,6 @@ from concordat.options import (
     ConfigOption,
     DbOption,
     app,
-    err,
     fail,
     parse_date,
     parse_datetime,
@@ -183,7 +182,7 @@ def meeting_move(
     db: DbOption = None,
 ) -> None:
     """Move one occurrence of a meeting; invites already sent are followed by an update."""
-    timezone = load_or_exit(config, err).settings.timezone
+    timezone = load_or_exit(config).settings.timezone
     command = c.MoveMeeting(
         agreement, meeting, parse_date(occurrence, "--occurrence"), _new_start(to, timezone)
     )
@@ -238,7 +237,7 @@ def variation_sign(
     """Record one party's signature; the variation takes effect when all have signed."""
     variation_id = VariationId.parse(variation)
     outcome = record(c.SignVariation(variation_id, by, parse_date(on, "--on")), config, db)
-    agreement = load_or_exit(config, err).agreement(outcome.recorded.fact.agreement)
+    agreement = load_or_exit(config).agreement(outcome.recorded.fact.agreement)
     assert agreement is not None  # the command was just recorded against it
     missing = unsigned_parties(agreement, outcome.state.variations[str(variation_id)])
     typer.echo(
@@ -312,7 +311,7 @@ def history(
 
 def _print_ladder(outcome: Outcome, config: Path) -> None:
     """The case id and every step's window; after an escalation, first the step it moved to."""
-    configuration = load_or_exit(config, err)
+    configuration = load_or_exit(config)
     fact = outcome.recorded.fact
     case_id = getattr(fact, "case", "")
     case = outcome.state.cases[case_id]

@@ -9,6 +9,7 @@ Nothing here reads the environment at import: typer reads `--config` and `--db` 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 from zoneinfo import ZoneInfo
@@ -23,6 +24,8 @@ from concordat.exits import INVALID, exit_code
 from lifecycle.errors import ConcordatError, Refused
 from lifecycle.periods import Period
 
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
 __all__ = [
     "DEFAULT_CONFIG",
     "ConfigOption",
@@ -33,7 +36,6 @@ __all__ = [
     "parse_date",
     "parse_datetime",
     "parse_period",
-    "refuse",
 ]
 
 err = Console(stderr=True)
@@ -81,14 +83,12 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise (InvalidInput if code == INVALID else Refused)(message)
 
 
-def refuse(error: ConcordatError) -> NoReturn:
-    """Raise `error` again, for the group to report; kept for older callers."""
-    raise error
-
-
 def parse_date(text: str, what: str) -> dt.date:
-    """A YYYY-MM-DD date, refused with the reason when impossible (30 Feb)."""
+    """A YYYY-MM-DD date, refused with the reason when impossible (30 Feb) or written
+    another way (Python would also read 20091016 or 2025-W10-1)."""
     try:
+        if not ISO_DAY.fullmatch(text):
+            raise ValueError("write it as YYYY-MM-DD")
         return dt.date.fromisoformat(text)
     except ValueError as error:
         raise InvalidInput(

@@ -23,6 +23,7 @@ from lifecycle.errors import (
     NonexistentLocalTime,
     NotAgreedByAll,
     NotOneLine,
+    Refused,
     TextTooLong,
     UnknownName,
 )
@@ -337,3 +338,27 @@ def test_notice_payloads_stay_as_they_were_and_old_ones_still_load() -> None:
     back = from_payload("notice_served", HALTON, d(2009, 10, 1), payload)
     assert back == agreed
     assert isinstance(back.agreed_by, tuple)
+
+
+def test_a_lone_surrogate_cannot_stand_in_a_one_line_field() -> None:
+    assert control_character("bad\udcff") == "\udcff"
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", " \u200b\u200d ", "\u2060\ufeff"])
+def test_a_summary_that_shows_nothing_is_no_summary(
+    examples: Configuration, invisible: str
+) -> None:
+    with pytest.raises(Refused, match="a summary is needed"):
+        run(examples, MemoryStore(),
+            c.StartProcedure("sefton-partnership", "dispute", "council", dt.date(2022, 9, 12),
+                             invisible), dt.date(2022, 9, 13))  # fmt: skip
+
+
+@pytest.mark.parametrize("text", ["20091016", "2025-W10-1", "2025-3-1", " 2025-03-01"])
+def test_days_must_be_written_yyyy_mm_dd(text: str) -> None:
+    from concordat.app import InvalidInput
+    from concordat.options import parse_date
+
+    with pytest.raises(InvalidInput, match="not a valid date"):
+        parse_date(text, "--on")
+    assert parse_date("2025-03-01", "--on") == dt.date(2025, 3, 1)
