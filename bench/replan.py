@@ -8,13 +8,13 @@ Run from the project root with the virtualenv active:
 1. Writes N copies of config/examples/nottinghamshire-healthy-families.toml (each with its own
    `id`, plus a three-step dispute procedure appended, since the seed describes none) and the
    examples' site.toml into a temporary directory, and times `load_configuration` on it.
-2. Records facts through `store.append_fact` (each one checked first by the domain decision in
-   `lifecycle.decisions`, so every id and date is valid): a dispute started and closed a few
-   weeks later in ~10% of agreements (a few left open), a Service Review up to four months
-   ahead moved to the next afternoon in ~10% (some of those meetings fall after the planning
-   day), and a variation proposed and signed by both parties in ~10% (a few with one signature
-   missing). Facts are dated between the term start (2024-10-01, the seed's) and the day
-   before the planning day, 2025-06-01.
+2. Records facts through a unit of work's `append_fact` (each one checked first by the domain
+   decision in `lifecycle.decisions`, so every id and date is valid): a dispute started and
+   closed a few weeks later in ~10% of agreements (a few left open), a Service Review up to
+   four months ahead moved to the next afternoon in ~10% (some of those meetings fall after the
+   planning day), and a variation proposed and signed by both parties in ~10% (a few with one
+   signature missing). Facts are dated between the term start (2024-10-01, the seed's) and the
+   day before the planning day, 2025-06-01.
 3. For each database (a SQLite file in a temporary directory; PostgreSQL from
    `tests.pg.cluster()`): migrates, then times
      (a) a full plan into an empty outbox (rows written, rows/s);
@@ -290,7 +290,8 @@ def record_facts(configuration: Configuration, store: SqlStore, seed: int) -> in
     facts.sort(key=lambda fact: fact.on)  # recorded in the order they happened
     for done, fact in enumerate(facts, 1):
         at = dt.datetime.combine(fact.on, dt.time(12, 0), tzinfo=UTC)
-        store.append_fact(fact, ACTOR, at)
+        with store.unit(fact.agreement) as unit:
+            unit.append_fact(fact, ACTOR, at)
         if done % (PROGRESS_EVERY * 2) == 0 or done == len(facts):
             log(f"  [facts] {done}/{len(facts)} recorded")
     return len(facts)

@@ -11,7 +11,8 @@ agreement is 1 from every command.
 | 0 | done |
 | 1 | refused: the command does not apply (unknown agreement, party or case; a rule broken) |
 | 2 | invalid input: a bad option value, date or URL, or an invalid configuration |
-| 3 | the database cannot be used: unreachable, not a database, missing, or needs an upgrade |
+| 3 | the database cannot be used: unreachable, not a database, missing, needs an upgrade, |
+|   | or too busy (a unit of work lost every retry, or waited past its lock timeout) |
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import TypeVar
 
 from concordat.app import InvalidInput
 from config.issues import ConfigurationError
+from jobs.ports import OutboxConflict
 from lifecycle.errors import (
     CadenceError,
     CalendarRangeError,
@@ -46,6 +48,7 @@ EXIT_CODES: Mapping[type[BaseException], int] = {
     CadenceError: INVALID,
     DatabaseUrlError: INVALID,
     DatabaseError: DATABASE,
+    OutboxConflict: DATABASE,  # lost every retry to busy senders: transient, try again
     ConcordatError: REFUSED,
 }
 

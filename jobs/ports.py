@@ -34,7 +34,10 @@ class OutboxConflict(ConcordatError, RuntimeError):
         self.agreement = agreement
         self.keys = keys
         shown = ", ".join(keys[:3]) + (" ..." if len(keys) > 3 else "")
-        super().__init__(f"outbox rows of {agreement!r} changed while planning: {shown}")
+        super().__init__(
+            f"outbox rows of {agreement!r} kept changing while planning ({shown}); nothing "
+            "was recorded: try again"
+        )
 
 
 @dataclass(frozen=True)
