@@ -118,6 +118,19 @@ class MemoryStore:
     def release(self, claim: Claim, at: dt.datetime) -> bool:
         return self._finish(claim, at, State.PENDING)
 
+    def mark_missed(self, claim: Claim, at: dt.datetime, reason: str) -> bool:
+        return self._finish(claim, at, State.MISSED, error=reason)
+
+    def next_due(self) -> dt.datetime | None:
+        with self.lock:
+            ready = [
+                max(entry.message.due_at, self.tables.held.get(key, Held()).next_attempt
+                    or entry.message.due_at)
+                for key, entry in self.tables.rows.items()
+                if entry.state is State.PENDING
+            ]  # fmt: skip
+            return min(ready, default=None)
+
     def reclaim_expired(self, now: dt.datetime) -> int:
         with self.lock:
             expired = [

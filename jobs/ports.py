@@ -16,8 +16,10 @@ Two kinds of writer share the outbox, and the port keeps them apart:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from lifecycle.errors import ConcordatError
@@ -148,7 +150,45 @@ class Store(Protocol):
         """Give a held row back unsent (a sender stopping)."""
         ...
 
+    def mark_missed(self, claim: Claim, at: dt.datetime, reason: str) -> bool:
+        """A held row came due while nobody was sending and is no use any more (a reminder
+        of something already past): kept, marked `missed`, never sent."""
+        ...
+
+    def next_due(self) -> dt.datetime | None:
+        """The soonest instant a pending row may be claimed, or None when none is pending."""
+        ...
+
     def reclaim_expired(self, now: dt.datetime) -> int:
         """Rows whose sender's lease ran out become pending again, each agreement under its
         lock with its plan stamp dropped; returns how many."""
+        ...
+
+
+class Outcome(StrEnum):
+    """What became of one message handed to a mailer."""
+
+    SENT = "sent"
+    TEMPORARY = "temporary"  # try again later: refused connection, timeout, 4xx
+    PERMANENT = "permanent"  # will never work as it is: 5xx
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The mailer's answer for one message: the outcome and the server's words."""
+
+    outcome: Outcome
+    detail: str
+
+
+class Mailer(Protocol):
+    """Renders and delivers messages (SMTP, or a Maildir when none is configured)."""
+
+    async def deliver(self, messages: Sequence[Message]) -> list[Delivery]:
+        """One delivery per message, in order; a delivery problem is an outcome, not an
+        exception."""
+        ...
+
+    def describe(self) -> str:
+        """Where mail goes, in a few words, for the service's start banner."""
         ...

@@ -36,6 +36,7 @@ class State(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     WITHDRAWN = "withdrawn"
+    MISSED = "missed"  # came due while nobody sent it and is no use any more
 
 
 DELIVERED = {State.SENDING, State.SENT}

@@ -131,6 +131,23 @@ class SqlStore:
     def release(self, claim: Claim, at: dt.datetime) -> bool:
         return self._finish(claim, at, "released", {"state": State.PENDING.value})
 
+    def mark_missed(self, claim: Claim, at: dt.datetime, reason: str) -> bool:
+        values = {"state": State.MISSED.value, "last_error": reason}
+        return self._finish(claim, at, "missed", values)
+
+    def next_due(self) -> dt.datetime | None:
+        claimable = func.coalesce(OUTBOX.c.next_attempt_at, OUTBOX.c.due_at)
+        later = func.greatest if self.engine.dialect.name == "postgresql" else func.max
+        ready = later(OUTBOX.c.due_at, claimable)
+        query = select(func.min(ready)).where(OUTBOX.c.state == State.PENDING.value)
+        with self._reading() as connection:
+            found = connection.execute(query).scalar_one_or_none()
+        if found is None:
+            return None
+        if isinstance(found, str):  # SQLite's max() of two stored instants is their text
+            found = dt.datetime.fromisoformat(found).replace(tzinfo=UTC)
+        return utc(found)
+
     def reclaim_expired(self, now: dt.datetime) -> int:
         expired = and_(OUTBOX.c.state == State.SENDING.value, OUTBOX.c.lease_until < utc(now))
         with self._reading() as connection:

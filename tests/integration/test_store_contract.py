@@ -249,3 +249,25 @@ def test_an_insert_over_an_existing_key_conflicts_without_writing(any_store: Sto
     with pytest.raises(OutboxConflict), any_store.unit("a") as unit:
         unit.apply_plan(Changes(inserts=[message("k2"), message("k1")]), "x", "planner", AT)
     assert list(states(any_store)) == ["k1"]
+
+
+def test_next_due_is_the_soonest_claimable_instant(any_store: Store) -> None:
+    assert any_store.next_due() is None
+    later = DUE + dt.timedelta(hours=2)
+    plan(any_store, "a", [message("k1"), message("k2", due=later)])
+    assert any_store.next_due() == DUE
+    (first,) = any_store.claim("n1", DUE, LEASE, limit=1)
+    assert any_store.next_due() == later
+    any_store.mark_retry(first, DUE, DUE + dt.timedelta(hours=5), "421")
+    assert any_store.next_due() == later
+    any_store.mark_sent(any_store.claim("n1", later, LEASE, limit=1)[0], later, "250")
+    assert any_store.next_due() == DUE + dt.timedelta(hours=5)
+
+
+def test_a_missed_row_is_kept_and_never_claimed_again(any_store: Store) -> None:
+    plan(any_store, "a", [message("k1")])
+    (claim,) = any_store.claim("n1", DUE, LEASE, limit=1)
+    assert any_store.mark_missed(claim, DUE, "its meeting is over")
+    assert states(any_store) == {"k1": State.MISSED}
+    assert any_store.claim("n1", DUE + dt.timedelta(days=1), LEASE, limit=1) == []
+    assert any_store.next_due() is None
