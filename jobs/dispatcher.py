@@ -1,0 +1,147 @@
+"""The dispatcher: takes due rows from the outbox, hands them to the mailer, and records what
+became of each. Any number of dispatchers may run on one PostgreSQL: each claims its own rows
+under a lease (`Store.claim`), so no row is sent by two at once, and a dispatcher that dies
+leaves rows another reclaims when the lease runs out.
+
+The one window a crash can leave is a message the mail server accepted whose `sent` was not
+yet recorded: after the lease it is claimed and sent again, with the same Message-ID (derived
+from the outbox key), so the repeat is recognisably the same message. Nothing is dropped: a
+row leaves `sending` only as sent, retried later, failed (and logged), or missed (a reminder
+of something already past, logged).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from jobs.backoff import backoff
+from jobs.clock import Clock
+from jobs.ports import Claim, Delivery, Mailer, Outcome, Store
+from lifecycle.catch_up import missed_reason
+
+
+@dataclass(frozen=True)
+class DispatchPolicy:
+    """How the dispatcher claims and retries."""
+
+    lease: dt.timedelta = dt.timedelta(minutes=5)
+    batch: int = 50
+    max_attempts: int = 8
+    retry_base: dt.timedelta = dt.timedelta(minutes=1)
+    retry_cap: dt.timedelta = dt.timedelta(hours=6)
+    late_after: dt.timedelta = dt.timedelta(minutes=15)  # due longer ago: sent "late"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened to one message, for the log."""
+
+    action: str  # sent, retry, failed, missed, lost
+    key: str
+    agreement: str
+    recipient: str
+    subject: str
+    detail: str = ""
+    late: bool = False
+
+
+@dataclass
+class DispatchReport:
+    """What one round of dispatching did."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, action: str) -> None:
+        """Count one event."""
+        self.counts[action] = self.counts.get(action, 0) + 1
+
+    @property
+    def handled(self) -> int:
+        """Rows taken out of the outbox's hands this round."""
+        return sum(self.counts.values())
+
+
+class Dispatcher:
+    """Claims, delivers and marks, batch after batch, until nothing is due."""
+
+    def __init__(
+        self,
+        store: Store,
+        mailer: Mailer,
+        clock: Clock,
+        owner: str,
+        timezone: ZoneInfo,
+        policy: DispatchPolicy = DispatchPolicy(),
+        log: Callable[[Event], None] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store, self.mailer, self.clock = store, mailer, clock
+        self.owner, self.timezone, self.policy = owner, timezone, policy
+        self.log = log or (lambda _event: None)
+        self.rng = rng or random.Random()
+
+    async def dispatch_due(self, stop: asyncio.Event | None = None) -> DispatchReport:
+        """Send everything due now; returns what was done. Stops between batches when `stop`
+        is set, so a shutdown never abandons a batch half-recorded."""
+        report = DispatchReport()
+        await asyncio.to_thread(self.store.reclaim_expired, self.clock.now())
+        while stop is None or not stop.is_set():
+            claims = await asyncio.to_thread(
+                self.store.claim, self.owner, self.clock.now(), self.policy.lease,
+                self.policy.batch,
+            )  # fmt: skip
+            if not claims:
+                break
+            await self._batch(claims, report)
+        return report
+
+    async def _batch(self, claims: list[Claim], report: DispatchReport) -> None:
+        now = self.clock.now()
+        today = now.astimezone(self.timezone).date()
+        to_send: list[Claim] = []
+        for claim in claims:
+            reason = missed_reason(claim.message, today)
+            if reason is None:
+                to_send.append(claim)
+            else:
+                moved = await asyncio.to_thread(self.store.mark_missed, claim, now, reason)
+                self._record(report, "missed" if moved else "lost", claim, reason)
+        if not to_send:
+            return
+        deliveries = await self.mailer.deliver([claim.message for claim in to_send])
+        for claim, delivery in zip(to_send, deliveries, strict=True):
+            await self._settle(claim, delivery, report)
+
+    async def _settle(self, claim: Claim, delivery: Delivery, report: DispatchReport) -> None:
+        """Record what became of one message."""
+        now = self.clock.now()
+        if delivery.outcome is Outcome.SENT:
+            moved = await asyncio.to_thread(self.store.mark_sent, claim, now, delivery.detail)
+            action = "sent"
+        elif delivery.outcome is Outcome.TEMPORARY and claim.attempts < self.policy.max_attempts:
+            wait = backoff(claim.attempts, self.policy.retry_base, self.policy.retry_cap, self.rng)
+            moved = await asyncio.to_thread(
+                self.store.mark_retry, claim, now, now + wait, delivery.detail
+            )
+            action = "retry"
+        else:
+            reason = delivery.detail
+            if delivery.outcome is Outcome.TEMPORARY:
+                reason = f"gave up after {claim.attempts} attempts: {reason}"
+            moved = await asyncio.to_thread(self.store.mark_failed, claim, now, reason)
+            action = "failed"
+        self._record(report, action if moved else "lost", claim, delivery.detail)
+
+    def _record(self, report: DispatchReport, action: str, claim: Claim, detail: str) -> None:
+        """Count and log one event; "lost" means the claim's lease ran out before it was
+        recorded (another dispatcher has the row now, and may send it again)."""
+        message = claim.message
+        late = self.clock.now() - message.due_at > self.policy.late_after
+        report.add(action)
+        self.log(Event(action, message.key, message.agreement, message.recipient,
+                       message.subject, detail, late))  # fmt: skip
