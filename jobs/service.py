@@ -1,0 +1,68 @@
+"""The background service: dispatches what is due now, sleeps until the next due instant (or
+the safety poll), and re-plans daily, until told to stop.
+
+Several services may run on one PostgreSQL: dispatchers claim under leases, and the daily
+re-plan is safe to run on every node at once (each agreement is planned in its own unit of
+work; the second node finds it planned and skips it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+
+from jobs.alarm import Alarm
+from jobs.clock import Clock
+from jobs.dispatcher import Dispatcher
+from jobs.ports import Store
+
+SAFETY_POLL = dt.timedelta(seconds=60)
+
+
+class Service:
+    """One node: a dispatcher woken by the alarm clock, and the daily re-plan."""
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        store: Store,
+        clock: Clock,
+        replan: Callable[[], object],
+        alarm: Alarm,
+        plan_at: dt.time,
+        poll: dt.timedelta = SAFETY_POLL,
+    ) -> None:
+        self.dispatcher, self.store, self.clock = dispatcher, store, clock
+        self.replan, self.alarm = replan, alarm
+        self.plan_at, self.poll = plan_at, poll
+        self.stop = asyncio.Event()
+        self._busy = asyncio.Lock()
+
+    async def run(self) -> None:
+        """Serve until `stop` is set; returns once no batch is in flight."""
+        self.alarm.every("safety-poll", self.poll, self.wake)
+        self.alarm.daily("daily-replan", self.plan_at, self.daily_replan)
+        self.alarm.start()
+        try:
+            await self.wake()
+            await self.stop.wait()
+        finally:
+            self.alarm.stop()
+            async with self._busy:  # a batch in flight is finished and recorded
+                pass
+
+    async def wake(self) -> None:
+        """Send what is due, then set the alarm for the next due instant."""
+        if self.stop.is_set():
+            return
+        async with self._busy:
+            await self.dispatcher.dispatch_due(self.stop)
+            following = await asyncio.to_thread(self.store.next_due)
+        if following is not None and not self.stop.is_set():
+            self.alarm.at("next-due", max(following, self.clock.now()), self.wake)
+
+    async def daily_replan(self) -> None:
+        """Plan the new day (what came into the horizon), then send what that made due."""
+        await asyncio.to_thread(self.replan)
+        await self.wake()
