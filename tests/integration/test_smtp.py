@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import mailbox
+import shutil
 import socket
+import ssl
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -263,3 +266,64 @@ async def test_an_unwritable_maildir_is_temporary(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     outcomes = await MaildirTransport(blocker / "maildir").send([email_to("a@example.org", 1)])
     assert isinstance(outcomes[0], TemporaryFailure)
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, made by the openssl command."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", f"/CN={HOST}",
+         "-addext", f"subjectAltName=IP:{HOST}"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+@pytest.fixture(params=["starttls", "tls"])
+def tls_server(
+    request: pytest.FixtureRequest, certificate: tuple[Path, Path]
+) -> Iterator[tuple[Recorder, int, str, ssl.SSLContext]]:
+    cert, key = certificate
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    recorder, port, security = Recorder(), free_port(), request.param
+    options: dict[str, Any] = (
+        {"tls_context": server_context, "require_starttls": True}
+        if security == "starttls"
+        else {"ssl_context": server_context}
+    )
+    controller = Controller(recorder, hostname=HOST, port=port, **options)
+    controller.start()
+    try:
+        yield recorder, port, security, ssl.create_default_context(cafile=str(cert))
+    finally:
+        controller.stop()
+
+
+async def test_starttls_and_implicit_tls(
+    tls_server: tuple[Recorder, int, str, ssl.SSLContext],
+) -> None:
+    recorder, port, security, client_context = tls_server
+    transport = SmtpTransport(
+        HOST, port, security, timeout=5, tls_context=client_context, local_hostname="c.test"
+    )
+    outcomes = await transport.send([email_to(f"{n}@example.org", 1) for n in "ab"])
+    assert [type(o) for o in outcomes] == [Sent, Sent]
+    assert len(recorder.received) == 2
+
+
+async def test_an_untrusted_certificate_is_temporary(
+    tls_server: tuple[Recorder, int, str, ssl.SSLContext],
+) -> None:
+    recorder, port, security, _ = tls_server
+    transport = SmtpTransport(HOST, port, security, timeout=5, local_hostname="c.test")
+    (outcome,) = await transport.send([email_to("a@example.org", 1)])
+    assert isinstance(outcome, TemporaryFailure)
+    assert "certificate" in outcome.reason.lower()
+    assert recorder.received == []
