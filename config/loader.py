@@ -21,8 +21,9 @@ from pydantic import BaseModel, ValidationError
 from config.bank_holidays_file import read_bank_holidays
 from config.build import build_agreement
 from config.issues import ConfigIssue, ConfigurationError, IssueLog, key_path
+from config.mail import DEFAULT_PORTS, MailSettings
 from config.references import check_references
-from config.schema import FIRST_YEAR, LAST_YEAR, AgreementFile, SiteFile, clock_time
+from config.schema import FIRST_YEAR, LAST_YEAR, AgreementFile, MailFile, SiteFile, clock_time
 from lifecycle.agreement import Agreement
 from lifecycle.bank_holidays import england_bank_holidays
 from lifecycle.calendar import OperationalCalendar
@@ -43,6 +44,7 @@ class Configuration:
     calendar: OperationalCalendar
     settings: PlanSettings
     digests: dict[str, str] = field(default_factory=dict)
+    mail: MailSettings = field(default_factory=MailSettings)
     _own_calendars: dict[str, OperationalCalendar] = field(default_factory=dict, repr=False)
 
     def calendar_for(self, agreement: Agreement) -> OperationalCalendar:
@@ -87,7 +89,8 @@ def load_configuration(directory: Path) -> Configuration:
     agreements = tuple(agreement for _, agreement in loaded)
     digests = {agreement.id: _digest(site_digest, path.read_bytes()) for path, agreement in loaded}
     calendar = OperationalCalendar.build(FIRST_YEAR, LAST_YEAR, closed)
-    return Configuration(directory, site, agreements, calendar, _settings(site), digests)
+    settings = _settings(site)
+    return Configuration(directory, site, agreements, calendar, settings, digests, _mail(site.mail))
 
 
 def _load_site(log: IssueLog) -> SiteFile:
@@ -196,4 +199,21 @@ def _settings(site: SiteFile) -> PlanSettings:
         notice_reminders=periods(site.reminders.notice),
         variation_chase=Period.parse(site.variation_chase),
         invite_lead=Period.parse(site.invite_lead),
+    )
+
+
+def _mail(mail: MailFile) -> MailSettings:
+    port = mail.smtp_port if mail.smtp_port is not None else DEFAULT_PORTS[mail.security]
+    return MailSettings(
+        sender=mail.sender,
+        admin=mail.admin,
+        smtp_host=mail.smtp_host,
+        smtp_port=port,
+        security=mail.security,
+        user=mail.user,
+        password_env=mail.password_env,
+        timeout_seconds=mail.timeout_seconds,
+        maildir=Path(mail.maildir) if mail.maildir is not None else None,
+        max_attempts=mail.max_attempts,
+        retry_base_seconds=mail.retry_base_seconds,
     )

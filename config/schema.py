@@ -11,8 +11,10 @@ import re
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
+from config.mail import DEFAULT_PASSWORD_ENV, DEFAULT_SENDER, Security
 from lifecycle.agreement import AgreementKind, WindowFrom
 from lifecycle.cadence import Policy
 from lifecycle.errors import PeriodError
@@ -78,12 +80,43 @@ def _time_zone(name: str) -> str:
     return name
 
 
+def _mail_address(text: str) -> str:
+    """A bare address such as "concordat@council.example.org". Unlike contacts' `EmailStr`,
+    a host without a dot ("root@mailhub") is accepted, and so is "localhost", the default
+    sender's domain, since a site may deliver only to its own Maildir or relay."""
+    _one_line(text)
+    local, _, domain = text.rpartition("@")
+    checked = f"{local}@example.org" if domain.lower() == "localhost" else text
+    try:
+        validate_email(checked, check_deliverability=False, globally_deliverable=False)
+    except EmailNotValidError as error:
+        raise ValueError(f'not an email address: {error} (got "{text}")') from error
+    return text
+
+
+def _host(text: str) -> str:
+    if not text or any(ch.isspace() for ch in text) or control_character(text):
+        raise ValueError(f'expected a host name or IP address, without spaces (got "{text}")')
+    return text
+
+
+def _no_password(_value: object) -> object:
+    """A password in a configuration file ends up in backups and repositories; refused without
+    echoing it back."""
+    raise ValueError(
+        "the password never goes in TOML: put it in the environment variable named by "
+        f"password_env (default {DEFAULT_PASSWORD_ENV})"
+    )
+
+
 PeriodText = Annotated[str, AfterValidator(_period)]
 CalendarPeriodText = Annotated[str, AfterValidator(_calendar_period)]
 ClockTime = Annotated[str, AfterValidator(_clock_time)]
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
 OneLine = Annotated[str, AfterValidator(_one_line)]
 Identifier = Annotated[str, Field(pattern=_ID, min_length=1, max_length=64)]
+MailAddress = Annotated[str, AfterValidator(_mail_address)]
+HostName = Annotated[str, AfterValidator(_host)]
 
 
 class Strict(BaseModel):
@@ -100,6 +133,25 @@ class ReminderDefaults(Strict):
     notice: list[PeriodText] = ["1 month", "7 days"]
 
 
+class MailFile(Strict):
+    """The `[mail]` table; `config.mail.MailSettings` documents what each key does."""
+
+    sender: MailAddress = DEFAULT_SENDER
+    admin: MailAddress | None = None
+    smtp_host: HostName | None = None
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)
+    security: Security = "starttls"
+    user: OneLine | None = Field(default=None, min_length=1)
+    password: Annotated[object, AfterValidator(_no_password)] = None
+    password_env: str = Field(
+        default=DEFAULT_PASSWORD_ENV, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128
+    )
+    timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    maildir: OneLine | None = Field(default=None, min_length=1)
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    retry_base_seconds: float = Field(default=60.0, gt=0, le=86400)
+
+
 class SiteFile(Strict):
     timezone: TimeZoneName = "Europe/London"
     holiday_region: Literal["ENG", "WLS", "SCT", "NIR"] = "ENG"
@@ -109,6 +161,7 @@ class SiteFile(Strict):
     invite_lead: CalendarPeriodText = "28 days"
     variation_chase: CalendarPeriodText = "7 days"
     reminders: ReminderDefaults = ReminderDefaults()
+    mail: MailFile = MailFile()
 
 
 class ContactFile(Strict):
