@@ -13,7 +13,8 @@ from rich.progress import Progress
 import concordat.cli_calc
 import concordat.cli_db
 import concordat.cli_outbox
-import concordat.cli_record  # noqa: F401  (registers the commands)
+import concordat.cli_record
+import concordat.cli_run  # noqa: F401  (registers the commands)
 from concordat.app import App, InvalidInput
 from concordat.bootstrap import application
 from concordat.options import DEFAULT_CONFIG, ConfigOption, DbOption, app, err, parse_date

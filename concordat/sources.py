@@ -8,7 +8,10 @@ reading (it must exist and be current: a command that only reads never creates o
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -16,9 +19,28 @@ from sqlalchemy.engine import Engine
 
 from config.loader import Configuration, load_configuration
 from jobs.ports import Store
-from storage.engine import NoDatabase, is_sqlite, make_engine, shown, sqlite_path
+from storage.engine import (
+    DatabaseError,
+    NoDatabase,
+    is_sqlite,
+    make_engine,
+    shown,
+    sqlite_path,
+)
 from storage.migrate import require_current, upgrade
 from storage.store import SqlStore
+
+
+class AnotherServiceRunning(DatabaseError, BlockingIOError):
+    """Raised when `concordat run` starts on a SQLite file another service is serving: SQLite
+    allows one service; several nodes need PostgreSQL."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(
+            f"another `concordat run` is already serving {path}: one service per SQLite "
+            "database (stop it first, or run several nodes on PostgreSQL)"
+        )
 
 
 class ConfigSource:
@@ -82,6 +104,11 @@ class StoreSource(Protocol):
         """Release the connections."""
         ...
 
+    def serve_alone(self) -> AbstractContextManager[None]:
+        """Hold what makes this process the only service on a database that allows one
+        (SQLite); refuses with `AnotherServiceRunning` when another holds it."""
+        ...
+
 
 class SqlStores:
     """The SQL database at `url`. `data_dir` is the default folder, the only one that may
@@ -117,6 +144,26 @@ class SqlStores:
             self._engine.dispose()
         self._engine, self._checked = None, None
 
+    @contextmanager
+    def serve_alone(self) -> Iterator[None]:
+        """SQLite is one machine's database and its dispatcher claims without leases that
+        others could see, so one service per file: an exclusive `flock` on the database file
+        itself (independent of SQLite's own POSIX locks, and no file is left behind).
+        PostgreSQL takes any number of services."""
+        path = sqlite_path(self.url) if is_sqlite(self.url) else None
+        if path is None:
+            yield
+            return
+        with open(path, "rb") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as error:
+                raise AnotherServiceRunning(path) from error
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     def engine(self) -> Engine:
         """The engine, made on first use (the URL is checked then)."""
         if self._engine is None:
@@ -149,3 +196,7 @@ class GivenStore:
 
     def close(self) -> None:
         pass
+
+    @contextmanager
+    def serve_alone(self) -> Iterator[None]:
+        yield

@@ -1,0 +1,46 @@
+"""The Mailer port over a transport: each message rendered by `notifications.render` and
+handed, a batch at a time, to SMTP or the Maildir, with the transport's answers turned into
+the dispatcher's outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from config.mail import MailSettings
+from jobs.clock import Clock
+from jobs.ports import Delivery, Outcome
+from lifecycle.messages import Message
+from notifications.render import render
+from notifications.transport import PermanentFailure, Sent, Transport, transport_for
+
+
+class TransportMailer:
+    """Renders with the clock's time (a simulated year carries simulated dates) and sends."""
+
+    def __init__(self, transport: Transport, sender: str, clock: Clock) -> None:
+        self.transport, self.sender, self.clock = transport, sender, clock
+
+    async def deliver(self, messages: Sequence[Message]) -> list[Delivery]:
+        now = self.clock.now()
+        emails = [render(message, self.sender, now=now) for message in messages]
+        return [_delivery(outcome) for outcome in await self.transport.send(emails)]
+
+    def describe(self) -> str:
+        return self.transport.describe()
+
+
+def mailer_for(
+    settings: MailSettings, environ: Mapping[str, str], data_dir: Path, clock: Clock
+) -> TransportMailer:
+    """SMTP when the site names a host (the password from the environment), else the
+    Maildir in the data folder."""
+    return TransportMailer(transport_for(settings, environ, data_dir), settings.sender, clock)
+
+
+def _delivery(outcome: Sent | PermanentFailure | object) -> Delivery:
+    if isinstance(outcome, Sent):
+        return Delivery(Outcome.SENT, outcome.reply)
+    if isinstance(outcome, PermanentFailure):
+        return Delivery(Outcome.PERMANENT, outcome.reason)
+    return Delivery(Outcome.TEMPORARY, str(getattr(outcome, "reason", outcome)))
