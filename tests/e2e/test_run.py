@@ -1,0 +1,119 @@
+"""`concordat run` as an administrator starts it: a subprocess, real SQLite or PostgreSQL, and
+a real aiosmtpd server on 127.0.0.1 (or the embedded Maildir)."""
+
+from __future__ import annotations
+
+import mailbox
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from storage.engine import make_engine
+from storage.store import SqlStore
+from tests.conftest import EXAMPLES, new_pg_database
+from tests.integration.test_smtp import Recorder
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def concordat(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "concordat", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Recorder, int]]:
+    recorder, port = Recorder(), free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield recorder, port
+    controller.stop()
+
+
+def config_with_smtp(tmp_path: Path, port: int) -> Path:
+    directory = tmp_path / "config"
+    shutil.copytree(EXAMPLES, directory)
+    with (directory / "site.toml").open("a", encoding="utf-8") as site:
+        site.write(f'\n[mail]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\nsecurity = "none"\n'
+                   'sender = "concordat@council.example.org"\n')  # fmt: skip
+    return directory
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_run_once_sends_every_due_row_once_over_smtp(
+    kind: str, smtp: tuple[Recorder, int], tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    recorder, port = smtp
+    config = config_with_smtp(tmp_path, port)
+    db = (f"sqlite:///{tmp_path / 'c.db'}" if kind == "sqlite"
+          else new_pg_database(request.getfixturevalue("pg_admin_url")))  # fmt: skip
+    first = concordat("run", "--once", "--config", str(config), "--db", db, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "mail: SMTP 127.0.0.1" in first.stdout
+    store = SqlStore(make_engine(db))
+    sent = {e.message.key: e.message for e in store.all_outbox() if e.state.value == "sent"}
+    assert sent, "the examples have messages due today"
+    arrived = recorder.messages()
+    assert sorted(m["X-Concordat-Key"] for m in arrived) == sorted(sent)
+    assert {m["Message-ID"] for m in arrived} == {m.message_id for m in sent.values()}
+    again = concordat("run", "--once", "--config", str(config), "--db", db, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert len(recorder.messages()) == len(arrived)  # nothing sent twice
+    store.engine.dispose()
+
+
+def test_run_with_no_smtp_delivers_to_the_maildir_and_says_where(tmp_path: Path) -> None:
+    result = concordat("run", "--once", "--config", str(EXAMPLES), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "mail: Maildir data/maildir" in result.stdout
+    box = mailbox.Maildir(tmp_path / "data" / "maildir", create=False)
+    keys = {message["X-Concordat-Key"] for message in box}
+    assert keys
+    assert len(keys) == result.stdout.count(" sent")
+    status = concordat("status", "--config", str(EXAMPLES), cwd=tmp_path)
+    assert f"sent: {len(keys)}" in status.stdout
+
+
+def test_a_second_service_on_one_sqlite_file_is_refused_and_sigterm_stops_cleanly(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    service = subprocess.Popen(
+        [sys.executable, "-m", "concordat", "run", "--config", str(EXAMPLES)],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert service.stdout is not None
+        banner = [service.stdout.readline() for _ in range(5)]
+        assert any("stop with Ctrl-C or SIGTERM" in line for line in banner), banner
+        second = concordat("run", "--once", "--config", str(EXAMPLES), cwd=tmp_path)
+        assert second.returncode == 3
+        assert "another `concordat run` is already serving" in second.stderr
+        time.sleep(0.5)
+        service.send_signal(signal.SIGTERM)
+        out, err = service.communicate(timeout=60)
+    finally:
+        if service.poll() is None:
+            service.kill()
+            service.communicate()
+    assert service.returncode == 0, err
+    assert "stopped; nothing held" in out
+    status = concordat("status", "--config", str(EXAMPLES), cwd=tmp_path)
+    assert "sending: 0" in status.stdout
