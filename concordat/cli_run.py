@@ -37,6 +37,9 @@ def run_command(
     once: Annotated[
         bool, typer.Option("--once", help="Send what is due now, then exit (cron, tests).")
     ] = False,
+    batch: Annotated[
+        int, typer.Option("--batch", min=1, max=1000, help="Messages claimed and sent at once.")
+    ] = DispatchPolicy.batch,
 ) -> None:
     """Serve: plan, then send each message at its moment, until Ctrl-C or SIGTERM."""
     if log_format not in LOG_FORMATS:
@@ -49,6 +52,7 @@ def run_command(
         mail = configuration.mail
         mailer = mailer_for(mail, os.environ, _data_dir(concordat), concordat.clock)
         policy = DispatchPolicy(
+            batch=batch,
             max_attempts=mail.max_attempts,
             retry_base=dt.timedelta(seconds=mail.retry_base_seconds),
         )

@@ -117,3 +117,31 @@ def test_a_second_service_on_one_sqlite_file_is_refused_and_sigterm_stops_cleanl
     assert "stopped; nothing held" in out
     status = concordat("status", "--config", str(EXAMPLES), cwd=tmp_path)
     assert "sending: 0" in status.stdout
+
+
+def test_three_nodes_on_one_postgresql_deliver_every_row_exactly_once(
+    smtp: tuple[Recorder, int], tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Three `run --once` processes started together on one database, small batches so they
+    interleave: every due row reaches the SMTP server once, none twice."""
+    recorder, port = smtp
+    config = config_with_smtp(tmp_path, port)
+    db = new_pg_database(request.getfixturevalue("pg_admin_url"))
+    assert concordat("replan", "--config", str(config), "--db", db, cwd=tmp_path).returncode == 0
+    nodes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "concordat", "run", "--once", "--batch", "2", "--config",
+             str(config), "--db", db],
+            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for _ in range(3)
+    ]  # fmt: skip
+    results = [node.communicate(timeout=300) for node in nodes]
+    assert [node.returncode for node in nodes] == [0, 0, 0], results
+    store = SqlStore(make_engine(db))
+    sent = {e.message.key for e in store.all_outbox() if e.state.value == "sent"}
+    keys = [m["X-Concordat-Key"] for m in recorder.messages()]
+    assert sent
+    assert sorted(keys) == sorted(sent)  # each once: no key twice, none missing
+    assert sum(out.count(" sent") for out, _ in results) == len(sent)
+    store.engine.dispose()
