@@ -1,4 +1,5 @@
-"""`concordat run`: the background service; `concordat status`: what the outbox holds."""
+"""`concordat run`: the background service; `concordat simulate`: the same on a simulated
+clock; `concordat status`: what the outbox holds."""
 
 from __future__ import annotations
 
@@ -14,16 +15,19 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import Progress
 
 from concordat.app import App, InvalidInput
 from concordat.bootstrap import application
-from concordat.options import DEFAULT_CONFIG, ConfigOption, DbOption, app
+from concordat.options import DEFAULT_CONFIG, ConfigOption, DbOption, app, err, parse_date
 from jobs.alarm import Alarm
 from jobs.dispatcher import Dispatcher, DispatchPolicy, Event
-from jobs.mailer import mailer_for
+from jobs.mailer import TransportMailer, mailer_for
 from jobs.ports import Mailer, Store
 from jobs.service import Service
+from jobs.simulation import SimulatedClock, simulate
 from lifecycle.outbox import State
+from notifications.transport import MaildirTransport, SmtpTransport, Transport, transport_for
 from storage.engine import shown
 
 LOG_FORMATS = ("text", "json")
@@ -68,6 +72,51 @@ def run_command(
                           plan_at=configuration.settings.send_time)  # fmt: skip
         asyncio.run(_serve(service))
     typer.echo("concordat: stopped; nothing held")
+
+
+@app.command("simulate")
+def simulate_command(
+    from_: Annotated[str, typer.Option("--from", help="First simulated day, YYYY-MM-DD.")],
+    to: Annotated[str, typer.Option("--to", help="Last simulated day, YYYY-MM-DD.")],
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    db: DbOption = None,
+    smtp: Annotated[
+        str | None, typer.Option("--smtp", help="Send to this SMTP server, HOST:PORT (no TLS).")
+    ] = None,
+    maildir: Annotated[
+        Path | None, typer.Option("--maildir", help="Deliver into this Maildir instead.")
+    ] = None,
+    log_format: Annotated[str, typer.Option("--log-format", help="text or json.")] = "text",
+) -> None:
+    """Run the planner, outbox, dispatcher and mail on a simulated clock over a window: a year
+    of messages in minutes. Run again on the same database, it sends only what was not sent."""
+    first, last = parse_date(from_, "--from"), parse_date(to, "--to")
+    if last < first:
+        raise InvalidInput(f"--to ({last}) is before --from ({first})")
+    if smtp and maildir:
+        raise InvalidInput("give --smtp or --maildir, not both")
+    if log_format not in LOG_FORMATS:
+        raise InvalidInput(f"--log-format must be text or json (got {log_format!r})")
+    concordat = application(config, db)
+    configuration = concordat.configuration()
+    store = concordat.stores.writer()
+    clock = SimulatedClock(dt.datetime.combine(first, dt.time(0), tzinfo=dt.UTC))
+    transport = _simulation_transport(concordat, smtp, maildir)
+    mailer = TransportMailer(transport, configuration.mail.sender, clock)
+    dispatcher = Dispatcher(store, mailer, clock, f"simulator:{_owner()}",
+                            configuration.settings.timezone, log=_logger(log_format))  # fmt: skip
+    typer.echo(f"simulating {first} to {last}; mail: {mailer.describe()}", err=True)
+    with (
+        concordat.stores.serve_alone(),
+        Progress(console=err, transient=True, disable=not err.is_terminal) as bar,
+    ):
+        task = bar.add_task("simulating", total=(last - first).days + 1)
+        report = asyncio.run(
+            simulate(configuration, store, dispatcher, clock, first, last,
+                     lambda _day: bar.advance(task))
+        )  # fmt: skip
+    counts = ", ".join(f"{count} {action}" for action, count in sorted(report.counts.items()))
+    typer.echo(f"simulated {report.days} day(s): {counts or 'nothing due'}", err=True)
 
 
 @app.command("status")
@@ -138,6 +187,19 @@ def _now() -> str:
 def _owner() -> str:
     """This node's name in leases: host and process."""
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _simulation_transport(concordat: App, smtp: str | None, maildir: Path | None) -> Transport:
+    """--smtp HOST:PORT, --maildir DIR, or the site's own mail settings."""
+    if maildir is not None:
+        return MaildirTransport(maildir)
+    if smtp is not None:
+        host, _, port = smtp.rpartition(":")
+        if not host or not port.isdigit():
+            raise InvalidInput(f"--smtp must be HOST:PORT (got {smtp!r})")
+        return SmtpTransport(host, int(port), "none", None, None, 30.0)
+    mail = concordat.configuration().mail
+    return transport_for(mail, os.environ, _data_dir(concordat))
 
 
 def _database(concordat: App) -> str:
