@@ -44,6 +44,10 @@ def run_command(
     batch: Annotated[
         int, typer.Option("--batch", min=1, max=1000, help="Messages claimed and sent at once.")
     ] = DispatchPolicy.batch,
+    lease: Annotated[
+        float,
+        typer.Option("--lease", min=1, help="Seconds a claim holds its rows before others may."),
+    ] = DispatchPolicy.lease.total_seconds(),
 ) -> None:
     """Serve: plan, then send each message at its moment, until Ctrl-C or SIGTERM."""
     if log_format not in LOG_FORMATS:
@@ -56,6 +60,7 @@ def run_command(
         mail = configuration.mail
         mailer = mailer_for(mail, os.environ, _data_dir(concordat), concordat.clock)
         policy = DispatchPolicy(
+            lease=dt.timedelta(seconds=lease),
             batch=batch,
             max_attempts=mail.max_attempts,
             retry_base=dt.timedelta(seconds=mail.retry_base_seconds),
