@@ -32,6 +32,7 @@ from lifecycle.errors import (
     Refused,
     UnknownName,
 )
+from notifications.transport import SmtpPasswordMissing
 from storage.engine import DatabaseError, DatabaseUrlError
 
 OK, REFUSED, INVALID, DATABASE = 0, 1, 2, 3
@@ -47,6 +48,7 @@ EXIT_CODES: Mapping[type[BaseException], int] = {
     PeriodError: INVALID,
     CadenceError: INVALID,
     DatabaseUrlError: INVALID,
+    SmtpPasswordMissing: INVALID,
     DatabaseError: DATABASE,
     OutboxConflict: DATABASE,  # lost every retry to busy senders: transient, try again
     ConcordatError: REFUSED,
