@@ -113,9 +113,18 @@ class Dispatcher:
                 self._record(report, "missed" if moved else "lost", claim, reason)
         if not to_send:
             return
-        deliveries = await self.mailer.deliver([claim.message for claim in to_send])
+        deliveries = await self._deliver(to_send)
         for claim, delivery in zip(to_send, deliveries, strict=True):
             await self._settle(claim, delivery, report)
+
+    async def _deliver(self, claims: list[Claim]) -> list[Delivery]:
+        """The mailer's answers; a mailer that breaks (a bug, a rendering error) counts as a
+        temporary failure of the whole batch, so its rows are retried, not left held."""
+        try:
+            return await self.mailer.deliver([claim.message for claim in claims])
+        except Exception as error:
+            detail = f"the mailer failed: {type(error).__name__}: {error}"
+            return [Delivery(Outcome.TEMPORARY, detail) for _ in claims]
 
     async def _settle(self, claim: Claim, delivery: Delivery, report: DispatchReport) -> None:
         """Record what became of one message."""

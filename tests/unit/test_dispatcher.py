@@ -137,3 +137,17 @@ def test_what_is_missed_and_what_is_not() -> None:
     assert missed_reason(message("r", MessageKind.REMINDER, for_date="2024-11-04"), today) is None
     assert missed_reason(message("c", MessageKind.INVITE_CANCEL, date="2024-11-01"), today)
     assert missed_reason(message("n", MessageKind.NOTICE, date="2020-01-01"), today) is None
+
+
+async def test_a_mailer_that_breaks_leaves_nothing_held() -> None:
+    store = setup(message("k1"), message("k2"))
+
+    class BrokenMailer(ScriptedMailer):
+        async def deliver(self, messages: Sequence[Message]) -> list[Delivery]:
+            raise RuntimeError("template exploded")
+
+    events: list[Event] = []
+    report = await dispatcher(store, BrokenMailer(), events).dispatch_due()
+    assert report.counts == {"retry": 2}
+    assert set(states(store).values()) == {State.PENDING}
+    assert "RuntimeError: template exploded" in events[0].detail
