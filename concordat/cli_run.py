@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import logging
 import os
 import signal
 import socket
@@ -23,11 +24,12 @@ from concordat.options import DEFAULT_CONFIG, ConfigOption, DbOption, app, err, 
 from jobs.alarm import Alarm
 from jobs.dispatcher import Dispatcher, DispatchPolicy, Event
 from jobs.mailer import TransportMailer, mailer_for
+from jobs.planner import DEFAULT_HORIZON_DAYS, FACT_LOOKBACK
 from jobs.ports import Mailer, Store
 from jobs.service import Service
 from jobs.simulation import SimulatedClock, simulate
 from lifecycle.outbox import State
-from notifications.transport import MaildirTransport, SmtpTransport, Transport, transport_for
+from notifications.transport import MaildirTransport, SmtpTransport, Transport
 from storage.engine import shown
 
 LOG_FORMATS = ("text", "json")
@@ -46,7 +48,9 @@ def run_command(
     ] = DispatchPolicy.batch,
     lease: Annotated[
         float,
-        typer.Option("--lease", min=1, help="Seconds a claim holds its rows before others may."),
+        typer.Option(
+            "--lease", min=1, max=86_400, help="Seconds a claim holds its rows before others may."
+        ),
     ] = DispatchPolicy.lease.total_seconds(),
 ) -> None:
     """Serve: plan, then send each message at its moment, until Ctrl-C or SIGTERM."""
@@ -75,7 +79,11 @@ def run_command(
         service = Service(dispatcher, store, concordat.clock, concordat.replan,
                           Alarm(configuration.settings.timezone),
                           plan_at=configuration.settings.send_time)  # fmt: skip
-        asyncio.run(_serve(service))
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        if not asyncio.run(_serve(service)):
+            typer.echo("concordat: aborted by a second signal; rows in flight are sent again "
+                       "after their lease (same Message-ID)", err=True)  # fmt: skip
+            raise typer.Exit(1)
     typer.echo("concordat: stopped; nothing held")
 
 
@@ -104,6 +112,14 @@ def simulate_command(
         raise InvalidInput(f"--log-format must be text or json (got {log_format!r})")
     concordat = application(config, db)
     configuration = concordat.configuration()
+    calendar = configuration.calendar
+    earliest = calendar.first + FACT_LOOKBACK
+    latest = calendar.last - dt.timedelta(days=DEFAULT_HORIZON_DAYS)
+    if first < earliest or last > latest:
+        raise InvalidInput(
+            f"simulate from {earliest} to {latest} at most "
+            "(the planner looks back a month and ahead 400 days within the calendar)"
+        )
     store = concordat.stores.writer()
     clock = SimulatedClock(dt.datetime.combine(first, dt.time(0), tzinfo=dt.UTC))
     transport = _simulation_transport(concordat, smtp, maildir)
@@ -144,12 +160,24 @@ def status_command(
             typer.echo(f"{entry.state.value}: {message.recipient}: {message.subject}")
 
 
-async def _serve(service: Service) -> None:
-    """Run until SIGINT or SIGTERM, then let the batch in flight finish."""
+async def _serve(service: Service) -> bool:
+    """Run until SIGINT or SIGTERM, then let the batch in flight finish; a second signal
+    aborts at once. True when stopped cleanly."""
     loop = asyncio.get_running_loop()
+    running = asyncio.current_task()
+
+    def on_signal() -> None:
+        if service.stop.is_set() and running is not None:
+            running.cancel()
+        service.stop.set()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, service.stop.set)
-    await service.run()
+        loop.add_signal_handler(signum, on_signal)
+    try:
+        await service.run()
+    except asyncio.CancelledError:
+        return False
+    return True
 
 
 def _banner(concordat: App, store: Store, mailer: Mailer, added: int, once: bool) -> None:
@@ -195,16 +223,15 @@ def _owner() -> str:
 
 
 def _simulation_transport(concordat: App, smtp: str | None, maildir: Path | None) -> Transport:
-    """--smtp HOST:PORT, --maildir DIR, or the site's own mail settings."""
-    if maildir is not None:
-        return MaildirTransport(maildir)
+    """--smtp HOST:PORT, --maildir DIR, else a Maildir of its own in the data folder: never
+    the site's mail settings, so a preview cannot mail real partners by accident."""
     if smtp is not None:
         host, _, port = smtp.rpartition(":")
-        if not host or not port.isdigit():
-            raise InvalidInput(f"--smtp must be HOST:PORT (got {smtp!r})")
+        if not host or not port.isdigit() or not 1 <= int(port) <= 65_535:
+            raise InvalidInput(f"--smtp must be HOST:PORT with a port from 1 to 65535 "
+                               f"(got {smtp!r})")  # fmt: skip
         return SmtpTransport(host, int(port), "none", None, None, 30.0)
-    mail = concordat.configuration().mail
-    return transport_for(mail, os.environ, _data_dir(concordat))
+    return MaildirTransport(maildir or _data_dir(concordat) / "simulation")
 
 
 def _database(concordat: App) -> str:

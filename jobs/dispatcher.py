@@ -105,7 +105,7 @@ class Dispatcher:
         today = now.astimezone(self.timezone).date()
         to_send: list[Claim] = []
         for claim in claims:
-            reason = missed_reason(claim.message, today)
+            reason = _missed(claim, today)
             if reason is None:
                 to_send.append(claim)
             else:
@@ -115,7 +115,12 @@ class Dispatcher:
             return
         deliveries = await self._deliver(to_send)
         for claim, delivery in zip(to_send, deliveries, strict=True):
-            await self._settle(claim, delivery, report)
+            try:
+                await self._settle(claim, delivery, report)
+            except Exception as error:
+                # The database refused the record: the row stays held until its lease ends,
+                # then goes out again with the same Message-ID (the documented repeat).
+                self._record(report, "lost", claim, f"not recorded: {error}")
 
     async def _deliver(self, claims: list[Claim]) -> list[Delivery]:
         """The mailer's answers; a mailer that breaks (a bug, a rendering error) counts as a
@@ -154,3 +159,12 @@ class Dispatcher:
         report.add(action)
         self.log(Event(action, message.key, message.agreement, message.recipient,
                        message.subject, detail, late))  # fmt: skip
+
+
+def _missed(claim: Claim, today: dt.date) -> str | None:
+    """Why the claimed message is no use any more; a payload that cannot say (a malformed
+    date) counts as still useful: better late than silently dropped."""
+    try:
+        return missed_reason(claim.message, today)
+    except ValueError:
+        return None

@@ -5,6 +5,7 @@ the dispatcher's outcomes."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from email.message import EmailMessage
 from pathlib import Path
 
 from config.mail import MailSettings
@@ -22,9 +23,19 @@ class TransportMailer:
         self.transport, self.sender, self.clock = transport, sender, clock
 
     async def deliver(self, messages: Sequence[Message]) -> list[Delivery]:
+        """A message that cannot be rendered fails alone (permanently: rendering it again
+        gives the same error); the others of its batch are sent."""
         now = self.clock.now()
-        emails = [render(message, self.sender, now=now) for message in messages]
-        return [_delivery(outcome) for outcome in await self.transport.send(emails)]
+        answers: list[Delivery | None] = []
+        emails: list[EmailMessage] = []
+        for message in messages:
+            try:
+                emails.append(render(message, self.sender, now=now))
+                answers.append(None)
+            except Exception as error:
+                answers.append(Delivery(Outcome.PERMANENT, f"cannot be rendered: {error!r}"))
+        sent = iter([_delivery(outcome) for outcome in await self.transport.send(emails)])
+        return [answer if answer is not None else next(sent) for answer in answers]
 
     def describe(self) -> str:
         return self.transport.describe()

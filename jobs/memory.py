@@ -129,7 +129,12 @@ class MemoryStore:
                 for key, entry in self.tables.rows.items()
                 if entry.state is State.PENDING
             ]  # fmt: skip
-            return min(ready, default=None)
+            expiring = [
+                until
+                for key, entry in self.tables.rows.items()
+                if entry.state is State.SENDING and (until := self.tables.held[key].until)
+            ]
+            return min([*ready, *expiring], default=None)
 
     def reclaim_expired(self, now: dt.datetime) -> int:
         with self.lock:

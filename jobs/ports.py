@@ -156,7 +156,8 @@ class Store(Protocol):
         ...
 
     def next_due(self) -> dt.datetime | None:
-        """The soonest instant a pending row may be claimed, or None when none is pending."""
+        """The soonest instant there is work: a pending row may be claimed, or a held row's
+        lease runs out (to be reclaimed); None when there is none."""
         ...
 
     def reclaim_expired(self, now: dt.datetime) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from collections.abc import Callable
 
 from jobs.alarm import Alarm
@@ -18,6 +19,7 @@ from jobs.dispatcher import Dispatcher
 from jobs.ports import Store
 
 SAFETY_POLL = dt.timedelta(seconds=60)
+log = logging.getLogger("concordat.service")
 
 
 class Service:
@@ -53,12 +55,18 @@ class Service:
                 pass
 
     async def wake(self) -> None:
-        """Send what is due, then set the alarm for the next due instant."""
+        """Send what is due, then set the alarm for the next due instant. A failure (the
+        database unreachable, say) is logged and the safety poll tries again: the service
+        outlives a bad minute."""
         if self.stop.is_set():
             return
-        async with self._busy:
-            await self.dispatcher.dispatch_due(self.stop)
-            following = await asyncio.to_thread(self.store.next_due)
+        try:
+            async with self._busy:
+                await self.dispatcher.dispatch_due(self.stop)
+                following = await asyncio.to_thread(self.store.next_due)
+        except Exception:
+            log.exception("dispatching failed; trying again at the next poll")
+            return
         if following is not None and not self.stop.is_set():
             self.alarm.at("next-due", max(following, self.clock.now()), self.wake)
 

@@ -138,15 +138,16 @@ class SqlStore:
     def next_due(self) -> dt.datetime | None:
         claimable = func.coalesce(OUTBOX.c.next_attempt_at, OUTBOX.c.due_at)
         later = func.greatest if self.engine.dialect.name == "postgresql" else func.max
-        ready = later(OUTBOX.c.due_at, claimable)
-        query = select(func.min(ready)).where(OUTBOX.c.state == State.PENDING.value)
+        ready = select(func.min(later(OUTBOX.c.due_at, claimable))).where(
+            OUTBOX.c.state == State.PENDING.value
+        )
+        expiring = select(func.min(OUTBOX.c.lease_until)).where(
+            OUTBOX.c.state == State.SENDING.value
+        )
         with self._reading() as connection:
-            found = connection.execute(query).scalar_one_or_none()
-        if found is None:
-            return None
-        if isinstance(found, str):  # SQLite's max() of two stored instants is their text
-            found = dt.datetime.fromisoformat(found).replace(tzinfo=UTC)
-        return utc(found)
+            found = [connection.execute(query).scalar_one_or_none() for query in (ready, expiring)]
+        instants = [_instant(value) for value in found if value is not None]
+        return min(instants, default=None)
 
     def reclaim_expired(self, now: dt.datetime) -> int:
         expired = and_(OUTBOX.c.state == State.SENDING.value, OUTBOX.c.lease_until < utc(now))
@@ -307,6 +308,14 @@ class SqlUnit:
                 .where(STAMP.c.agreement == self.agreement)
                 .values(inputs=inputs, planned_at=now)
             )
+
+
+def _instant(value: dt.datetime | str) -> dt.datetime:
+    """An instant read back from an aggregate: SQLite's max() of two stored instants is their
+    text, naive UTC."""
+    if isinstance(value, str):
+        return dt.datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return utc(value)
 
 
 def _drop_stamp(connection: Connection, agreement: str) -> None:

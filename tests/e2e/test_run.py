@@ -176,3 +176,23 @@ def test_a_simulated_month_delivers_exactly_what_the_planner_put_in_the_outbox(
     assert "nothing due" in again.stderr
     assert len(recorder.messages()) == len(delivered)
     store.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("simulate", "--from", "0001-01-01", "--to", "0001-01-02"),
+        ("simulate", "--from", "2100-12-30", "--to", "2100-12-31"),
+        ("simulate", "--from", "2025-01-02", "--to", "2025-01-01"),
+        ("simulate", "--from", "2025-01-01", "--to", "2025-01-02", "--smtp", "127.0.0.1:99999"),
+        ("run", "--once", "--lease", "1e300"),
+        ("run", "--once", "--log-format", "xml"),
+    ],
+)
+def test_bad_service_options_are_refused_with_one_line(
+    args: tuple[str, ...], tmp_path: Path
+) -> None:
+    result = concordat(*args, "--config", str(EXAMPLES), cwd=tmp_path)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "data" / "maildir").exists()
