@@ -75,8 +75,10 @@ class SmtpTransport:
                 if not client.is_connected:
                     break
                 outcomes.append(await _send_one(client, email))
-        finally:
-            await _quit(client)
+        except BaseException:  # cancelled (a service aborting): hang up, do not wait to QUIT
+            client.close()
+            raise
+        await _quit(client)
         lost = TemporaryFailure(f"connection to {self.describe()} lost before this message")
         return outcomes + [lost] * (len(batch) - len(outcomes))
 

@@ -3,6 +3,7 @@ a real aiosmtpd server on 127.0.0.1 (or the embedded Maildir)."""
 
 from __future__ import annotations
 
+import asyncio
 import mailbox
 import os
 import shutil
@@ -196,3 +197,37 @@ def test_bad_service_options_are_refused_with_one_line(
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "data" / "maildir").exists()
+
+
+class StallingRecorder(Recorder):
+    """A mail server that takes its time over every message."""
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # type: ignore[override]  # noqa: N802
+        await asyncio.sleep(5)
+        return await super().handle_DATA(server, session, envelope)  # type: ignore[arg-type]
+
+
+def test_a_second_signal_aborts_a_batch_stuck_at_the_server(tmp_path: Path) -> None:
+    recorder, port = StallingRecorder(), free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        config = config_with_smtp(tmp_path, port)
+        service = subprocess.Popen(
+            [sys.executable, "-m", "concordat", "run", "--batch", "1", "--config", str(config)],
+            cwd=tmp_path, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert service.stdout is not None
+        [service.stdout.readline() for _ in range(5)]  # the banner
+        time.sleep(1.0)  # the first message is at the server
+        service.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        service.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        _, err = service.communicate(timeout=30)
+    finally:
+        controller.stop()
+    assert service.returncode == 1, err
+    assert time.monotonic() - started < 4  # did not wait for the stalled server
+    assert "aborted by a second signal" in err
