@@ -26,7 +26,7 @@ from jobs.dispatcher import Dispatcher, DispatchPolicy, Event
 from jobs.mailer import TransportMailer, mailer_for
 from jobs.planner import DEFAULT_HORIZON_DAYS, FACT_LOOKBACK
 from jobs.ports import Mailer, Store
-from jobs.service import Service
+from jobs.service import SAFETY_POLL, Service
 from jobs.simulation import SimulatedClock, simulate
 from lifecycle.outbox import State
 from notifications.transport import MaildirTransport, SmtpTransport, Transport
@@ -46,6 +46,10 @@ def run_command(
     batch: Annotated[
         int, typer.Option("--batch", min=1, max=1000, help="Messages claimed and sent at once.")
     ] = DispatchPolicy.batch,
+    poll: Annotated[
+        float,
+        typer.Option("--poll", min=1, max=3600, help="Seconds between safety polls."),
+    ] = SAFETY_POLL.total_seconds(),
     lease: Annotated[
         float,
         typer.Option(
@@ -78,7 +82,8 @@ def run_command(
             return
         service = Service(dispatcher, store, concordat.clock, concordat.replan,
                           Alarm(configuration.settings.timezone),
-                          plan_at=configuration.settings.send_time)  # fmt: skip
+                          plan_at=configuration.settings.send_time,
+                          poll=dt.timedelta(seconds=poll))  # fmt: skip
         logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         if not asyncio.run(_serve(service)):
             typer.echo("concordat: aborted by a second signal; rows in flight are sent again "

@@ -231,3 +231,53 @@ def test_a_second_signal_aborts_a_batch_stuck_at_the_server(tmp_path: Path) -> N
     assert service.returncode == 1, err
     assert time.monotonic() - started < 4  # did not wait for the stalled server
     assert "aborted by a second signal" in err
+
+
+def test_commands_and_replans_while_three_nodes_dispatch(
+    smtp: tuple[Recorder, int], tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Three services on one PostgreSQL, polling every second, while disputes are raised and
+    resolved, a meeting is cancelled and the outbox re-planned: every row sent reaches the
+    server exactly once, and no sent row is flipped back."""
+    import datetime as dt
+    from collections import Counter
+    from zoneinfo import ZoneInfo
+
+    recorder, port = smtp
+    config = config_with_smtp(tmp_path, port)
+    db = new_pg_database(request.getfixturevalue("pg_admin_url"))
+    where = ("--config", str(config), "--db", db)
+    nodes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "concordat", "run", "--batch", "2", "--poll", "1", *where],
+            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for _ in range(3)
+    ]  # fmt: skip
+    try:
+        yesterday = (dt.datetime.now(ZoneInfo("Europe/London")).date()
+                     - dt.timedelta(days=1)).isoformat()  # fmt: skip
+        for n in range(3):
+            raised = concordat("dispute", "raise", "--agreement", "sefton-partnership", "--by",
+                               "council", "--on", yesterday, "--summary", f"m{n}", *where,
+                               cwd=tmp_path)  # fmt: skip
+            assert raised.returncode == 0, raised.stderr
+        resolved = concordat("dispute", "resolve", "sefton-partnership.dispute.1", "--on",
+                             yesterday, "--outcome", "agreed", *where, cwd=tmp_path)  # fmt: skip
+        assert resolved.returncode == 0, resolved.stderr
+        assert concordat("replan", *where, cwd=tmp_path).returncode == 0
+        time.sleep(4)
+    finally:
+        for node in nodes:
+            node.send_signal(signal.SIGTERM)
+        results = [node.communicate(timeout=60) for node in nodes]
+    assert [node.returncode for node in nodes] == [0, 0, 0], results
+    store = SqlStore(make_engine(db))
+    rows = {e.message.key: e.state.value for e in store.all_outbox()}
+    store.engine.dispose()
+    received = Counter(str(m["X-Concordat-Key"]).strip() for m in recorder.messages())
+    assert received
+    assert [key for key, count in received.items() if count > 1] == []
+    assert {key for key, state in rows.items() if state == "sent"} == set(received)
+    assert "sending" not in rows.values()  # nothing left held
+    assert any(":case:" in key for key in received)  # the disputes' notices went out
