@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from jobs.backoff import backoff
 from jobs.clock import Clock
-from jobs.ports import Claim, Delivery, Mailer, Outcome, Store
+from jobs.ports import Claim, Delivery, Mailer, OnDelivery, Outcome, Store
 from lifecycle.catch_up import missed_reason
 
 
@@ -113,20 +113,33 @@ class Dispatcher:
                 self._record(report, "missed" if moved else "lost", claim, reason)
         if not to_send:
             return
-        deliveries = await self._deliver(to_send)
-        for claim, delivery in zip(to_send, deliveries, strict=True):
-            try:
-                await self._settle(claim, delivery, report)
-            except Exception as error:
-                # The database refused the record: the row stays held until its lease ends,
-                # then goes out again with the same Message-ID (the documented repeat).
-                self._record(report, "lost", claim, f"not recorded: {error}")
+        settled: set[int] = set()
 
-    async def _deliver(self, claims: list[Claim]) -> list[Delivery]:
-        """The mailer's answers; a mailer that breaks (a bug, a rendering error) counts as a
-        temporary failure of the whole batch, so its rows are retried, not left held."""
+        async def settle(index: int, delivery: Delivery) -> None:
+            settled.add(index)  # recorded now, before the next message goes
+            await self._settle_safely(to_send[index], delivery, report)
+
+        deliveries = await self._deliver(to_send, settle)
+        for index, (claim, delivery) in enumerate(zip(to_send, deliveries, strict=True)):
+            if index not in settled:  # a mailer that answers only at the end, or broke
+                await self._settle_safely(claim, delivery, report)
+
+    async def _settle_safely(
+        self, claim: Claim, delivery: Delivery, report: DispatchReport
+    ) -> None:
         try:
-            return await self.mailer.deliver([claim.message for claim in claims])
+            await self._settle(claim, delivery, report)
+        except Exception as error:
+            # The database refused the record: the row stays held until its lease ends,
+            # then goes out again with the same Message-ID (the documented repeat).
+            self._record(report, "lost", claim, f"not recorded: {error}")
+
+    async def _deliver(self, claims: list[Claim], settle: OnDelivery) -> list[Delivery]:
+        """The mailer's answers; a mailer that breaks (a bug, a rendering error) counts as a
+        temporary failure of what it had not answered yet, so those rows are retried, not
+        left held."""
+        try:
+            return await self.mailer.deliver([claim.message for claim in claims], settle)
         except Exception as error:
             detail = f"the mailer failed: {type(error).__name__}: {error}"
             return [Delivery(Outcome.TEMPORARY, detail) for _ in claims]

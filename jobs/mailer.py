@@ -10,9 +10,10 @@ from pathlib import Path
 
 from config.mail import MailSettings
 from jobs.clock import Clock
-from jobs.ports import Delivery, Outcome
+from jobs.ports import Delivery, OnDelivery, Outcome
 from lifecycle.messages import Message
 from notifications.render import render
+from notifications.transport import Outcome as TransportOutcome
 from notifications.transport import PermanentFailure, Sent, Transport, transport_for
 
 
@@ -22,19 +23,31 @@ class TransportMailer:
     def __init__(self, transport: Transport, sender: str, clock: Clock) -> None:
         self.transport, self.sender, self.clock = transport, sender, clock
 
-    async def deliver(self, messages: Sequence[Message]) -> list[Delivery]:
+    async def deliver(
+        self, messages: Sequence[Message], settle: OnDelivery | None = None
+    ) -> list[Delivery]:
         """A message that cannot be rendered fails alone (permanently: rendering it again
-        gives the same error); the others of its batch are sent."""
+        gives the same error); the others of its batch are sent, each settled as the
+        transport answers it."""
         now = self.clock.now()
         answers: list[Delivery | None] = []
         emails: list[EmailMessage] = []
-        for message in messages:
+        positions: list[int] = []  # each email's index among `messages`
+        for index, message in enumerate(messages):
             try:
                 emails.append(render(message, self.sender, now=now))
+                positions.append(index)
                 answers.append(None)
             except Exception as error:
                 answers.append(Delivery(Outcome.PERMANENT, f"cannot be rendered: {error!r}"))
-        sent = iter([_delivery(outcome) for outcome in await self.transport.send(emails)])
+                if settle is not None:
+                    await settle(index, answers[-1])  # type: ignore[arg-type]
+
+        async def settled(email_index: int, outcome: TransportOutcome) -> None:
+            if settle is not None:
+                await settle(positions[email_index], _delivery(outcome))
+
+        sent = iter([_delivery(o) for o in await self.transport.send(emails, settled)])
         return [answer if answer is not None else next(sent) for answer in answers]
 
     def describe(self) -> str:

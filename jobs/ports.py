@@ -16,7 +16,7 @@ Two kinds of writer share the outbox, and the port keeps them apart:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -182,12 +182,19 @@ class Delivery:
     detail: str
 
 
+# Told each message's delivery (by its index) as soon as it is known.
+OnDelivery = Callable[[int, Delivery], Awaitable[None]]
+
+
 class Mailer(Protocol):
     """Renders and delivers messages (SMTP, or a Maildir when none is configured)."""
 
-    async def deliver(self, messages: Sequence[Message]) -> list[Delivery]:
-        """One delivery per message, in order; a delivery problem is an outcome, not an
-        exception."""
+    async def deliver(
+        self, messages: Sequence[Message], settle: OnDelivery | None = None
+    ) -> list[Delivery]:
+        """One delivery per message, in order, each also given to `settle` the moment it is
+        known (so it is recorded before the next message goes); a delivery problem is an
+        outcome, not an exception."""
         ...
 
     def describe(self) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from email.message import EmailMessage
 from pathlib import Path
 
-from notifications.outcomes import Outcome, Sent, TemporaryFailure
+from notifications.outcomes import Outcome, Sent, Settle, TemporaryFailure
 
 
 class MaildirTransport:
@@ -23,11 +23,15 @@ class MaildirTransport:
         """Where the Maildir is."""
         return f"Maildir {self.path}"
 
-    async def send(self, batch: Sequence[EmailMessage]) -> list[Outcome]:
+    async def send(
+        self, batch: Sequence[EmailMessage], settle: Settle | None = None
+    ) -> list[Outcome]:
         """File each message under `new/`; disk writes run in a thread, off the event loop."""
-        if not batch:
-            return []
-        return await asyncio.to_thread(self._deliver, batch)
+        outcomes = await asyncio.to_thread(self._deliver, batch) if batch else []
+        if settle is not None:
+            for index, outcome in enumerate(outcomes):
+                await settle(index, outcome)
+        return outcomes
 
     def _deliver(self, batch: Sequence[EmailMessage]) -> list[Outcome]:
         try:

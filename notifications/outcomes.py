@@ -8,7 +8,7 @@ transport only says which kind of failure it saw.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Protocol
@@ -38,13 +38,19 @@ class PermanentFailure:
 
 
 Outcome = Sent | TemporaryFailure | PermanentFailure
+# Told each message's outcome (its index in the batch) the moment it is known, so the caller
+# can record a message as sent before the next one goes: a crash then repeats at most one.
+Settle = Callable[[int, Outcome], Awaitable[None]]
 
 
 class Transport(Protocol):
     """Where rendered messages go."""
 
-    async def send(self, batch: Sequence[EmailMessage]) -> list[Outcome]:
-        """One outcome per message of `batch`, in the same order."""
+    async def send(
+        self, batch: Sequence[EmailMessage], settle: Settle | None = None
+    ) -> list[Outcome]:
+        """One outcome per message of `batch`, in the same order, each also given to
+        `settle` as soon as it is known."""
         ...
 
     def describe(self) -> str:

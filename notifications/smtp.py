@@ -24,7 +24,7 @@ from aiosmtplib import (
     SMTPTimeoutError,
 )
 
-from notifications.outcomes import Outcome, PermanentFailure, Sent, TemporaryFailure
+from notifications.outcomes import Outcome, PermanentFailure, Sent, Settle, TemporaryFailure
 
 Security = Literal["starttls", "tls", "none"]
 _SHOWN = {"starttls": "STARTTLS", "tls": "TLS", "none": "no TLS"}
@@ -59,28 +59,31 @@ class SmtpTransport:
         user = f", user {self.user}" if self.user else ""
         return f"SMTP {self.host}:{self.port} ({_SHOWN[self.security]}{user})"
 
-    async def send(self, batch: Sequence[EmailMessage]) -> list[Outcome]:
-        """One outcome per message; once the connection is gone, the rest are temporary."""
+    async def send(
+        self, batch: Sequence[EmailMessage], settle: Settle | None = None
+    ) -> list[Outcome]:
+        """One outcome per message, each settled as soon as the server answers it; once the
+        connection is gone, the rest are temporary."""
+        outcomes: list[Outcome] = []
         if not batch:
-            return []
+            return outcomes
         client = self._client()
         try:
             await client.connect()
         except (SMTPException, OSError, TimeoutError) as error:
             failure = TemporaryFailure(f"cannot reach {self.describe()}: {_said(error)}")
-            return [failure] * len(batch)
-        outcomes: list[Outcome] = []
+            return await _settle_all(outcomes, [failure] * len(batch), settle)
         try:
             for email in batch:
                 if not client.is_connected:
                     break
-                outcomes.append(await _send_one(client, email))
+                await _settle_all(outcomes, [await _send_one(client, email)], settle)
         except BaseException:  # cancelled (a service aborting): hang up, do not wait to QUIT
             client.close()
             raise
         await _quit(client)
         lost = TemporaryFailure(f"connection to {self.describe()} lost before this message")
-        return outcomes + [lost] * (len(batch) - len(outcomes))
+        return await _settle_all(outcomes, [lost] * (len(batch) - len(outcomes)), settle)
 
     def _client(self) -> SMTP:
         return SMTP(
@@ -120,6 +123,17 @@ async def _send_one(client: SMTP, email: EmailMessage) -> Outcome:
 def _answer(code: int, message: str) -> Outcome:
     said = f"{code} {message}"
     return PermanentFailure(said) if 500 <= code < 600 else TemporaryFailure(said)
+
+
+async def _settle_all(
+    outcomes: list[Outcome], more: list[Outcome], settle: Settle | None
+) -> list[Outcome]:
+    """Append `more` to `outcomes`, telling `settle` of each in turn."""
+    for outcome in more:
+        outcomes.append(outcome)
+        if settle is not None:
+            await settle(len(outcomes) - 1, outcome)
+    return outcomes
 
 
 async def _quit(client: SMTP) -> None:

@@ -15,7 +15,7 @@ from jobs.backoff import backoff
 from jobs.clock import FixedClock
 from jobs.dispatcher import Dispatcher, DispatchPolicy, Event
 from jobs.memory import MemoryStore
-from jobs.ports import Delivery, Outcome
+from jobs.ports import Delivery, OnDelivery, Outcome
 from lifecycle.catch_up import missed_reason
 from lifecycle.messages import Message, MessageKind
 from lifecycle.outbox import Changes, State
@@ -36,7 +36,9 @@ class ScriptedMailer:
         self.answers = answers or {}
         self.batches: list[list[str]] = []
 
-    async def deliver(self, messages: Sequence[Message]) -> list[Delivery]:
+    async def deliver(
+        self, messages: Sequence[Message], settle: OnDelivery | None = None
+    ) -> list[Delivery]:
         self.batches.append([m.key for m in messages])
         return [
             Delivery(self.answers.get(m.key, Outcome.SENT), f"answer for {m.key}") for m in messages
@@ -112,9 +114,11 @@ async def test_a_stop_between_batches_leaves_nothing_held() -> None:
     events: list[Event] = []
 
     class StoppingMailer(ScriptedMailer):
-        async def deliver(self, messages: Sequence[Message]) -> list[Delivery]:
+        async def deliver(
+            self, messages: Sequence[Message], settle: OnDelivery | None = None
+        ) -> list[Delivery]:
             stop.set()  # SIGTERM arrives while the first batch is at the mail server
-            return await super().deliver(messages)
+            return await super().deliver(messages, settle)
 
     report = await dispatcher(store, StoppingMailer(), events, batch=2).dispatch_due(stop)
     assert report.counts == {"sent": 2}
@@ -143,7 +147,9 @@ async def test_a_mailer_that_breaks_leaves_nothing_held() -> None:
     store = setup(message("k1"), message("k2"))
 
     class BrokenMailer(ScriptedMailer):
-        async def deliver(self, messages: Sequence[Message]) -> list[Delivery]:
+        async def deliver(
+            self, messages: Sequence[Message], settle: OnDelivery | None = None
+        ) -> list[Delivery]:
             raise RuntimeError("template exploded")
 
     events: list[Event] = []
@@ -151,3 +157,26 @@ async def test_a_mailer_that_breaks_leaves_nothing_held() -> None:
     assert report.counts == {"retry": 2}
     assert set(states(store).values()) == {State.PENDING}
     assert "RuntimeError: template exploded" in events[0].detail
+
+
+async def test_each_message_is_recorded_before_the_next_goes() -> None:
+    """With a mailer that answers message by message, a row is marked sent before the next
+    message of its batch is handed over: a crash can then repeat at most one message."""
+    store = setup(*(message(f"k{i}") for i in range(4)))
+    seen: list[list[State]] = []
+
+    class SettlingMailer(ScriptedMailer):
+        async def deliver(
+            self, messages: Sequence[Message], settle: OnDelivery | None = None
+        ) -> list[Delivery]:
+            answers = []
+            for index, sending in enumerate(messages):
+                seen.append([store.rows[m.key].state for m in messages[:index]])
+                answers.append(Delivery(Outcome.SENT, f"250 {sending.key}"))
+                assert settle is not None
+                await settle(index, answers[-1])
+            return answers
+
+    report = await dispatcher(store, SettlingMailer(), [], batch=4).dispatch_due()
+    assert report.counts == {"sent": 4}  # each recorded once, not again at the end
+    assert seen == [[], [State.SENT], [State.SENT] * 2, [State.SENT] * 3]
