@@ -11,19 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from config.loader import Configuration
+from jobs.clock import FixedClock
 from jobs.dispatcher import Dispatcher, DispatchReport
 from jobs.planner import replan
 from jobs.ports import Store
 
 
-class SimulatedClock:
-    """A clock that only moves when told to; never backwards."""
-
-    def __init__(self, moment: dt.datetime) -> None:
-        self.moment = moment
-
-    def now(self) -> dt.datetime:
-        return self.moment
+class SimulatedClock(FixedClock):
+    """The fixed clock, moved forward by the simulation; never backwards."""
 
     def move_to(self, moment: dt.datetime) -> None:
         """Advance to `moment` (a moment already past is ignored)."""
