@@ -161,13 +161,7 @@ class SqlStore:
             back = (
                 update(OUTBOX)
                 .where(expired, OUTBOX.c.agreement == agreement)
-                .values(
-                    state=State.PENDING.value,
-                    lease_owner=None,
-                    lease_until=None,
-                    version=OUTBOX.c.version + 1,
-                    updated_at=utc(now),
-                )
+                .values(**_out_of_sending(now, state=State.PENDING.value))
                 .returning(OUTBOX.c.key)
             )
             with unavailable_on_failure(self.engine), writing(self.engine, agreement) as c:
@@ -191,17 +185,7 @@ class SqlStore:
             OUTBOX.c.lease_owner == claim.owner,
             OUTBOX.c.version == claim.version,
         )
-        move = (
-            update(OUTBOX)
-            .where(held)
-            .values(
-                **values,
-                lease_owner=None,
-                lease_until=None,
-                version=OUTBOX.c.version + 1,
-                updated_at=utc(at),
-            )
-        )
+        move = update(OUTBOX).where(held).values(**_out_of_sending(at, **values))
         sent = values["state"] == State.SENT.value
         lock = None if sent else agreement
         with unavailable_on_failure(self.engine), writing(self.engine, lock) as connection:
@@ -316,6 +300,18 @@ def _instant(value: dt.datetime | str) -> dt.datetime:
     if isinstance(value, str):
         return dt.datetime.fromisoformat(value).replace(tzinfo=UTC)
     return utc(value)
+
+
+def _out_of_sending(at: dt.datetime, **values: Any) -> dict[str, Any]:
+    """The values of a row leaving `sending`: the lease cleared and the version bumped, so a
+    planner or a stale claim that read it before cannot write over it."""
+    return {
+        **values,
+        "lease_owner": None,
+        "lease_until": None,
+        "version": OUTBOX.c.version + 1,
+        "updated_at": utc(at),
+    }
 
 
 def _drop_stamp(connection: Connection, agreement: str) -> None:
