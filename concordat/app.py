@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from concordat.sources import ConfigSource, SqlStores, StoreSource
+from concordat.sources import ConfigChange, ConfigSource, SqlStores, StoreSource
 from config.loader import Configuration
 from jobs.clock import Clock, SystemClock
 from jobs.handlers import Outcome, Services, handle
@@ -77,8 +77,9 @@ class App:
         """The configuration, loaded on first use."""
         return self.config.configuration()
 
-    def reload(self) -> bool:
-        """Reload the configuration if its files changed; True when it did."""
+    def reload(self) -> ConfigChange:
+        """Reload the configuration, parsing only the files that changed; says what changed
+        (raises `ConfigurationError`, keeping the last good one, when the new one is invalid)."""
         return self.config.reload()
 
     def today(self) -> dt.date:

@@ -1,23 +1,24 @@
 """Where the App gets its configuration and its store, each loaded or opened on first use.
 
-The configuration source reloads only when the files changed (a digest of their bytes), so a
-long-running service can poll it cheaply. The store source opens the database in one of two
-ways: for writing (migrated under the migration lock, the default data folder created) or for
-reading (it must exist and be current: a command that only reads never creates or migrates).
+The configuration source reloads parsing only the files that changed (by their bytes), so a
+long-running service can reload whenever its directory changes. The store source opens the
+database in one of two ways: for writing (migrated under the migration lock, the default data
+folder created) or for reading (it must exist and be current: a command that only reads never
+creates or migrates).
 """
 
 from __future__ import annotations
 
 import fcntl
-import hashlib
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy.engine import Engine
 
-from config.loader import Configuration, load_configuration
+from config.loader import Configuration, LoadCache, load_configuration
 from jobs.ports import Store
 from storage.engine import (
     DatabaseError,
@@ -43,46 +44,65 @@ class AnotherServiceRunning(DatabaseError, BlockingIOError):
         )
 
 
+@dataclass(frozen=True)
+class ConfigChange:
+    """What a reload found: the agreements added or changed (their file, or the site file
+    they all depend on), and those removed. Empty when nothing changed."""
+
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.changed or self.removed)
+
+    def __str__(self) -> str:
+        parts = []
+        if self.changed:
+            parts.append(f"{len(self.changed)} changed ({_some(self.changed)})")
+        if self.removed:
+            parts.append(f"{len(self.removed)} removed ({_some(self.removed)})")
+        return "; ".join(parts) or "nothing changed"
+
+
 class ConfigSource:
-    """A configuration directory, loaded once and reloaded when its files change."""
+    """A configuration directory, loaded once and reloaded when its files change. Each
+    reload parses only the files whose bytes changed (`LoadCache`); an invalid new
+    configuration raises `ConfigurationError` and the last good one stays in force."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self._cache = LoadCache()
         self._loaded: Configuration | None = None
-        self._digest = ""
 
     def configuration(self) -> Configuration:
         """The validated configuration; raises `ConfigurationError` listing every issue."""
         if self._loaded is None:
-            self._load()
-        assert self._loaded is not None
+            self._loaded = load_configuration(self.directory, self._cache)
         return self._loaded
 
-    def reload(self) -> bool:
-        """Load again if any file changed since the last load; True when it did. An invalid
-        new configuration raises `ConfigurationError` and the last good one stays."""
-        if self._loaded is not None and self._files_digest(self._loaded) == self._digest:
-            return False
-        self._load()
-        return True
+    def reload(self) -> ConfigChange:
+        """Load again, parsing only the files that changed; says which agreements changed."""
+        before = self.configuration().digests
+        loaded = load_configuration(self.directory, self._cache)
+        after = loaded.digests
+        change = ConfigChange(
+            changed=tuple(sorted(i for i, digest in after.items() if before.get(i) != digest)),
+            removed=tuple(sorted(set(before) - set(after))),
+        )
+        if change:  # every digest covers the site file too, so any change shows here
+            self._loaded = loaded
+        return change
 
-    def _load(self) -> None:
-        configuration = load_configuration(self.directory)
-        self._digest = self._files_digest(configuration)
-        self._loaded = configuration
+    @property
+    def files_parsed(self) -> int:
+        """Agreement files the last load parsed (the others came from the cache)."""
+        return self._cache.parsed
 
-    def _files_digest(self, configuration: Configuration) -> str:
-        """A digest of every file a load reads: the agreements (their names too, so an added
-        or removed file counts), the site file and its bank-holidays file."""
-        digest = hashlib.sha256()
-        holidays = configuration.site.bank_holidays_file
-        paths = sorted(self.directory.glob("*.toml"))
-        if holidays:
-            paths.append(self.directory / holidays)
-        for path in paths:
-            digest.update(path.name.encode() + b"\0")
-            digest.update(path.read_bytes() if path.is_file() else b"(missing)")
-        return digest.hexdigest()
+
+def _some(ids: tuple[str, ...], shown: int = 3) -> str:
+    """A few ids, and how many more."""
+    more = len(ids) - shown
+    return ", ".join(ids[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 class StoreSource(Protocol):

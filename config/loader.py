@@ -62,9 +62,23 @@ class Configuration:
         return next((a for a in self.agreements if a.id == agreement_id), None)
 
 
-def load_configuration(directory: Path) -> Configuration:
+@dataclass
+class LoadCache:
+    """What a load keeps for the next one, so a reload after one file changed parses that
+    file alone: each agreement built from a file, by the file's bytes, and the operational
+    calendar, by the digest of what it is built from (the site file, the bank-holidays file,
+    the holidays package's version). Agreements depend on their own file only, so a cached
+    one is exactly what parsing the same bytes again would build."""
+
+    agreements: dict[Path, tuple[str, Agreement]] = field(default_factory=dict)
+    calendar: tuple[str, OperationalCalendar] | None = None
+    parsed: int = 0  # agreement files parsed by the last load (the rest came from the cache)
+
+
+def load_configuration(directory: Path, cache: LoadCache | None = None) -> Configuration:
     """Read and check every file under `directory`; raise `ConfigurationError` listing all
-    issues when any file is invalid."""
+    issues when any file is invalid. With a `cache`, files whose bytes are unchanged since
+    the previous load are not parsed again, and the cache is updated only by a valid load."""
     if not directory.is_dir():
         raise ConfigurationError([ConfigIssue(str(directory), None, "", "not a directory")])
     issues: list[ConfigIssue] = []
@@ -72,35 +86,73 @@ def load_configuration(directory: Path) -> Configuration:
     site = _load_site(site_log)
     closed = _closed_days(directory, site, site_log)
     issues += site_log.issues
-    loaded: list[tuple[Path, Agreement]] = []
     site_digest = _site_digest(directory, site)
     files = sorted(p for p in directory.glob("*.toml") if p.name != SITE_FILE)
     if not files:
         issues.append(ConfigIssue(str(directory), None, "", "no agreement files (*.toml) found"))
+    previous = cache.agreements if cache is not None else {}
+    built: dict[Path, tuple[str, Agreement]] = {}
+    parsed = 0
     for path in files:
         log = IssueLog(path)
-        agreement = _load_agreement(log)
+        content = _read(path, log)
+        if content is None:
+            issues += log.issues
+            continue
+        file_digest = _digest(content)
+        cached = previous.get(path)
+        if cached is not None and cached[0] == file_digest:
+            built[path] = cached
+            continue
+        parsed += 1
+        agreement = _load_agreement(log, content)
         issues += log.issues
         if agreement is not None:
-            loaded.append((path, agreement))
+            built[path] = (file_digest, agreement)
+    loaded = [(path, agreement) for path, (_, agreement) in built.items()]
     issues += _duplicate_agreements(loaded)
     if issues:
         raise ConfigurationError(issues)
+    calendar = _calendar(site_digest, closed, cache)
+    if cache is not None:
+        cache.agreements, cache.calendar, cache.parsed = built, (site_digest, calendar), parsed
     agreements = tuple(agreement for _, agreement in loaded)
-    digests = {agreement.id: _digest(site_digest, path.read_bytes()) for path, agreement in loaded}
-    calendar = OperationalCalendar.build(FIRST_YEAR, LAST_YEAR, closed)
+    digests = {
+        agreement.id: _digest(site_digest, file_digest) for file_digest, agreement in built.values()
+    }
     settings = _settings(site)
     return Configuration(directory, site, agreements, calendar, settings, digests, _mail(site.mail))
+
+
+def _calendar(
+    site_digest: str, closed: set[dt.date], cache: LoadCache | None
+) -> OperationalCalendar:
+    """The operational calendar: the cached one when nothing it is built from changed."""
+    if cache is not None and cache.calendar is not None and cache.calendar[0] == site_digest:
+        return cache.calendar[1]
+    return OperationalCalendar.build(FIRST_YEAR, LAST_YEAR, closed)
+
+
+def _read(path: Path, log: IssueLog) -> bytes | None:
+    """The file's bytes, or None with the reason in `log`."""
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        log.add("", f"cannot read: {error.strerror or error}")
+        return None
 
 
 def _load_site(log: IssueLog) -> SiteFile:
     if not log.file.exists():
         return SiteFile()
-    return _parse(log, SiteFile) or SiteFile()
+    content = _read(log.file, log)
+    if content is None:
+        return SiteFile()
+    return _parse(log, SiteFile, content) or SiteFile()
 
 
-def _load_agreement(log: IssueLog) -> Agreement | None:
-    model = _parse(log, AgreementFile)
+def _load_agreement(log: IssueLog, content: bytes) -> Agreement | None:
+    model = _parse(log, AgreementFile, content)
     if model is None:
         return None
     check_references(model, log)
@@ -108,14 +160,11 @@ def _load_agreement(log: IssueLog) -> Agreement | None:
     return agreement if log.ok else None
 
 
-def _parse(log: IssueLog, schema: type[Model]) -> Model | None:
-    """Read TOML then validate it against `schema`, recording every issue in `log`."""
+def _parse(log: IssueLog, schema: type[Model], content: bytes) -> Model | None:
+    """Decode TOML then validate it against `schema`, recording every issue in `log`."""
     try:
-        log.text = log.file.read_text(encoding="utf-8")
+        log.text = content.decode("utf-8")
         data: dict[str, Any] = tomllib.loads(log.text)
-    except OSError as error:
-        log.add("", f"cannot read: {error.strerror or error}")
-        return None
     except (tomllib.TOMLDecodeError, ValueError) as error:
         log.add("", f"TOML syntax error: {error}", line=_toml_error_line(error))
         return None

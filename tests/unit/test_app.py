@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 
 from concordat.app import App, InvalidInput
 from concordat.exits import EXIT_CODES, exit_code, lookup
-from concordat.sources import ConfigSource, GivenStore, SqlStores
+from concordat.sources import ConfigChange, ConfigSource, GivenStore, SqlStores
 from config.issues import ConfigurationError
+from config.loader import load_configuration
 from jobs.clock import FixedClock
 from jobs.memory import MemoryStore
 from lifecycle import commands as c
@@ -138,17 +139,48 @@ def test_reload_only_when_a_file_changed(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLES, directory)
     source = ConfigSource(directory)
     loaded = source.configuration()
-    assert source.reload() is False
+    assert source.files_parsed == len(loaded.agreements)
+    assert not source.reload()
+    assert source.files_parsed == 0
     assert source.configuration() is loaded
     sefton = directory / "sefton-partnership.toml"
     sefton.write_text(sefton.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
-    assert source.reload() is True
+    change = source.reload()
+    assert change == ConfigChange(changed=("sefton-partnership",))
+    assert source.files_parsed == 1  # only the edited file was parsed again
     reloaded = source.configuration()
     assert reloaded is not loaded
     assert reloaded.digests["sefton-partnership"] != loaded.digests["sefton-partnership"]
+    assert reloaded.calendar is loaded.calendar  # the site did not change
     (directory / "stockport-0-19.toml").unlink()
-    assert source.reload() is True
+    assert source.reload() == ConfigChange(removed=("stockport-0-19",))
     assert source.configuration().agreement("stockport-0-19") is None
+
+
+def test_a_cached_agreement_is_what_a_fresh_load_builds(tmp_path: Path) -> None:
+    directory = tmp_path / "conf"
+    shutil.copytree(EXAMPLES, directory)
+    source = ConfigSource(directory)
+    source.configuration()
+    sefton = directory / "sefton-partnership.toml"
+    sefton.write_text(sefton.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    source.reload()
+    fresh = load_configuration(directory)
+    assert source.configuration().agreements == fresh.agreements
+    assert source.configuration().digests == fresh.digests
+
+
+def test_a_site_change_rebuilds_the_calendar_and_touches_every_agreement(tmp_path: Path) -> None:
+    directory = tmp_path / "conf"
+    shutil.copytree(EXAMPLES, directory)
+    source = ConfigSource(directory)
+    loaded = source.configuration()
+    site = directory / "site.toml"
+    site.write_text(site.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    change = source.reload()
+    assert set(change.changed) == {a.id for a in loaded.agreements}
+    assert source.files_parsed == 0  # the agreements' own files did not change
+    assert source.configuration().calendar is not loaded.calendar
 
 
 def test_an_invalid_reload_keeps_the_last_good_configuration(tmp_path: Path) -> None:
