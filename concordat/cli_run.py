@@ -10,8 +10,8 @@ import logging
 import os
 import signal
 import socket
-from collections.abc import Callable
-from dataclasses import asdict
+from collections.abc import AsyncIterator, Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +21,8 @@ from rich.progress import Progress
 from concordat.app import App, InvalidInput
 from concordat.bootstrap import application
 from concordat.options import DEFAULT_CONFIG, ConfigOption, DbOption, app, err, parse_date
+from config.issues import ConfigurationError
+from config.mail import MailSettings
 from jobs.alarm import Alarm
 from jobs.dispatcher import Dispatcher, DispatchPolicy, Event
 from jobs.mailer import TransportMailer, mailer_for
@@ -28,6 +30,8 @@ from jobs.planner import DEFAULT_HORIZON_DAYS, FACT_LOOKBACK
 from jobs.ports import Mailer, Store
 from jobs.service import SAFETY_POLL, Service
 from jobs.simulation import SimulatedClock, simulate
+from jobs.watch import directory_changes
+from lifecycle.errors import ConcordatError
 from lifecycle.outbox import State
 from notifications.transport import MaildirTransport, SmtpTransport, Transport
 from storage.engine import shown
@@ -67,23 +71,21 @@ def run_command(
         report = concordat.replan()
         mail = configuration.mail
         mailer = mailer_for(mail, os.environ, _data_dir(concordat), concordat.clock)
-        policy = DispatchPolicy(
-            lease=dt.timedelta(seconds=lease),
-            batch=batch,
-            max_attempts=mail.max_attempts,
-            retry_base=dt.timedelta(seconds=mail.retry_base_seconds),
-        )
+        claiming = ClaimOptions(dt.timedelta(seconds=lease), batch)
         zone = configuration.settings.timezone
         log = _logger(log_format)
-        dispatcher = Dispatcher(store, mailer, concordat.clock, _owner(), zone, policy, log)
+        dispatcher = Dispatcher(store, mailer, concordat.clock, _owner(), zone,
+                                _policy(mail, claiming), log)  # fmt: skip
         _banner(concordat, store, mailer, report.inserted, once)
         if once:
             asyncio.run(dispatcher.dispatch_due())
             return
+        follow = Follower(concordat, dispatcher, claiming, _say(log_format))
         service = Service(dispatcher, store, concordat.clock, concordat.replan,
                           Alarm(configuration.settings.timezone),
                           plan_at=configuration.settings.send_time,
-                          poll=dt.timedelta(seconds=poll))  # fmt: skip
+                          poll=dt.timedelta(seconds=poll),
+                          reconfigure=(follow.changes, follow.apply))  # fmt: skip
         logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         if not asyncio.run(_serve(service)):
             typer.echo("concordat: aborted by a second signal; rows in flight are sent again "
@@ -165,6 +167,80 @@ def status_command(
             typer.echo(f"{entry.state.value}: {message.recipient}: {message.subject}")
 
 
+@dataclass(frozen=True)
+class ClaimOptions:
+    """How `run` was told to claim: kept across reloads, which change only the mail."""
+
+    lease: dt.timedelta
+    batch: int
+
+
+def _policy(mail: MailSettings, claiming: ClaimOptions) -> DispatchPolicy:
+    """The dispatch policy from the site's mail settings and the command's options."""
+    return DispatchPolicy(
+        lease=claiming.lease,
+        batch=claiming.batch,
+        max_attempts=mail.max_attempts,
+        retry_base=dt.timedelta(seconds=mail.retry_base_seconds),
+        report_to=mail.admin,
+    )
+
+
+@dataclass
+class Follower:
+    """Follows the configuration directory while the service runs: each change is reloaded
+    (only the files that changed are parsed) and re-planned; new mail settings take effect
+    from the next batch; an invalid change is logged with every error and the last good
+    configuration stays in force."""
+
+    concordat: App
+    dispatcher: Dispatcher
+    claiming: ClaimOptions
+    say: Callable[[str, str], None]
+
+    def changes(self, stop: asyncio.Event) -> AsyncIterator[int]:
+        """Bursts of changes in the configuration directory."""
+        return directory_changes(self.concordat.config.directory, stop)
+
+    async def apply(self) -> bool:
+        """Reload and re-plan (in a thread: both read files and write the database)."""
+        return await asyncio.to_thread(self._apply)
+
+    def _apply(self) -> bool:
+        before = self.concordat.configuration()
+        try:
+            change = self.concordat.reload()
+        except ConfigurationError as error:
+            self.say("invalid-configuration", f"{error}\nthe last good configuration stays")
+            return False
+        if not change:
+            return False
+        after = self.concordat.configuration()
+        if after.mail != before.mail:
+            self._use_mail(after.mail)
+        if after.settings.timezone != before.settings.timezone:
+            self.say("restart-needed", "the site's time zone changed: restart to apply it")
+        report = self.concordat.replan()
+        self.say(
+            "reloaded",
+            f"agreements {change}; re-planned: {report.inserted} new, {report.updated} "
+            f"updated, {report.withdrawn} withdrawn outbox row(s)",
+        )
+        return True
+
+    def _use_mail(self, mail: MailSettings) -> None:
+        """Send with the new mail settings from the next batch on; settings that cannot be
+        used (the password variable unset) are logged and the old ones kept."""
+        try:
+            mailer = mailer_for(mail, os.environ, _data_dir(self.concordat), self.concordat.clock)
+        except ConcordatError as error:
+            self.say("invalid-configuration", f"{error}; still sending as before")
+            return
+        self.dispatcher.mailer = mailer
+        self.dispatcher.policy = _policy(mail, self.claiming)
+        self.say("mail", f"mail now goes to {mailer.describe()}")
+
+
 async def _serve(service: Service) -> bool:
     """Run until SIGINT or SIGTERM, then let the batch in flight finish; a second signal
     aborts at once. True when stopped cleanly."""
@@ -216,6 +292,18 @@ def _logger(log_format: str) -> Callable[[Event], None]:
         typer.echo(json.dumps({"at": _now(), **asdict(event)}, ensure_ascii=False))
 
     return as_json if log_format == "json" else text
+
+
+def _say(log_format: str) -> Callable[[str, str], None]:
+    """One line for something the service itself did (a reload, say), in the log's format."""
+
+    def say(action: str, detail: str) -> None:
+        if log_format == "json":
+            typer.echo(json.dumps({"at": _now(), "action": action, "detail": detail}))
+        else:
+            typer.echo(f"{_now()} {action}: {detail}")
+
+    return say
 
 
 def _now() -> str:

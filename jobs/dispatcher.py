@@ -6,8 +6,9 @@ leaves rows another reclaims when the lease runs out.
 The one window a crash can leave is a message the mail server accepted whose `sent` was not
 yet recorded: after the lease it is claimed and sent again, with the same Message-ID (derived
 from the outbox key), so the repeat is recognisably the same message. Nothing is dropped: a
-row leaves `sending` only as sent, retried later, failed (and logged), or missed (a reminder
-of something already past, logged).
+row leaves `sending` only as sent, retried later, failed (logged, and reported to the site's
+administrator by a message queued in the same transaction), or missed (a reminder of
+something already past, logged).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from jobs.backoff import backoff
 from jobs.clock import Clock
 from jobs.ports import Claim, Delivery, Mailer, OnDelivery, Outcome, Store
 from lifecycle.catch_up import missed_reason
+from lifecycle.reports import failure_report
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class DispatchPolicy:
     retry_base: dt.timedelta = dt.timedelta(minutes=1)
     retry_cap: dt.timedelta = dt.timedelta(hours=6)
     late_after: dt.timedelta = dt.timedelta(minutes=15)  # due longer ago: sent "late"
+    report_to: str | None = None  # the site's administrator, told of each failed message
 
 
 @dataclass(frozen=True)
@@ -160,7 +163,12 @@ class Dispatcher:
             reason = delivery.detail
             if delivery.outcome is Outcome.TEMPORARY:
                 reason = f"gave up after {claim.attempts} attempts: {reason}"
-            moved = await asyncio.to_thread(self.store.mark_failed, claim, now, reason)
+            told = None
+            if self.policy.report_to is not None:
+                told = failure_report(
+                    claim.message, reason, claim.attempts, now, self.policy.report_to
+                )
+            moved = await asyncio.to_thread(self.store.mark_failed, claim, now, reason, told)
             action = "failed"
         self._record(report, action if moved else "lost", claim, delivery.detail)
 

@@ -112,8 +112,14 @@ class MemoryStore:
     ) -> bool:
         return self._finish(claim, at, State.PENDING, next_attempt=next_attempt, error=error)
 
-    def mark_failed(self, claim: Claim, at: dt.datetime, error: str) -> bool:
-        return self._finish(claim, at, State.FAILED, error=error)
+    def mark_failed(
+        self, claim: Claim, at: dt.datetime, error: str, report: Message | None = None
+    ) -> bool:
+        with self.lock:
+            moved = self._finish(claim, at, State.FAILED, error=error)
+            if moved and report is not None and report.key not in self.tables.rows:
+                self.tables.rows[report.key] = Entry(report, State.PENDING)
+            return moved
 
     def release(self, claim: Claim, at: dt.datetime) -> bool:
         return self._finish(claim, at, State.PENDING)

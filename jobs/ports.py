@@ -142,8 +142,11 @@ class Store(Protocol):
         stamp: the planner assumed the row was on its way, so the next plan looks again."""
         ...
 
-    def mark_failed(self, claim: Claim, at: dt.datetime, error: str) -> bool:
-        """A held row failed for good."""
+    def mark_failed(
+        self, claim: Claim, at: dt.datetime, error: str, report: Message | None = None
+    ) -> bool:
+        """A held row failed for good; `report` (the administrator's report of it) is queued
+        in the same transaction, once: a report whose key exists already is not added again."""
         ...
 
     def release(self, claim: Claim, at: dt.datetime) -> bool:

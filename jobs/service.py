@@ -1,5 +1,5 @@
 """The background service: dispatches what is due now, sleeps until the next due instant (or
-the safety poll), and re-plans daily, until told to stop.
+the safety poll), re-plans daily and whenever the configuration changes, until told to stop.
 
 Several services may run on one PostgreSQL: dispatchers claim under leases, and the daily
 re-plan is safe to run on every node at once (each agreement is planned in its own unit of
@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from jobs.alarm import Alarm
 from jobs.clock import Clock
@@ -19,6 +19,9 @@ from jobs.dispatcher import Dispatcher
 from jobs.ports import Store
 
 SAFETY_POLL = dt.timedelta(seconds=60)
+# Where configuration changes come from (given the stop event) and what applies one (True
+# when something changed and was re-planned).
+Reconfigure = tuple[Callable[[asyncio.Event], AsyncIterator[int]], Callable[[], Awaitable[bool]]]
 log = logging.getLogger("concordat.service")
 
 
@@ -34,10 +37,12 @@ class Service:
         alarm: Alarm,
         plan_at: dt.time,
         poll: dt.timedelta = SAFETY_POLL,
+        reconfigure: Reconfigure | None = None,
     ) -> None:
         self.dispatcher, self.store, self.clock = dispatcher, store, clock
         self.replan, self.alarm = replan, alarm
         self.plan_at, self.poll = plan_at, poll
+        self.reconfigure = reconfigure
         self.stop = asyncio.Event()
         self._busy = asyncio.Lock()
 
@@ -46,13 +51,34 @@ class Service:
         self.alarm.every("safety-poll", self.poll, self.wake)
         self.alarm.daily("daily-replan", self.plan_at, self.daily_replan)
         self.alarm.start()
+        following = None
+        if self.reconfigure is not None:
+            changes, apply = self.reconfigure
+            following = asyncio.create_task(self._follow(changes(self.stop), apply))
         try:
             await self.wake()
             await self.stop.wait()
         finally:
             self.alarm.stop()
+            if following is not None:
+                following.cancel()
             async with self._busy:  # a batch in flight is finished and recorded
                 pass
+
+    async def _follow(
+        self, changes: AsyncIterator[int], apply: Callable[[], Awaitable[bool]]
+    ) -> None:
+        """Apply each configuration change as it comes (reload, re-plan), then send what it
+        made due. A change that fails (an invalid file, the database away) is the applier's
+        to report; the service keeps serving the last good configuration."""
+        async for _ in changes:
+            try:
+                changed = await apply()
+            except Exception:
+                log.exception("applying a configuration change failed; still serving the last")
+                continue
+            if changed:
+                await self.wake()
 
     async def wake(self) -> None:
         """Send what is due, then set the alarm for the next due instant. A failure (the

@@ -67,9 +67,9 @@ def _split(text: str, what: str, expected: str) -> tuple[str, str, int]:
     return agreement, middle, int(number)
 
 
-FAMILIES = ("reminder", "invite", "notice")
+FAMILIES = ("reminder", "invite", "notice", "report")
 _FOLLOW_UP = re.compile(r"#(?P<number>[1-9][0-9]*):(?P<action>cancel|update:[0-9a-f]+)$")
-OUTBOX_KEY = "<reminder|invite|notice>:<agreement>:<about>:<recipient>[#<n>:<action>]"
+OUTBOX_KEY = "<reminder|invite|notice|report>:<agreement>:<about>:<recipient>[#<n>:<action>]"
 
 
 @dataclass(frozen=True)

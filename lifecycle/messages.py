@@ -33,6 +33,7 @@ class MessageKind(StrEnum):
     INVITE_CANCEL = "invite_cancel"
     NOTICE = "notice"
     NOTICE_UPDATE = "notice_update"
+    ADMIN_REPORT = "admin_report"
 
 
 NOTIFYING = {

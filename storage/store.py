@@ -124,9 +124,11 @@ class SqlStore:
         }
         return self._finish(claim, at, "retry", values)
 
-    def mark_failed(self, claim: Claim, at: dt.datetime, error: str) -> bool:
+    def mark_failed(
+        self, claim: Claim, at: dt.datetime, error: str, report: Message | None = None
+    ) -> bool:
         values = {"state": State.FAILED.value, "last_error": error}
-        return self._finish(claim, at, "failed", values)
+        return self._finish(claim, at, "failed", values, report)
 
     def release(self, claim: Claim, at: dt.datetime) -> bool:
         return self._finish(claim, at, "released", {"state": State.PENDING.value})
@@ -174,10 +176,18 @@ class SqlStore:
             reclaimed += len(keys)
         return reclaimed
 
-    def _finish(self, claim: Claim, at: dt.datetime, action: str, values: dict[str, Any]) -> bool:
+    def _finish(
+        self,
+        claim: Claim,
+        at: dt.datetime,
+        action: str,
+        values: dict[str, Any],
+        report: Message | None = None,
+    ) -> bool:
         """Move a row the claim still holds out of `sending`, with an audit entry; False
         (nothing written) when it does not. A row going back to the planner's hands (not
-        sent) is moved under the agreement's lock and drops its plan stamp."""
+        sent) is moved under the agreement's lock and drops its plan stamp. A `report` is
+        queued in the same transaction, unless its key is there already."""
         key, agreement = claim.message.key, claim.message.agreement
         held = and_(
             OUTBOX.c.key == key,
@@ -196,6 +206,10 @@ class SqlStore:
             detail = {"key": key, **{k: _plain(v) for k, v in values.items()}}
             audit = _audit(at, claim.owner, action, agreement, key, detail)
             connection.execute(insert(AUDIT), [audit])
+            if report is not None:
+                dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+                queue = dialect.insert(OUTBOX).on_conflict_do_nothing()
+                connection.execute(queue, [_row(report, at)])
         return True
 
     @contextmanager

@@ -16,6 +16,7 @@ from jobs.ports import Claim, OutboxConflict, Store
 from lifecycle.facts import MeetingMoved, NoticeServed, ProcedureStarted
 from lifecycle.messages import Message, MessageKind
 from lifecycle.outbox import Changes, State, reconcile
+from lifecycle.reports import SITE, failure_report
 
 AT = dt.datetime(2024, 3, 1, 12, 0, tzinfo=dt.UTC)
 DUE = dt.datetime(2024, 3, 5, 9, 0, tzinfo=dt.UTC)
@@ -172,6 +173,32 @@ def test_a_sender_moves_only_rows_it_holds(any_store: Store) -> None:
     assert soon[0].attempts == 2
     again = any_store.claim("n2", retry_at, LEASE, limit=10)
     assert [(c.message.key, c.attempts) for c in again] == [("k4", 2)]
+
+
+def test_a_failure_queues_its_report_once_and_only_with_the_failure(any_store: Store) -> None:
+    plan(any_store, "a", [message("k1"), message("k2")])
+    claims = held(any_store, "n1")
+    failed = claims["k1"].message
+    report = failure_report(failed, "550 no such user", 1, DUE, "admin@example.org")
+    assert report is not None
+    stranger = replace(claims["k1"], owner="someone-else")
+    assert not any_store.mark_failed(stranger, DUE, "550", report)
+    assert report.key not in states(any_store)  # no failure recorded: nothing reported
+    assert any_store.mark_failed(claims["k1"], DUE, "550 no such user", report)
+    same = failure_report(claims["k2"].message, "550", 1, DUE, "admin@example.org")
+    assert same is not None
+    assert same.key != report.key  # one report per failed message
+    rows = {entry.message.key: entry for entry in any_store.all_outbox()}
+    assert rows[report.key].state is State.PENDING
+    assert rows[report.key].message.recipient == "admin@example.org"
+    assert rows[report.key].message.payload["failed_key"] == "k1"
+    assert rows[report.key].message.agreement == SITE
+    # the same report again (a failure recorded twice) is not a second row, nor an error
+    assert any_store.mark_failed(claims["k2"], DUE, "550", report)
+    assert len(any_store.all_outbox()) == 3
+    assert [c.message.key for c in any_store.claim("n2", DUE, LEASE, 10)] == [report.key]
+    plan(any_store, "a", [message("k1"), message("k2")], inputs="again")
+    assert states(any_store)[report.key] is State.SENDING  # no plan touches a report
 
 
 def test_expired_leases_are_reclaimed_by_anyone(any_store: Store) -> None:

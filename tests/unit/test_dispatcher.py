@@ -19,6 +19,7 @@ from jobs.ports import Delivery, OnDelivery, Outcome
 from lifecycle.catch_up import missed_reason
 from lifecycle.messages import Message, MessageKind
 from lifecycle.outbox import Changes, State
+from lifecycle.reports import failure_report
 
 LONDON = ZoneInfo("Europe/London")
 NOW = dt.datetime(2024, 11, 4, 9, 0, tzinfo=dt.UTC)
@@ -92,6 +93,43 @@ async def test_temporary_failures_retry_with_backoff_then_fail() -> None:
     assert again.counts == {"failed": 1}  # second attempt of two: given up, and said so
     assert states(store)["flaky"] is State.FAILED
     assert "gave up after 2 attempts" in store.tables.held["flaky"].error
+
+
+async def test_a_failed_message_is_reported_to_the_administrator_in_the_same_round() -> None:
+    store = setup(message("bad"), message("good"))
+    mailer = ScriptedMailer({"bad": Outcome.PERMANENT})
+    events: list[Event] = []
+    report = await dispatcher(store, mailer, events, report_to="admin@example.org").dispatch_due()
+    assert report.counts == {"failed": 1, "sent": 2}
+    told = [e for e in events if e.recipient == "admin@example.org"]
+    assert [e.action for e in told] == ["sent"]
+    row = next(
+        entry for entry in store.all_outbox() if entry.message.recipient == told[0].recipient
+    )
+    assert row.message.kind is MessageKind.ADMIN_REPORT
+    assert row.message.payload["failed_key"] == "bad"
+    assert row.message.payload["reason"] == "answer for bad"
+
+
+async def test_a_report_that_fails_is_not_reported_again() -> None:
+    store = setup(message("bad"))
+    admin = "admin@example.org"
+    reports = failure_report(store.rows["bad"].message, "550", 1, NOW, admin)
+    assert reports is not None
+    mailer = ScriptedMailer({"bad": Outcome.PERMANENT, reports.key: Outcome.PERMANENT})
+    events: list[Event] = []
+    report = await dispatcher(store, mailer, events, report_to=admin).dispatch_due()
+    assert report.counts == {"failed": 2}
+    assert len(store.rows) == 2  # the message and one report, both failed
+
+
+async def test_without_an_administrator_a_failure_is_only_logged() -> None:
+    store = setup(message("bad"))
+    events: list[Event] = []
+    mailer = ScriptedMailer({"bad": Outcome.PERMANENT})
+    report = await dispatcher(store, mailer, events).dispatch_due()
+    assert report.counts == {"failed": 1}
+    assert list(store.rows) == ["bad"]
 
 
 async def test_reminders_of_what_is_past_are_missed_notices_are_sent_late() -> None:

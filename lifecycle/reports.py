@@ -1,0 +1,51 @@
+"""Reports to the site's administrator: what the service could not do for a partner.
+
+A message that fails for good (the server refused it, or every retry ran out) is recorded as
+failed and, in the same transaction, a report to the administrator is queued in the outbox.
+The report is itself an outbox message, so it has a stable key (one report per failed
+message, however often the failure is recorded) and the same delivery guarantee as any other.
+Reports belong to no agreement (`SITE`, which no agreement id can be), so no plan ever
+withdraws one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from lifecycle.ids import OutboxKey
+from lifecycle.messages import Message, MessageKind
+
+SITE = "_site"  # agreement ids start with a letter or digit, so this is none of them
+SUBJECT_LIMIT = 200
+
+
+def failure_report(
+    failed: Message, reason: str, attempts: int, at: dt.datetime, admin: str
+) -> Message | None:
+    """The administrator's report that `failed` could not be delivered, due at `at`; None for
+    a report that itself failed (reporting it would only fail again, to the same address)."""
+    if failed.kind is MessageKind.ADMIN_REPORT:
+        return None
+    about = "failed-" + hashlib.sha256(failed.key.encode()).hexdigest()[:24]
+    key = OutboxKey("report", SITE, about, admin)
+    subject = f"Concordat could not deliver: {failed.subject}"
+    if len(subject) > SUBJECT_LIMIT:
+        subject = subject[: SUBJECT_LIMIT - 1] + "…"
+    payload = {
+        "title": "A message could not be delivered and will not be retried",
+        "failed_agreement": failed.agreement,
+        "failed_recipient": failed.recipient,
+        "failed_subject": failed.subject,
+        "failed_key": failed.key,
+        "was_due": failed.due_at.isoformat(),
+        "failed_at": at.isoformat(),
+        "attempts": attempts,
+        "reason": reason,
+        "what_to_do": (
+            "Check the recipient's address in the agreement's TOML file; once it is "
+            "corrected, messages are planned for the corrected address. "
+            "`concordat status` lists every failed message."
+        ),
+    }
+    return Message(str(key), SITE, MessageKind.ADMIN_REPORT, admin, at, subject, payload)
