@@ -197,6 +197,7 @@ class Follower:
     dispatcher: Dispatcher
     claiming: ClaimOptions
     say: Callable[[str, str], None]
+    invalid: bool = False  # the last change was refused
 
     def changes(self, stop: asyncio.Event) -> AsyncIterator[int]:
         """Bursts of changes in the configuration directory."""
@@ -211,8 +212,12 @@ class Follower:
         try:
             change = self.concordat.reload()
         except ConfigurationError as error:
+            self.invalid = True
             self.say("invalid-configuration", f"{error}\nthe last good configuration stays")
             return False
+        if self.invalid and not change:
+            self.say("reloaded", "the configuration is valid again; nothing changed")
+        self.invalid = False
         if not change:
             return False
         after = self.concordat.configuration()
