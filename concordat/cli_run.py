@@ -33,6 +33,7 @@ from jobs.simulation import SimulatedClock, simulate
 from jobs.watch import directory_changes
 from lifecycle.errors import ConcordatError
 from lifecycle.outbox import State
+from notifications.render import header_text
 from notifications.transport import MaildirTransport, SmtpTransport, Transport
 from storage.engine import shown
 
@@ -151,20 +152,28 @@ def simulate_command(
 def status_command(
     config: ConfigOption = Path(DEFAULT_CONFIG),
     db: DbOption = None,
+    recent: Annotated[
+        int, typer.Option("--recent", min=0, max=1000, help="How many of each to list.")
+    ] = 5,
 ) -> None:
-    """Counts of outbox rows by state, the next due instant, and what failed or was missed."""
+    """Counts of outbox rows by state, the next due instant, and the latest sends, failures
+    and misses (newest first)."""
     store = application(config, db).stores.reader()
-    entries = store.all_outbox()
-    counts = {state.value: 0 for state in State}
-    for entry in entries:
-        counts[entry.state.value] += 1
-    typer.echo("  ".join(f"{state}: {count}" for state, count in counts.items()))
+    counts = store.state_counts()
+    typer.echo("  ".join(f"{state.value}: {count}" for state, count in counts.items()))
     following = store.next_due()
     typer.echo(f"next due: {following:%Y-%m-%d %H:%M} UTC" if following else "next due: none")
-    for entry in entries:
-        if entry.state in (State.FAILED, State.MISSED):
-            message = entry.message
-            typer.echo(f"{entry.state.value}: {message.recipient}: {message.subject}")
+    for state in (State.SENT, State.FAILED, State.MISSED):
+        latest = store.recent(state, recent) if recent and counts[state] else []
+        if latest:
+            more = counts[state] - len(latest)
+            typer.echo(f"latest {state.value}" + (f" ({more} more)" if more else "") + ":")
+        for activity in latest:
+            message = activity.message
+            typer.echo(
+                f"  {activity.at:%Y-%m-%d %H:%M} {message.agreement} -> {message.recipient}: "
+                f"{header_text(message.subject)} [{header_text(activity.detail)}]"
+            )
 
 
 @dataclass(frozen=True)

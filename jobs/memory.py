@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
-from jobs.ports import Claim, OutboxConflict, RecordedFact
+from jobs.ports import Activity, Claim, OutboxConflict, RecordedFact
 from lifecycle.facts import Fact
 from lifecycle.messages import Message
 from lifecycle.outbox import Changes, Entry, State
@@ -26,6 +26,7 @@ class Held:
     next_attempt: dt.datetime | None = None
     reply: str = ""
     error: str = ""
+    finished: dt.datetime | None = None  # when a sender last let go of the row
 
 
 @dataclass
@@ -85,6 +86,24 @@ class MemoryStore:
 
     def stamps(self) -> dict[str, str]:
         return dict(self.tables.stamps)
+
+    def state_counts(self) -> dict[State, int]:
+        with self.lock:
+            counts = dict.fromkeys(State, 0)
+            for entry in self.tables.rows.values():
+                counts[entry.state] += 1
+            return counts
+
+    def recent(self, state: State, limit: int) -> list[Activity]:
+        with self.lock:
+            done = [
+                Activity(entry.message, state, held.finished, held.reply or held.error)
+                for key, entry in self.tables.rows.items()
+                if entry.state is state
+                and (held := self.tables.held.get(key)) is not None
+                and held.finished is not None
+            ]
+        return sorted(done, key=lambda a: (a.at, a.message.key), reverse=True)[:limit]
 
     def audit_count(self) -> int:
         return len(self.tables.audit)
@@ -184,7 +203,7 @@ class MemoryStore:
                 return False
             if (held.owner, entry.version) != (claim.owner, claim.version):
                 return False
-            self.tables.held[key] = replace(held, owner=None, until=None, **outcome)  # type: ignore[arg-type]
+            self.tables.held[key] = replace(held, owner=None, until=None, finished=at, **outcome)  # type: ignore[arg-type]
             self._move(key, state)
             if state is not State.SENT:
                 self.tables.stamps.pop(entry.message.agreement, None)

@@ -25,7 +25,7 @@ from typing import Protocol
 from lifecycle.errors import ConcordatError
 from lifecycle.facts import Fact
 from lifecycle.messages import Message
-from lifecycle.outbox import Changes, Entry
+from lifecycle.outbox import Changes, Entry, State
 
 
 class OutboxConflict(ConcordatError, RuntimeError):
@@ -65,6 +65,17 @@ class Claim:
     attempts: int
     lease_until: dt.datetime
     version: int
+
+
+@dataclass(frozen=True)
+class Activity:
+    """A message the senders are done with (sent, failed or missed): when, and the server's
+    reply or the reason."""
+
+    message: Message
+    state: State
+    at: dt.datetime
+    detail: str
 
 
 class AgreementUnit(Protocol):
@@ -118,6 +129,15 @@ class Store(Protocol):
 
     def stamps(self) -> dict[str, str]:
         """Every planned agreement's inputs digest, in one read."""
+        ...
+
+    def state_counts(self) -> dict[State, int]:
+        """How many outbox rows are in each state (every state, zeros included)."""
+        ...
+
+    def recent(self, state: State, limit: int) -> list[Activity]:
+        """The latest `limit` rows that reached `state` (sent, failed or missed), newest
+        first."""
         ...
 
     def audit_count(self) -> int:

@@ -38,8 +38,8 @@ def failure_report(
         "failed_recipient": failed.recipient,
         "failed_subject": failed.subject,
         "failed_key": failed.key,
-        "was_due": failed.due_at.isoformat(),
-        "failed_at": at.isoformat(),
+        "was_due": failed.due_at.isoformat(timespec="seconds"),
+        "failed_at": at.isoformat(timespec="seconds"),
         "attempts": attempts,
         "reason": reason,
         "what_to_do": (

@@ -18,7 +18,7 @@ from sqlalchemy import Row, Table, and_, delete, func, insert, or_, select, upda
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from jobs.ports import Claim, OutboxConflict, RecordedFact
+from jobs.ports import Activity, Claim, OutboxConflict, RecordedFact
 from lifecycle.facts import Fact, from_payload, to_payload
 from lifecycle.messages import Message, MessageKind
 from lifecycle.outbox import Changes, Entry, State
@@ -72,6 +72,28 @@ class SqlStore:
     def stamps(self) -> dict[str, str]:
         with self._reading() as connection:
             return {row.agreement: row.inputs for row in connection.execute(select(STAMP))}
+
+    def state_counts(self) -> dict[State, int]:
+        query = select(OUTBOX.c.state, func.count()).group_by(OUTBOX.c.state)
+        counts = dict.fromkeys(State, 0)
+        with self._reading() as connection:
+            for state, count in connection.execute(query):
+                counts[State(state)] = int(count)
+        return counts
+
+    def recent(self, state: State, limit: int) -> list[Activity]:
+        query = (
+            select(OUTBOX)
+            .where(OUTBOX.c.state == state.value)
+            .order_by(OUTBOX.c.updated_at.desc(), OUTBOX.c.key.desc())
+            .limit(limit)
+        )
+        with self._reading() as connection:
+            return [
+                Activity(_message(row), state, _instant(row.updated_at),
+                         row.reply or row.last_error or "")
+                for row in connection.execute(query)
+            ]  # fmt: skip
 
     def audit_count(self) -> int:
         with self._reading() as connection:

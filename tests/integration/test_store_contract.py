@@ -201,6 +201,29 @@ def test_a_failure_queues_its_report_once_and_only_with_the_failure(any_store: S
     assert states(any_store)[report.key] is State.SENDING  # no plan touches a report
 
 
+def test_counts_by_state_and_the_latest_of_each_newest_first(any_store: Store) -> None:
+    plan(any_store, "a", [message(f"k{i}") for i in range(5)])
+    assert any_store.state_counts() == {**dict.fromkeys(State, 0), State.PENDING: 5}
+    claims = held(any_store, "n1")
+    assert any_store.mark_sent(claims["k0"], DUE, "250 first")
+    assert any_store.mark_sent(claims["k1"], DUE + dt.timedelta(minutes=1), "250 second")
+    assert any_store.mark_failed(claims["k2"], DUE, "550 no such user")
+    assert any_store.mark_missed(claims["k3"], DUE, "already past")
+    counts = any_store.state_counts()
+    assert counts[State.SENT] == 2
+    assert counts[State.SENDING] == 1
+    assert sum(counts.values()) == 5
+    latest = any_store.recent(State.SENT, 1)
+    assert [(a.message.key, a.detail, a.at) for a in latest] == [
+        ("k1", "250 second", DUE + dt.timedelta(minutes=1))
+    ]
+    assert [a.message.key for a in any_store.recent(State.SENT, 10)] == ["k1", "k0"]
+    assert [(a.message.key, a.detail) for a in any_store.recent(State.FAILED, 10)] == [
+        ("k2", "550 no such user")
+    ]
+    assert [a.detail for a in any_store.recent(State.MISSED, 10)] == ["already past"]
+
+
 def test_expired_leases_are_reclaimed_by_anyone(any_store: Store) -> None:
     plan(any_store, "a", [message("k1"), message("k2")])
     (first,) = any_store.claim("crashed-node", DUE, LEASE, limit=1)
