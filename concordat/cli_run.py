@@ -297,9 +297,10 @@ def _logger(log_format: str) -> Callable[[Event], None]:
 
     def text(event: Event) -> None:
         late = " (late)" if event.late else ""
+        clause = f" ({event.clause})" if event.clause else ""
         typer.echo(
-            f"{_now()} {event.action}{late}: {event.agreement} -> {event.recipient}: "
-            f"{event.subject} [{event.detail}]"
+            f"{_now()} {event.action}{late}: {event.kind} {event.agreement}{clause} -> "
+            f"{event.recipient}: {event.subject} [{event.detail}]"
         )
 
     def as_json(event: Event) -> None:

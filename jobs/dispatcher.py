@@ -51,6 +51,8 @@ class Event:
     subject: str
     detail: str = ""
     late: bool = False
+    kind: str = ""  # why it was sent: reminder, invite, notice, admin_report...
+    clause: str = ""  # the clause of the agreement it comes from, when the TOML names one
 
 
 @dataclass
@@ -178,8 +180,9 @@ class Dispatcher:
         message = claim.message
         late = self.clock.now() - message.due_at > self.policy.late_after
         report.add(action)
+        clause = str(message.payload.get("clause") or "")
         self.log(Event(action, message.key, message.agreement, message.recipient,
-                       message.subject, detail, late))  # fmt: skip
+                       message.subject, detail, late, message.kind.value, clause))  # fmt: skip
 
 
 def _missed(claim: Claim, today: dt.date) -> str | None:

@@ -169,6 +169,24 @@ class Agreement:
         """The procedure with this id, or None."""
         return next((proc for proc in self.procedures if proc.id == procedure_id), None)
 
+    def clause_of(self, rule: str) -> str:
+        """The clause reference (from the TOML) of the rule an occurrence comes from: its
+        meeting, review, deadline or procedure, the term or the notice rule; "" when the
+        agreement names none. Messages carry it, so every one says where it comes from."""
+        kind, _, rest = rule.partition(":")
+        if kind == "term":
+            return self.term.clause
+        if kind == "notice":
+            return self.notice.clause if self.notice is not None else ""
+        if kind == "case":  # case:<case id>:<procedure id>:<step>
+            parts = rest.split(":")
+            found = self.procedure(parts[1]) if len(parts) > 1 else None
+            return found.clause if found is not None else ""
+        rules: dict[str, tuple[Meeting, ...] | tuple[Review, ...] | tuple[Deadline, ...]] = {
+            "meeting": self.meetings, "review": self.reviews, "deadline": self.deadlines,
+        }  # fmt: skip
+        return next((item.clause for item in rules.get(kind, ()) if item.id == rest), "")
+
     @property
     def contacts(self) -> tuple[Contact, ...]:
         """Every contact of every party, in declaration order."""

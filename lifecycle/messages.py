@@ -74,34 +74,44 @@ def messages_for(
     """Every message the occurrences ask for, one per recipient."""
     messages: list[Message] = []
     resolved: dict[tuple[str, ...], tuple[Contact, ...]] = {}  # a few reference lists recur
+    clauses: dict[str, str] = {}
     for occurrence in occurrences:
         references = occurrence.recipients
         if references not in resolved:
             resolved[references] = agreement.recipients(references)
+        if occurrence.rule not in clauses:
+            clauses[occurrence.rule] = agreement.clause_of(occurrence.rule)
+        clause = clauses[occurrence.rule]
         for contact in resolved[references]:
-            messages.extend(_messages(occurrence, contact, calendar, settings))
+            messages.extend(_messages(occurrence, contact, clause, calendar, settings))
     return messages
 
 
 def _messages(
-    occurrence: Occurrence, contact: Contact, calendar: OperationalCalendar, settings: PlanSettings
+    occurrence: Occurrence,
+    contact: Contact,
+    clause: str,
+    calendar: OperationalCalendar,
+    settings: PlanSettings,
 ) -> Iterator[Message]:
     email, agreement = contact.email, occurrence.agreement
     if occurrence.kind is OccurrenceKind.REMINDER and occurrence.send_at is not None:
         subject_day = occurrence.about or occurrence.for_date
         about = f"{occurrence.rule}:{subject_day}:{occurrence.lead}"
         key = str(OutboxKey("reminder", agreement, about, email))
-        yield _message(key, MessageKind.REMINDER, occurrence, contact, occurrence.send_at)
+        yield _message(key, MessageKind.REMINDER, occurrence, contact, clause, occurrence.send_at)
     elif occurrence.kind is OccurrenceKind.MEETING:
         about = f"{occurrence.rule}:{occurrence.origin_date}"
         key = str(OutboxKey("invite", agreement, about, email))
         earliest = min(occurrence.origin_date, occurrence.date)  # moved earlier: invite earlier
         day = reminder_send_day(earliest, settings.invite_lead, calendar)
-        yield _message(key, MessageKind.INVITE, occurrence, contact, send_instant(day, settings))
+        due = send_instant(day, settings)
+        yield _message(key, MessageKind.INVITE, occurrence, contact, clause, due)
     elif occurrence.kind in NOTIFYING:
         key = str(OutboxKey("notice", agreement, _notice_about(occurrence), email))
         day = calendar.previous_on_or_before(occurrence.date)
-        yield _message(key, MessageKind.NOTICE, occurrence, contact, send_instant(day, settings))
+        due = send_instant(day, settings)
+        yield _message(key, MessageKind.NOTICE, occurrence, contact, clause, due)
 
 
 def _notice_about(occurrence: Occurrence) -> str:
@@ -113,10 +123,17 @@ def _notice_about(occurrence: Occurrence) -> str:
 
 
 def _message(
-    key: str, kind: MessageKind, occurrence: Occurrence, contact: Contact, due: dt.datetime
+    key: str,
+    kind: MessageKind,
+    occurrence: Occurrence,
+    contact: Contact,
+    clause: str,
+    due: dt.datetime,
 ) -> Message:
     payload = occurrence_payload(occurrence)
     payload["recipient_name"] = contact.name
+    if clause:
+        payload["clause"] = clause
     subject = f"{occurrence.title} ({occurrence.date:%a %d %b %Y})"
     if kind is MessageKind.REMINDER and occurrence.for_date is not None:
         subject = f"{occurrence.title} ({occurrence.for_date:%a %d %b %Y})"

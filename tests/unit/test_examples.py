@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 
 from config.loader import Configuration
+from lifecycle.messages import messages_for
 from lifecycle.timeline import Occurrence, plan
 
 d = dt.date
@@ -98,3 +99,24 @@ def test_meetings_never_fall_on_a_non_operational_day(examples: Configuration) -
         ):
             if occurrence.kind.value == "meeting":
                 assert calendar.is_operational(occurrence.date), occurrence
+
+
+def test_every_message_names_the_clause_its_rule_declares(examples: Configuration) -> None:
+    checked = 0
+    for agreement in examples.agreements:
+        declared = {f"meeting:{m.id}": m.clause for m in agreement.meetings}
+        declared |= {f"review:{r.id}": r.clause for r in agreement.reviews}
+        declared |= {f"deadline:{d.id}": d.clause for d in agreement.deadlines}
+        declared |= {"term:end": agreement.term.clause}
+        if agreement.notice is not None:
+            declared["notice:latest"] = agreement.notice.clause
+        for rule, clause in declared.items():
+            assert agreement.clause_of(rule) == clause
+        calendar = examples.calendar_for(agreement)
+        occurrences = plan(agreement, calendar, examples.settings, dt.date(2024, 1, 1),
+                           dt.date(2026, 12, 31), reminders=True)  # fmt: skip
+        for message in messages_for(agreement, occurrences, calendar, examples.settings):
+            expected = declared.get(message.payload["rule"], "")
+            assert message.payload.get("clause", "") == expected, message.key
+            checked += bool(expected)
+    assert checked > 100  # the examples name clauses for most of their clocks
