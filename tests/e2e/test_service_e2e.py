@@ -1,0 +1,161 @@
+"""The background service end to end, against real parts: `concordat run` and `concordat
+simulate` as subprocesses on a real PostgreSQL or SQLite, a real aiosmtpd server on
+127.0.0.1; and the dispatcher with a real SMTP transport to a server that is down, then up."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from lifecycle.outbox import Entry
+from storage.engine import make_engine
+from storage.store import AUDIT, OUTBOX, SqlStore
+from tests.conftest import EXAMPLES, new_pg_database
+from tests.e2e.test_run import Recorder, concordat, config_with_smtp, free_port, smtp
+
+__all__ = ["smtp"]  # the fixture, imported so that the tests here can ask for it
+
+
+def outbox(db: str) -> list[Entry]:
+    store = SqlStore(make_engine(db))
+    try:
+        return store.all_outbox()
+    finally:
+        store.engine.dispose()
+
+
+def received_keys(recorder: Recorder) -> Counter[str]:
+    """How many times each outbox key reached the server."""
+    return Counter(str(m["X-Concordat-Key"]).strip() for m in recorder.messages())
+
+
+def start(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "concordat", *args], cwd=cwd,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def test_three_simulations_at_once_on_one_postgresql_send_each_row_once(
+    smtp: tuple[Recorder, int], tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Three `simulate` processes over the same quarter, on one database, started together:
+    they share the rows between them (claims under lease, SKIP LOCKED), and every row due in
+    the quarter that was sent reached the server exactly once."""
+    recorder, port = smtp
+    db = new_pg_database(request.getfixturevalue("pg_admin_url"))
+    window = ("--from", "2025-01-01", "--to", "2025-03-31")
+    where = ("--config", str(EXAMPLES), "--db", db, "--smtp", f"127.0.0.1:{port}")
+    nodes = [start("simulate", *window, *where, cwd=tmp_path) for _ in range(3)]
+    results = [node.communicate(timeout=300) for node in nodes]
+    assert [node.returncode for node in nodes] == [0, 0, 0], results
+    end = dt.datetime(2025, 4, 1, tzinfo=dt.UTC)
+    due = {e.message.key: e.state.value for e in outbox(db) if e.message.due_at < end}
+    sent = {key for key, state in due.items() if state == "sent"}
+    received = received_keys(recorder)
+    assert len(sent) > 100, due  # a quarter of the examples is a few hundred messages
+    assert set(due.values()) <= {"sent", "withdrawn"}, Counter(due.values())
+    assert sum(received.values()) == len(received)  # no key twice
+    assert set(received) == sent
+    assert "sending" not in {e.state.value for e in outbox(db)}
+    reported = [int(err.rsplit(": ", 1)[1].split(" sent")[0]) if " sent" in err else 0
+                for _, err in results]  # fmt: skip
+    assert sum(reported) == len(sent), results
+    assert sum(1 for count in reported if count) >= 2, reported  # they did share the work
+
+
+class StalledRecorder(Recorder):
+    """A mail server that never answers DATA: a sender is stuck with what it claimed."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        await asyncio.sleep(3600)
+        return "451 never"
+
+
+def held_rows(db: str) -> dict[str, tuple[str | None, dt.datetime | None]]:
+    """The rows in `sending`: key -> (lease owner, lease end)."""
+    engine = make_engine(db)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(OUTBOX.c.key, OUTBOX.c.lease_owner, OUTBOX.c.lease_until).where(
+                    OUTBOX.c.state == "sending"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    return {row.key: (row.lease_owner, row.lease_until) for row in rows}
+
+
+def test_a_node_killed_while_it_holds_rows_leaves_them_to_another_after_the_lease(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A node claims a batch, gets stuck at a server that never answers, and is SIGKILLed
+    with its rows in `sending`; once its lease ran out a second node reclaims and delivers
+    them: every due row reaches the healthy server exactly once, nothing stays held."""
+    db = new_pg_database(request.getfixturevalue("pg_admin_url"))
+    stalled, stalled_port = StalledRecorder(), free_port()
+    controller = Controller(stalled, hostname="127.0.0.1", port=stalled_port)
+    controller.start()
+    try:
+        config = config_with_smtp(tmp_path / "stalled", stalled_port)
+        node = start("run", "--lease", "3", "--batch", "2", "--config", str(config), "--db", db,
+                     cwd=tmp_path)  # fmt: skip
+        owner = f"{os.uname().nodename}:{node.pid}"
+        deadline, held = time.monotonic() + 30, {}
+        while time.monotonic() < deadline and not held:
+            held = {k: v for k, v in held_rows(db).items() if v[0] == owner}
+            time.sleep(0.1)
+        time.sleep(0.5)  # it is at the server, stuck
+        assert node.poll() is None, node.communicate()
+        node.kill()
+        node.communicate(timeout=30)
+    finally:
+        controller.stop()
+    assert len(held) == 2, held  # one batch
+    assert held_rows(db).keys() == held.keys()  # still held by the dead node
+    assert stalled.received == []
+    leases = [until for _, until in held.values()]
+    assert all(until is not None for until in leases)
+    # the second node must not take the rows while the lease runs: wait it out
+    expiry = max(u for u in leases if u is not None).replace(tzinfo=dt.UTC)
+    time.sleep(max(0.0, (expiry - dt.datetime.now(dt.UTC)).total_seconds()) + 0.5)
+    healthy, port = Recorder(), free_port()
+    controller = Controller(healthy, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        config = config_with_smtp(tmp_path / "healthy", port)
+        second = concordat("run", "--once", "--config", str(config), "--db", db, cwd=tmp_path)
+    finally:
+        controller.stop()
+    assert second.returncode == 0, second.stderr
+    rows = {e.message.key: e.state.value for e in outbox(db)}
+    received = received_keys(healthy)
+    assert set(held) <= set(received)  # what the dead node held went out from the other
+    assert sum(received.values()) == len(received)  # each once
+    assert set(received) == {key for key, state in rows.items() if state == "sent"}
+    assert "sending" not in rows.values()
+    now = dt.datetime.now(dt.UTC)
+    due = {e.message.key for e in outbox(db) if e.message.due_at <= now}
+    assert {rows[key] for key in due} <= {"sent", "withdrawn", "missed"}
+    engine = make_engine(db)
+    with engine.connect() as connection:
+        reclaimed = connection.execute(
+            select(AUDIT.c.detail).where(AUDIT.c.action == "reclaimed")
+        ).scalars()
+        keys = [key for detail in reclaimed for key in json.loads(detail)["keys"]]
+    engine.dispose()
+    assert sorted(keys) == sorted(held)  # taken back because the lease ran out, and only those
