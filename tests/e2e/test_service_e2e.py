@@ -23,7 +23,8 @@ from lifecycle.outbox import Entry
 from storage.engine import make_engine
 from storage.store import AUDIT, OUTBOX, SqlStore
 from tests.conftest import EXAMPLES, new_pg_database
-from tests.e2e.test_run import Recorder, concordat, config_with_smtp, free_port, smtp
+from tests.e2e.test_run import concordat, config_with_smtp, free_port, smtp
+from tests.integration.test_smtp import Recorder
 
 __all__ = ["smtp"]  # the fixture, imported so that the tests here can ask for it
 
@@ -115,7 +116,8 @@ def test_a_node_killed_while_it_holds_rows_leaves_them_to_another_after_the_leas
         node = start("run", "--lease", "3", "--batch", "2", "--config", str(config), "--db", db,
                      cwd=tmp_path)  # fmt: skip
         owner = f"{os.uname().nodename}:{node.pid}"
-        deadline, held = time.monotonic() + 30, {}
+        deadline = time.monotonic() + 30
+        held: dict[str, tuple[str | None, dt.datetime | None]] = {}
         while time.monotonic() < deadline and not held:
             held = {k: v for k, v in held_rows(db).items() if v[0] == owner}
             time.sleep(0.1)
