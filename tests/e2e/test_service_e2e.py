@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 import json
 import os
+import random
 import subprocess
 import sys
 import time
@@ -19,7 +20,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from lifecycle.outbox import Entry
+from jobs.clock import FixedClock
+from jobs.dispatcher import Dispatcher, DispatchPolicy
+from jobs.mailer import TransportMailer
+from jobs.planner import REMOVED
+from lifecycle.messages import Message, MessageKind
+from lifecycle.outbox import Changes, Entry
+from notifications.smtp import SmtpTransport
 from storage.engine import make_engine
 from storage.store import AUDIT, OUTBOX, SqlStore
 from tests.conftest import EXAMPLES, new_pg_database
@@ -161,3 +168,86 @@ def test_a_node_killed_while_it_holds_rows_leaves_them_to_another_after_the_leas
         keys = [key for detail in reclaimed for key in json.loads(detail)["keys"]]
     engine.dispose()
     assert sorted(keys) == sorted(held)  # taken back because the lease ran out, and only those
+
+
+def outbox_rows(store: SqlStore) -> dict[str, Any]:
+    """Each row's state, attempts, next attempt and last error, by key."""
+    with store.engine.connect() as connection:
+        rows = connection.execute(select(OUTBOX)).all()
+    return {row.key: row for row in rows}
+
+
+def aware(moment: dt.datetime) -> dt.datetime:
+    """SQLite gives naive UTC, PostgreSQL aware."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+async def test_smtp_down_then_back_retries_with_growing_capped_backoff_then_delivers_once(
+    sql_store: SqlStore,
+) -> None:
+    """Nobody listens on the port: every round puts the rows back to `pending` with the next
+    attempt later each time (base, 2 base, 4 base... capped, with jitter between half and
+    all), counts the attempts, sends nothing and fails nothing, and nothing is tried before
+    its time. Then a server starts on that port: each message arrives exactly once."""
+    start_at = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    clock = FixedClock(start_at)
+    messages = [
+        Message(f"notice:down:case:d.dispute.{n}:dispute:discuss:p{n}@example.org", "down",
+                MessageKind.NOTICE, f"p{n}@example.org", start_at, f"Step {n}",
+                {"date": "2026-03-09"}, f"{n:04x}")
+        for n in range(5)
+    ]  # fmt: skip
+    with sql_store.unit("down") as unit:
+        unit.apply_plan(Changes(inserts=messages), REMOVED, "test", start_at)
+    port = free_port()  # nothing listens here yet
+    base, cap = dt.timedelta(minutes=1), dt.timedelta(minutes=4)
+    policy = DispatchPolicy(lease=dt.timedelta(seconds=30), batch=2, max_attempts=8,
+                            retry_base=base, retry_cap=cap)  # fmt: skip
+    mailer = TransportMailer(
+        SmtpTransport("127.0.0.1", port, "none", timeout=5), "c@example.org", clock
+    )
+    dispatcher = Dispatcher(sql_store, mailer, clock, "node", dt.UTC, policy,
+                            rng=random.Random(20261127))  # fmt: skip
+    keys = {m.key for m in messages}
+    waits: dict[str, list[dt.timedelta]] = {key: [] for key in keys}
+    previous: dict[str, dt.datetime] = {}
+    for attempt in range(1, 6):
+        report = await dispatcher.dispatch_due()
+        assert report.counts == {"retry": len(messages)}, attempt
+        rows = outbox_rows(sql_store)
+        assert {rows[k].state for k in keys} == {"pending"}  # not sent, not failed
+        assert {rows[k].attempts for k in keys} == {attempt}
+        assert all("cannot reach SMTP 127.0.0.1" in rows[k].last_error for k in keys)
+        ceiling = min(cap, base * 2 ** (attempt - 1))
+        for key in keys:
+            following = aware(rows[key].next_attempt_at)
+            wait = following - clock.now()
+            assert ceiling / 2 <= wait <= ceiling, (attempt, key, wait)
+            assert key not in previous or following > previous[key]  # later each time
+            previous[key] = following
+            waits[key].append(wait)
+        earliest = min(previous.values())
+        clock.moment = earliest - dt.timedelta(seconds=1)  # not yet: nothing is tried
+        assert (await dispatcher.dispatch_due()).counts == {}
+        assert {outbox_rows(sql_store)[k].attempts for k in keys} == {attempt}
+        clock.moment = max(previous.values())
+    for key in keys:  # the wait grows until the cap, then stays within it
+        assert waits[key][0] <= waits[key][1] <= waits[key][2], waits[key]
+        assert all(wait <= cap for wait in waits[key])
+    recorder = Recorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        report = await dispatcher.dispatch_due()
+        assert report.counts == {"sent": len(messages)}
+        assert (await dispatcher.dispatch_due()).counts == {}
+        clock.advance(dt.timedelta(days=1))
+        assert (await dispatcher.dispatch_due()).counts == {}
+    finally:
+        controller.stop()
+    received = received_keys(recorder)
+    assert received == Counter({key: 1 for key in keys})
+    rows = outbox_rows(sql_store)
+    assert {rows[k].state for k in keys} == {"sent"}
+    assert {rows[k].attempts for k in keys} == {6}
+    assert {m["Message-ID"] for m in recorder.messages()} == {m.message_id for m in messages}
