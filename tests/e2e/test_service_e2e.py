@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -206,7 +207,7 @@ async def test_smtp_down_then_back_retries_with_growing_capped_backoff_then_deli
     mailer = TransportMailer(
         SmtpTransport("127.0.0.1", port, "none", timeout=5), "c@example.org", clock
     )
-    dispatcher = Dispatcher(sql_store, mailer, clock, "node", dt.UTC, policy,
+    dispatcher = Dispatcher(sql_store, mailer, clock, "node", ZoneInfo("UTC"), policy,
                             rng=random.Random(20261127))  # fmt: skip
     keys = {m.key for m in messages}
     waits: dict[str, list[dt.timedelta]] = {key: [] for key in keys}
