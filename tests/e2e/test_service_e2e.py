@@ -27,6 +27,7 @@ from jobs.clock import FixedClock
 from jobs.dispatcher import Dispatcher, DispatchPolicy
 from jobs.mailer import TransportMailer
 from jobs.planner import REMOVED
+from jobs.ports import Outcome
 from lifecycle.messages import Message, MessageKind
 from lifecycle.outbox import Changes, Entry
 from notifications.smtp import SmtpTransport
@@ -324,3 +325,32 @@ def test_a_simulated_year_of_the_examples_delivers_every_planned_reminder_to_eac
             assert subject.startswith(reminder["title"] + " ("), (subject, reminder)
     assert expected - arrived == set()  # every planned reminder reached every recipient
     assert arrived - expected == set()  # and no reminder the plan does not list went out
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="notifications/smtp.py _send_one uses aiosmtplib's send_message, which flattens "
+    "with email.policy.SMTP (78 columns) instead of the message's own policy "
+    "(notifications/render.py _POLICY, max_line_length=998): a Subject of 70-78 characters "
+    "with no break point that fits goes out as 'Subject:\\r\\n <subject>' and reads back with a "
+    "leading space, the very thing render.py's comment says its policy prevents",
+)
+async def test_long_headers_arrive_over_smtp_as_they_were_rendered(
+    smtp: tuple[Recorder, int],
+) -> None:
+    recorder, port = smtp
+    at = dt.datetime(2025, 5, 22, 8, 0, tzinfo=dt.UTC)
+    message = Message(
+        "reminder:nottinghamshire-healthy-families:meeting:co-operative-partnership:"
+        "2025-05-29:7 days:kate.whittaker@notts.example.org", "nottinghamshire-healthy-families",
+        MessageKind.REMINDER, "kate.whittaker@notts.example.org", at,
+        "Reminder (7 days ahead): Co-operative Partnership Meeting (Thu 29 May 2025)",
+        {"date": "2025-05-22", "for_date": "2025-05-29"}, "f",
+    )  # fmt: skip
+    mailer = TransportMailer(SmtpTransport("127.0.0.1", port, "none", timeout=5),
+                             "concordat@council.example.org", FixedClock(at))  # fmt: skip
+    (delivery,) = await mailer.deliver([message])
+    assert delivery.outcome is Outcome.SENT, delivery
+    (email,) = recorder.messages()
+    assert str(email["X-Concordat-Key"]) == message.key
+    assert str(email["Subject"]) == message.subject
