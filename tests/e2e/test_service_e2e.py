@@ -116,15 +116,16 @@ def test_a_node_killed_while_it_holds_rows_leaves_them_to_another_after_the_leas
     tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     """A node claims a batch, gets stuck at a server that never answers, and is SIGKILLed
-    with its rows in `sending`; once its lease ran out a second node reclaims and delivers
-    them: every due row reaches the healthy server exactly once, nothing stays held."""
+    with its rows in `sending`. Another node run while the lease runs sends everything else
+    and leaves them alone; once the lease ran out it reclaims and delivers them: every due
+    row reaches the healthy server exactly once, nothing stays held."""
     db = new_pg_database(request.getfixturevalue("pg_admin_url"))
     stalled, stalled_port = StalledRecorder(), free_port()
     controller = Controller(stalled, hostname="127.0.0.1", port=stalled_port)
     controller.start()
     try:
         config = config_with_smtp(tmp_path / "stalled", stalled_port)
-        node = start("run", "--lease", "3", "--batch", "2", "--config", str(config), "--db", db,
+        node = start("run", "--lease", "10", "--batch", "2", "--config", str(config), "--db", db,
                      cwd=tmp_path)  # fmt: skip
         owner = f"{os.uname().nodename}:{node.pid}"
         deadline = time.monotonic() + 30
@@ -143,21 +144,29 @@ def test_a_node_killed_while_it_holds_rows_leaves_them_to_another_after_the_leas
     assert stalled.received == []
     leases = [until for _, until in held.values()]
     assert all(until is not None for until in leases)
-    # the second node must not take the rows while the lease runs: wait it out
-    expiry = max(u for u in leases if u is not None).replace(tzinfo=dt.UTC)
-    time.sleep(max(0.0, (expiry - dt.datetime.now(dt.UTC)).total_seconds()) + 0.5)
+    expiry = min(u for u in leases if u is not None).replace(tzinfo=dt.UTC)
     healthy, port = Recorder(), free_port()
     controller = Controller(healthy, hostname="127.0.0.1", port=port)
     controller.start()
     try:
         config = config_with_smtp(tmp_path / "healthy", port)
-        second = concordat("run", "--once", "--config", str(config), "--db", db, cwd=tmp_path)
+        run_once = ("run", "--once", "--config", str(config), "--db", db)
+        early = concordat(*run_once, cwd=tmp_path)  # while the dead node's lease runs
+        assert dt.datetime.now(dt.UTC) < expiry, "too slow to test the lease; raise --lease"
+        assert early.returncode == 0, early.stderr
+        assert held_rows(db) == held  # the lease is respected: not taken, not sent
+        assert set(held).isdisjoint(received_keys(healthy))
+        before = sum(received_keys(healthy).values())
+        assert before > 0  # the other due rows went out meanwhile
+        time.sleep(max(0.0, (expiry - dt.datetime.now(dt.UTC)).total_seconds()) + 0.5)
+        second = concordat(*run_once, cwd=tmp_path)  # the lease ran out
     finally:
         controller.stop()
     assert second.returncode == 0, second.stderr
     rows = {e.message.key: e.state.value for e in outbox(db)}
     received = received_keys(healthy)
     assert set(held) <= set(received)  # what the dead node held went out from the other
+    assert sum(received.values()) == before + len(held)  # and only those, the second time
     assert sum(received.values()) == len(received)  # each once
     assert set(received) == {key for key, state in rows.items() if state == "sent"}
     assert "sending" not in rows.values()
