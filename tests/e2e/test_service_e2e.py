@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,8 @@ from jobs.clock import FixedClock
 from jobs.dispatcher import Dispatcher, DispatchPolicy
 from jobs.mailer import TransportMailer
 from jobs.planner import REMOVED
-from jobs.ports import Outcome
+from jobs.ports import Delivery, OnDelivery, Outcome
+from jobs.simulation import SimulatedClock
 from lifecycle.messages import Message, MessageKind
 from lifecycle.outbox import Changes, Entry
 from notifications.smtp import SmtpTransport
@@ -363,3 +365,57 @@ async def test_long_headers_arrive_over_smtp_as_they_were_rendered(
     (email,) = recorder.messages()
     assert str(email["X-Concordat-Key"]) == message.key
     assert str(email["Subject"]) == message.subject
+
+
+class FirstLetting(TransportMailer):
+    """A mailer that, once it holds its batch, lets another dispatcher run first."""
+
+    def __init__(self, inner: TransportMailer, other: Dispatcher) -> None:
+        super().__init__(inner.transport, inner.sender, inner.clock)
+        self.other = other
+
+    async def deliver(
+        self, messages: Sequence[Message], settle: OnDelivery | None = None
+    ) -> list[Delivery]:
+        await self.other.dispatch_due()
+        return await super().deliver(messages, settle)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="concurrent simulations lease on their own simulated clocks: a lease is "
+    "now_sim + 5 min (the default DispatchPolicy that `concordat simulate` gives its "
+    "Dispatcher, concordat/cli_run.py simulate_command), and Dispatcher.dispatch_due "
+    "reclaims with store.reclaim_expired(clock.now()), so a simulation more than 5 simulated "
+    "minutes ahead takes back and sends again the rows another simulation is sending",
+)
+async def test_two_simulations_with_clocks_apart_do_not_send_a_row_twice(
+    smtp: tuple[Recorder, int], request: pytest.FixtureRequest
+) -> None:
+    """Deterministic form of the race test 1 can only hit by chance: simulation B claims a
+    row due at 08:00 on its clock; while B is at the server, simulation A, whose clock
+    already reads 09:00 (it raced through the day), dispatches."""
+    recorder, port = smtp
+    db = new_pg_database(request.getfixturevalue("pg_admin_url"))
+    store = SqlStore(make_engine(db))
+    at = dt.datetime(2025, 1, 6, 8, 0, tzinfo=dt.UTC)
+    message = Message("notice:race:case:r.dispute.1:dispute:discuss:p@example.org", "race",
+                      MessageKind.NOTICE, "p@example.org", at, "Step 1",
+                      {"date": "2025-01-10"}, "f")  # fmt: skip
+    with store.unit("race") as unit:
+        unit.apply_plan(Changes(inserts=[message]), REMOVED, "test", at)
+    zone = ZoneInfo("Europe/London")
+
+    def mailer(clock: SimulatedClock) -> TransportMailer:
+        transport = SmtpTransport("127.0.0.1", port, "none", timeout=5)
+        return TransportMailer(transport, "concordat@council.example.org", clock)
+
+    ahead = SimulatedClock(at + dt.timedelta(hours=1))
+    first = Dispatcher(store, mailer(ahead), ahead, "simulator:a", zone)
+    behind = SimulatedClock(at)
+    second = Dispatcher(store, FirstLetting(mailer(behind), first), behind, "simulator:b", zone)
+    try:
+        await second.dispatch_due()
+    finally:
+        store.engine.dispose()
+    assert received_keys(recorder) == Counter({message.key: 1})
