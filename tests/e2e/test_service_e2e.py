@@ -342,8 +342,8 @@ def test_a_simulated_year_of_the_examples_delivers_every_planned_reminder_to_eac
     strict=True,
     reason="notifications/smtp.py _send_one uses aiosmtplib's send_message, which flattens "
     "with email.policy.SMTP (78 columns) instead of the message's own policy "
-    "(notifications/render.py _POLICY, max_line_length=998): a Subject of 70-78 characters "
-    "with no break point that fits goes out as 'Subject:\\r\\n <subject>' and reads back with a "
+    "(notifications/render.py _POLICY, max_line_length=998): a long Subject (the examples "
+    "76-character reminder subjects) goes out as 'Subject:\\r\\n <subject>' and reads back with a "
     "leading space, the very thing render.py's comment says its policy prevents",
 )
 async def test_long_headers_arrive_over_smtp_as_they_were_rendered(
