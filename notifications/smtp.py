@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Sequence
+from email import policy
 from email.message import EmailMessage
 from typing import Literal
 
@@ -101,7 +102,7 @@ class SmtpTransport:
 
 async def _send_one(client: SMTP, email: EmailMessage) -> Outcome:
     try:
-        refused, reply = await client.send_message(email)
+        refused, reply = await _transmit(client, email)
     except SMTPRecipientsRefused as error:
         first = error.recipients[0]
         return _answer(first.code, f"{first.recipient}: {first.message}")
@@ -118,6 +119,31 @@ async def _send_one(client: SMTP, email: EmailMessage) -> Outcome:
     if refused:  # accepted for some recipients only; sending again would repeat it to them
         return Sent(f"{reply} (refused: {', '.join(sorted(refused))})")
     return Sent(reply)
+
+
+async def _transmit(client: SMTP, email: EmailMessage) -> tuple[dict[str, object], str]:
+    """Send `email` flattened with its own line length: aiosmtplib's `send_message` would
+    re-fold every header at 78 columns, and a long subject would read back with a leading
+    space. The envelope and the SMTPUTF8 and 8BITMIME options are chosen as `send_message`
+    chooses them (one sender, one recipient per message here)."""
+    sender, recipient = str(email["From"]), str(email["To"])
+    if client.is_ehlo_or_helo_needed:
+        await client.ehlo()
+    options: list[str] = []
+    utf8 = not (sender + recipient).isascii()
+    if utf8:
+        if not client.supports_extension("smtputf8"):
+            raise SMTPNotSupported("a non-ASCII address, and the server lacks SMTPUTF8")
+        options.append("SMTPUTF8")
+    eight_bit = client.supports_extension("8BITMIME")
+    if eight_bit:
+        options.append("BODY=8BITMIME")
+    style = (policy.SMTPUTF8 if utf8 else policy.SMTP).clone(
+        max_line_length=email.policy.max_line_length, cte_type="8bit" if eight_bit else "7bit"
+    )
+    flat = email.as_bytes(policy=style)
+    refused, reply = await client.sendmail(sender, [recipient], flat, mail_options=options)
+    return dict(refused), reply
 
 
 def _answer(code: int, message: str) -> Outcome:

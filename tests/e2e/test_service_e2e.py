@@ -317,7 +317,7 @@ def test_a_simulated_year_of_the_examples_delivers_every_planned_reminder_to_eac
             date = parsedate_to_datetime(str(email["Date"]))
             arrived.add((message.agreement, p["rule"], p["for_date"], p["lead"], to, date))
             about = (message.agreement, p["rule"], p["for_date"], p["lead"], to)
-            subjects[about] = str(email["Subject"]).lstrip()  # see the xfail test below
+            subjects[about] = str(email["Subject"])
     plan = concordat("plan", *window, "--reminders", "--format", "json", cwd=tmp_path)
     assert plan.returncode == 0, plan.stderr
     reminders = [o for o in json.loads(plan.stdout) if o["kind"] == "reminder"]
@@ -338,14 +338,6 @@ def test_a_simulated_year_of_the_examples_delivers_every_planned_reminder_to_eac
     assert arrived - expected == set()  # and no reminder the plan does not list went out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="notifications/smtp.py _send_one uses aiosmtplib's send_message, which flattens "
-    "with email.policy.SMTP (78 columns) instead of the message's own policy "
-    "(notifications/render.py _POLICY, max_line_length=998): a long Subject (the examples "
-    "76-character reminder subjects) goes out as 'Subject:\\r\\n <subject>' and reads back with a "
-    "leading space, the very thing render.py's comment says its policy prevents",
-)
 async def test_long_headers_arrive_over_smtp_as_they_were_rendered(
     smtp: tuple[Recorder, int],
 ) -> None:
