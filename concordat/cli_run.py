@@ -24,6 +24,7 @@ from concordat.options import DEFAULT_CONFIG, ConfigOption, DbOption, app, err, 
 from config.issues import ConfigurationError
 from config.mail import MailSettings
 from jobs.alarm import Alarm
+from jobs.clock import SystemClock
 from jobs.dispatcher import Dispatcher, DispatchPolicy, Event
 from jobs.mailer import TransportMailer, mailer_for
 from jobs.planner import DEFAULT_HORIZON_DAYS, FACT_LOOKBACK
@@ -133,7 +134,8 @@ def simulate_command(
     transport = _simulation_transport(concordat, smtp, maildir)
     mailer = TransportMailer(transport, configuration.mail.sender, clock)
     dispatcher = Dispatcher(store, mailer, clock, f"simulator:{_owner()}",
-                            configuration.settings.timezone, log=_logger(log_format))  # fmt: skip
+                            configuration.settings.timezone, log=_logger(log_format),
+                            lease_clock=SystemClock())  # fmt: skip
     typer.echo(f"simulating {first} to {last}; mail: {mailer.describe()}", err=True)
     with (
         concordat.stores.serve_alone(),

@@ -18,6 +18,7 @@ import datetime as dt
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from jobs.backoff import backoff
@@ -84,8 +85,10 @@ class Dispatcher:
         policy: DispatchPolicy = DispatchPolicy(),
         log: Callable[[Event], None] | None = None,
         rng: random.Random | None = None,
+        lease_clock: Clock | None = None,
     ) -> None:
         self.store, self.mailer, self.clock = store, mailer, clock
+        self.lease_clock = lease_clock or clock  # real time, even when `clock` is simulated
         self.owner, self.timezone, self.policy = owner, timezone, policy
         self.log = log or (lambda _event: None)
         self.rng = rng or random.Random()
@@ -94,11 +97,11 @@ class Dispatcher:
         """Send everything due now; returns what was done. Stops between batches when `stop`
         is set, so a shutdown never abandons a batch half-recorded."""
         report = DispatchReport()
-        await asyncio.to_thread(self.store.reclaim_expired, self.clock.now())
+        await asyncio.to_thread(self.store.reclaim_expired, self.lease_clock.now())
         while stop is None or not stop.is_set():
             claims = await asyncio.to_thread(
-                self.store.claim, self.owner, self.clock.now(), self.policy.lease,
-                self.policy.batch,
+                partial(self.store.claim, lease_from=self.lease_clock.now()),
+                self.owner, self.clock.now(), self.policy.lease, self.policy.batch,
             )  # fmt: skip
             if not claims:
                 break

@@ -108,7 +108,16 @@ class MemoryStore:
     def audit_count(self) -> int:
         return len(self.tables.audit)
 
-    def claim(self, owner: str, now: dt.datetime, lease: dt.timedelta, limit: int) -> list[Claim]:
+    def claim(
+        self,
+        owner: str,
+        now: dt.datetime,
+        lease: dt.timedelta,
+        limit: int,
+        *,
+        lease_from: dt.datetime | None = None,
+    ) -> list[Claim]:
+        until = (lease_from or now) + lease
         with self.lock:
             due = sorted(
                 (e for e in self.tables.rows.values() if self._claimable(e, now)),
@@ -117,10 +126,9 @@ class MemoryStore:
             claims = []
             for entry in due:
                 held = self.tables.held.setdefault(entry.message.key, Held())
-                held.owner, held.until, held.attempts = owner, now + lease, held.attempts + 1
+                held.owner, held.until, held.attempts = owner, until, held.attempts + 1
                 moved = self._move(entry.message.key, State.SENDING)
-                claims.append(Claim(entry.message, owner, held.attempts, now + lease,
-                                    moved.version))  # fmt: skip
+                claims.append(Claim(entry.message, owner, held.attempts, until, moved.version))
             return claims
 
     def mark_sent(self, claim: Claim, at: dt.datetime, reply: str) -> bool:
@@ -146,7 +154,7 @@ class MemoryStore:
     def mark_missed(self, claim: Claim, at: dt.datetime, reason: str) -> bool:
         return self._finish(claim, at, State.MISSED, error=reason)
 
-    def next_due(self) -> dt.datetime | None:
+    def next_due(self, *, leases: bool = True) -> dt.datetime | None:
         with self.lock:
             ready = [
                 max(entry.message.due_at, self.tables.held.get(key, Held()).next_attempt
@@ -157,7 +165,9 @@ class MemoryStore:
             expiring = [
                 until
                 for key, entry in self.tables.rows.items()
-                if entry.state is State.SENDING and (until := self.tables.held[key].until)
+                if leases
+                and entry.state is State.SENDING
+                and (until := self.tables.held[key].until)
             ]
             return min([*ready, *expiring], default=None)
 

@@ -144,9 +144,19 @@ class Store(Protocol):
         """How many audit entries there are."""
         ...
 
-    def claim(self, owner: str, now: dt.datetime, lease: dt.timedelta, limit: int) -> list[Claim]:
+    def claim(
+        self,
+        owner: str,
+        now: dt.datetime,
+        lease: dt.timedelta,
+        limit: int,
+        *,
+        lease_from: dt.datetime | None = None,
+    ) -> list[Claim]:
         """Take up to `limit` pending rows due by `now` (soonest first, skipping rows another
-        sender is claiming) into `sending`, held by `owner` until `now + lease`."""
+        sender is claiming) into `sending`, held by `owner` until `lease_from + lease`
+        (`lease_from` defaults to `now`; a simulation leases in real time, since the
+        processes that may die holding rows live in real time)."""
         ...
 
     def mark_sent(self, claim: Claim, at: dt.datetime, reply: str) -> bool:
@@ -178,9 +188,9 @@ class Store(Protocol):
         of something already past): kept, marked `missed`, never sent."""
         ...
 
-    def next_due(self) -> dt.datetime | None:
-        """The soonest instant there is work: a pending row may be claimed, or a held row's
-        lease runs out (to be reclaimed); None when there is none."""
+    def next_due(self, *, leases: bool = True) -> dt.datetime | None:
+        """The soonest instant there is work: a pending row may be claimed, or (with
+        `leases`) a held row's lease runs out (to be reclaimed); None when there is none."""
         ...
 
     def reclaim_expired(self, now: dt.datetime) -> int:

@@ -99,7 +99,15 @@ class SqlStore:
         with self._reading() as connection:
             return int(connection.execute(select(func.count()).select_from(AUDIT)).scalar_one())
 
-    def claim(self, owner: str, now: dt.datetime, lease: dt.timedelta, limit: int) -> list[Claim]:
+    def claim(
+        self,
+        owner: str,
+        now: dt.datetime,
+        lease: dt.timedelta,
+        limit: int,
+        *,
+        lease_from: dt.datetime | None = None,
+    ) -> list[Claim]:
         at = utc(now)
         due = (
             select(OUTBOX.c.key)
@@ -118,7 +126,7 @@ class SqlStore:
             .values(
                 state=State.SENDING.value,
                 lease_owner=owner,
-                lease_until=at + lease,
+                lease_until=utc(lease_from or now) + lease,
                 attempts=OUTBOX.c.attempts + 1,
                 version=OUTBOX.c.version + 1,
                 updated_at=at,
@@ -159,7 +167,7 @@ class SqlStore:
         values = {"state": State.MISSED.value, "last_error": reason}
         return self._finish(claim, at, "missed", values)
 
-    def next_due(self) -> dt.datetime | None:
+    def next_due(self, *, leases: bool = True) -> dt.datetime | None:
         claimable = func.coalesce(OUTBOX.c.next_attempt_at, OUTBOX.c.due_at)
         later = func.greatest if self.engine.dialect.name == "postgresql" else func.max
         ready = select(func.min(later(OUTBOX.c.due_at, claimable))).where(
@@ -169,7 +177,8 @@ class SqlStore:
             OUTBOX.c.state == State.SENDING.value
         )
         with self._reading() as connection:
-            found = [connection.execute(query).scalar_one_or_none() for query in (ready, expiring)]
+            queries = (ready, expiring) if leases else (ready,)
+            found = [connection.execute(query).scalar_one_or_none() for query in queries]
         instants = [_instant(value) for value in found if value is not None]
         return min(instants, default=None)
 
