@@ -77,13 +77,13 @@ def run_command(
         zone = configuration.settings.timezone
         log = _logger(log_format)
         dispatcher = Dispatcher(store, mailer, concordat.clock, _owner(), zone,
-                                _policy(mail, claiming), log)  # fmt: skip
+                                dispatch_policy(mail, claiming), log)  # fmt: skip
         _banner(concordat, store, mailer, report.inserted, once)
         if once:
             asyncio.run(dispatcher.dispatch_due())
             return
         follow = Follower(concordat, dispatcher, claiming, _say(log_format))
-        service = Service(dispatcher, store, concordat.clock, concordat.replan,
+        service = Service(dispatcher, store, concordat.clock, follow.daily_replan,
                           Alarm(configuration.settings.timezone),
                           plan_at=configuration.settings.send_time,
                           poll=dt.timedelta(seconds=poll),
@@ -186,7 +186,7 @@ class ClaimOptions:
     batch: int
 
 
-def _policy(mail: MailSettings, claiming: ClaimOptions) -> DispatchPolicy:
+def dispatch_policy(mail: MailSettings, claiming: ClaimOptions) -> DispatchPolicy:
     """The dispatch policy from the site's mail settings and the command's options."""
     return DispatchPolicy(
         lease=claiming.lease,
@@ -217,6 +217,18 @@ class Follower:
     async def apply(self) -> bool:
         """Reload and re-plan (in a thread: both read files and write the database)."""
         return await asyncio.to_thread(self._apply)
+
+    def daily_replan(self) -> None:
+        """The daily re-plan: pick up any change the watcher missed (a network file system,
+        say), then plan the new day."""
+        if self._apply():
+            return
+        report = self.concordat.replan()
+        self.say(
+            "planned",
+            f"{report.planned} agreement(s) for the new day: {report.inserted} new, "
+            f"{report.updated} updated, {report.withdrawn} withdrawn outbox row(s)",
+        )
 
     def _apply(self) -> bool:
         before = self.concordat.configuration()
@@ -253,7 +265,7 @@ class Follower:
             self.say("invalid-configuration", f"{error}; still sending as before")
             return
         self.dispatcher.mailer = mailer
-        self.dispatcher.policy = _policy(mail, self.claiming)
+        self.dispatcher.policy = dispatch_policy(mail, self.claiming)
         self.say("mail", f"mail now goes to {mailer.describe()}")
 
 
