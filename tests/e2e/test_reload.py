@@ -11,6 +11,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from storage.engine import make_engine
@@ -54,21 +56,41 @@ class Lines:
         raise AssertionError(f"no line with {text!r} within {timeout} s: {self.seen[-20:]}")
 
 
+@contextmanager
+def running_service(cwd: Path, *args: str) -> Iterator[tuple[subprocess.Popen[str], Lines]]:
+    """`concordat run ARGS` as a subprocess with its output read line by line; killed if
+    still running when the block ends (its standard error is kept in `cwd/stderr`)."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with (cwd / "stderr").open("w", encoding="utf-8") as errors:
+        service = subprocess.Popen(
+            [sys.executable, "-m", "concordat", "run", *args],
+            cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=errors, text=True,
+        )  # fmt: skip
+        lines = Lines(service)
+        try:
+            lines.wait_for("stop with Ctrl-C or SIGTERM")
+            yield service, lines
+        finally:
+            if service.poll() is None:
+                service.kill()
+            service.wait()
+            lines.close()
+
+
+def stop(service: subprocess.Popen[str], lines: Lines) -> None:
+    """SIGTERM, then wait for the clean stop."""
+    service.send_signal(signal.SIGTERM)
+    lines.wait_for("stopped; nothing held")
+    service.wait(timeout=60)
+
+
 def test_the_service_follows_changes_and_keeps_the_last_good_configuration(
     tmp_path: Path,
 ) -> None:
     config = tmp_path / "config"
     shutil.copytree(EXAMPLES, config)
     db = f"sqlite:///{tmp_path / 'c.db'}"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    errors = (tmp_path / "stderr").open("w", encoding="utf-8")
-    service = subprocess.Popen(
-        [sys.executable, "-m", "concordat", "run", "--config", str(config), "--db", db],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=errors, text=True,
-    )  # fmt: skip
-    lines = Lines(service)
-    try:
-        lines.wait_for("stop with Ctrl-C or SIGTERM")
+    with running_service(tmp_path, "--config", str(config), "--db", db) as (service, lines):
         time.sleep(1)  # the watcher starts with the service
         source = (config / "sefton-partnership.toml").read_text(encoding="utf-8")
         copy = source.replace('id = "sefton-partnership"', 'id = "sefton-copy"', 1)
@@ -95,13 +117,5 @@ def test_the_service_follows_changes_and_keeps_the_last_good_configuration(
         assert all(key.endswith(":cancel") for key in pending), pending  # only invites sent
         assert any(e.state.value == "withdrawn" for e in rows), "the rest is withdrawn"
         store.engine.dispose()
-        service.send_signal(signal.SIGTERM)
-        lines.wait_for("stopped; nothing held")
-        service.wait(timeout=60)
-    finally:
-        if service.poll() is None:
-            service.kill()
-        service.wait()
-        lines.close()
-        errors.close()
+        stop(service, lines)
     assert service.returncode == 0, (tmp_path / "stderr").read_text(encoding="utf-8")

@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
-import signal
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -17,7 +13,7 @@ from aiosmtpd.controller import Controller
 from lifecycle.outbox import State
 from storage.engine import make_engine
 from storage.store import SqlStore
-from tests.e2e.test_reload import Lines
+from tests.e2e.test_reload import running_service, stop
 from tests.e2e.test_run import config_with_smtp, free_port
 from tests.integration.test_smtp import Recorder
 
@@ -38,23 +34,12 @@ def test_sigterm_during_a_batch_finishes_it_and_holds_nothing(tmp_path: Path) ->
     controller.start()
     db = f"sqlite:///{tmp_path / 'c.db'}"
     config = config_with_smtp(tmp_path, port)
-    command = [sys.executable, "-m", "concordat", "run", "--batch", "4", "--config",
-               str(config), "--db", db]  # fmt: skip
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    service = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True)  # fmt: skip
-    lines = Lines(service)
+    args = ("--batch", "4", "--config", str(config), "--db", db)
     try:
-        lines.wait_for("stop with Ctrl-C or SIGTERM")
-        lines.wait_for(" sent")  # the first of a batch of four was accepted
-        service.send_signal(signal.SIGTERM)
-        lines.wait_for("stopped; nothing held")
-        service.wait(timeout=30)
+        with running_service(tmp_path, *args) as (service, lines):
+            lines.wait_for(" sent")  # the first of a batch of four was accepted
+            stop(service, lines)
     finally:
-        if service.poll() is None:
-            service.kill()
-        service.wait()
-        lines.close()
         controller.stop()
     assert service.returncode == 0
     store = SqlStore(make_engine(db))
