@@ -11,14 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from lifecycle.messages import Message, MessageKind
+from lifecycle.kinds import FAMILIES
+from lifecycle.messages import Message
 
-ABOUT_A_DAY = {
-    MessageKind.REMINDER: "for_date",
-    MessageKind.INVITE: "date",
-    MessageKind.INVITE_UPDATE: "date",
-    MessageKind.INVITE_CANCEL: "date",
-}
+ABOUT_A_DAY = {kind: rule.about_day for kind, rule in FAMILIES.items() if rule.about_day}
 
 
 def missed_reason(message: Message, today: dt.date) -> str | None:

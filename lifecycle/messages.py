@@ -14,34 +14,21 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from lifecycle.agreement import Agreement, Contact
 from lifecycle.calendar import OperationalCalendar
 from lifecycle.ids import OutboxKey
+from lifecycle.kinds import KINDS, MessageKind
 from lifecycle.occurrence import Occurrence, OccurrenceKind, PlanSettings
 from lifecycle.timeline import reminder_send_day, send_instant
 
-
-class MessageKind(StrEnum):
-    """What a message is; updates and cancellations follow invites already sent."""
-
-    REMINDER = "reminder"
-    INVITE = "invite"
-    INVITE_UPDATE = "invite_update"
-    INVITE_CANCEL = "invite_cancel"
-    NOTICE = "notice"
-    NOTICE_UPDATE = "notice_update"
-    ADMIN_REPORT = "admin_report"
-
-
+__all__ = ["MEANING", "Message", "MessageKind", "messages_for", "occurrence_payload"]
+# What facts set off and is sent as a notice (`lifecycle.kinds` declares which).
 NOTIFYING = {
-    OccurrenceKind.NOTICE_SERVED,
-    OccurrenceKind.PROCEDURE_STEP,
-    OccurrenceKind.PROCEDURE_CLOSED,
-    OccurrenceKind.VARIATION_CHASER,
-    OccurrenceKind.VARIATION_EFFECTIVE,
+    kind.occurrence
+    for kind in KINDS
+    if kind.family is MessageKind.NOTICE and kind.occurrence is not None
 }
 
 

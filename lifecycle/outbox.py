@@ -25,7 +25,8 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from lifecycle.ids import follow_up_key, split_follow_up
-from lifecycle.messages import Message, MessageKind
+from lifecycle.kinds import FAMILIES, MessageKind
+from lifecycle.messages import Message
 
 
 class State(StrEnum):
@@ -40,14 +41,13 @@ class State(StrEnum):
 
 
 DELIVERED = {State.SENDING, State.SENT}
-FOLLOWED = {
-    MessageKind.INVITE: MessageKind.INVITE_UPDATE,
-    MessageKind.NOTICE: MessageKind.NOTICE_UPDATE,
-}
+# The families followed up once delivered (`lifecycle.kinds.FAMILIES` declares how).
+FOLLOWED = {kind: rule.updated_by for kind, rule in FAMILIES.items() if rule.updated_by}
 CANCELLED = "cancelled"  # what the recipient holds after a cancellation
-# Invites are sent ahead of what they are about: one no longer wanted is withdrawn even when
+# Sent ahead of what they are about (invites): one no longer wanted is withdrawn even when
 # its own due instant has passed, lest a cancelled meeting's invite go out late.
-ABOUT_FUTURE = {MessageKind.INVITE, MessageKind.INVITE_UPDATE}
+ABOUT_FUTURE = {kind for kind, rule in FAMILIES.items() if rule.ahead}
+CANCELLING = {rule.cancelled_by for rule in FAMILIES.values() if rule.cancelled_by}
 
 
 @dataclass(frozen=True)
@@ -183,23 +183,22 @@ def _needed_follow_up(
         return None
     number, last_key = delivered[-1]
     last = rows[last_key].message
-    holds = CANCELLED if last.kind is MessageKind.INVITE_CANCEL else last.fingerprint
+    holds = CANCELLED if last.kind in CANCELLING else last.fingerprint
     kind = rows[base].message.kind if base in rows else _base_kind(last.kind)
     if wanted is not None:
         if wanted.fingerprint == holds:
             return None
         update = follow_up_key(base, number + 1, f"update:{wanted.fingerprint}")
         return replace(wanted, key=update, kind=FOLLOWED[kind])
-    if kind is not MessageKind.INVITE or holds == CANCELLED:
+    cancelled_by = FAMILIES[kind].cancelled_by
+    if cancelled_by is None or holds == CANCELLED:
         return None  # a notice once sent is never recalled
     if last.payload.get("date", over) < over:
         return None  # the meeting took place: it left the plan, it was not called off
-    cancel = replace(last, kind=MessageKind.INVITE_CANCEL)
+    cancel = replace(last, kind=cancelled_by)
     return replace(cancel, key=follow_up_key(base, number + 1, "cancel"))
 
 
 def _base_kind(kind: MessageKind) -> MessageKind:
-    """The kind a follow-up follows."""
-    if kind in (MessageKind.INVITE_UPDATE, MessageKind.INVITE_CANCEL):
-        return MessageKind.INVITE
-    return MessageKind.NOTICE
+    """The family a follow-up follows (a message follows none: itself)."""
+    return FAMILIES[kind].follows or kind
