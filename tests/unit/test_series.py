@@ -328,3 +328,32 @@ def _example(examples: Configuration, agreement_id: str) -> Agreement:
 
 def _meeting(agreement: Agreement, meeting_id: str) -> Meeting:
     return next(meeting for meeting in agreement.meetings if meeting.id == meeting_id)
+
+
+@pytest.mark.parametrize(
+    ("frequency", "day", "anchor"),
+    [
+        ("monthly", None, D(2024, 1, 31)),  # clipped to the month's end: BYSETPOS=-1
+        ("annually", None, D(2024, 2, 29)),  # the leap day, clipped in other years
+        ("fortnightly", "friday", D(2024, 1, 5)),
+        ("weekly", None, D(2024, 1, 1)),
+        ("FREQ=MONTHLY;BYDAY=MO,FR;BYSETPOS=1;COUNT=9", None, D(2024, 1, 1)),
+    ],
+)
+@pytest.mark.parametrize("policy", list(Policy))
+def test_other_rules_round_trip(
+    calendar: OperationalCalendar, frequency: str, day: str | None, anchor: dt.date, policy: Policy
+) -> None:
+    cadence = Cadence(friendly_to_rrule(frequency, day, anchor), anchor, policy)
+    meeting = Meeting("m", "Meeting", cadence, dt.time(8, 45), dt.timedelta(minutes=50))
+    agreement = Agreement(
+        id="demo",
+        title="Demo",
+        kind=AgreementKind.COOPERATION,
+        binding=True,
+        parties=(),
+        term=Term(D(2024, 1, 1), D(2026, 12, 31)),
+        meetings=(meeting,),
+    )
+    series = assert_round_trip(agreement, meeting, calendar)
+    assert "COUNT" not in series.rule
