@@ -1,0 +1,274 @@
+"""A meeting as one recurring series: the RRULE plus the exceptions that make its expansion
+equal the plan.
+
+Partners' calendars hold a meeting as one VEVENT with an RRULE, EXDATEs and overrides
+(RECURRENCE-ID). Re-implementing the non-operational-day policy here would give a second
+truth for dates, so the series is *derived from the plan*: `timeline.plan` gives the
+meeting's occurrences, the raw rule is expanded over the same span, and the two are compared.
+A raw date the plan has no occurrence for is an EXDATE (cancelled, or moved by the policy past
+the agreement's end); a planned occurrence whose start or end differs from its raw date's is
+an override. Expanding the series therefore gives back the plan, by construction.
+
+The window. The series describes the plan between `first_day` and `last_day` (a caller
+passes `series_window`: the term's start to the agreement's last day, or to a horizon of its
+choosing when the agreement runs until terminated). The RRULE ends (UNTIL) at the end of
+`through`, the last day the series was computed for, so nothing beyond what was compared is
+ever claimed: for an open-ended agreement the series is re-issued with a later horizon.
+
+Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from lifecycle.agreement import Agreement, Meeting
+from lifecycle.cadence import Cadence
+from lifecycle.calendar import OperationalCalendar
+from lifecycle.occurrence import Occurrence, OccurrenceKind, PlanSettings
+from lifecycle.state import AgreementState
+from lifecycle.state import last_day as agreement_last_day
+from lifecycle.timeline import plan
+
+ONE_DAY = dt.timedelta(days=1)
+
+Moment = dt.datetime | dt.date
+"""A start or end: an aware local datetime for a timed meeting, a date for an all-day one."""
+
+
+@dataclass(frozen=True)
+class MeetingSeries:
+    """One meeting of one agreement as a recurrence: rule, first start, exceptions.
+
+    `first` is the first raw-rule start of the series (a local aware datetime, or a date for
+    an all-day meeting). `until` is the agreement's last day (None: it runs until
+    terminated); `through` is the last day the series covers, where its RRULE ends.
+    `exdates` are raw starts the plan does not have; `overrides` maps a raw start to the
+    planned (start, end) that replaces it.
+    """
+
+    agreement: str
+    meeting: str
+    title: str
+    location: str
+    rule: str
+    first: Moment
+    duration: dt.timedelta
+    until: dt.date | None
+    through: dt.date
+    exdates: tuple[Moment, ...]
+    overrides: tuple[tuple[Moment, tuple[Moment, Moment]], ...]
+
+    @property
+    def all_day(self) -> bool:
+        """True when the meeting has no time: its starts are dates."""
+        return not isinstance(self.first, dt.datetime)
+
+    @property
+    def override_map(self) -> dict[Moment, tuple[Moment, Moment]]:
+        """The overrides as a mapping from raw start to the new (start, end)."""
+        return dict(self.overrides)
+
+    @property
+    def fingerprint(self) -> str:
+        """A stable hash of everything a recipient acts on, so any change of it shows.
+
+        The title is left out, as in `messages.MEANING`: rewording is not a new meeting.
+        """
+        parts = [
+            self.rule,
+            _text(self.first),
+            str(self.until),
+            self.through.isoformat(),
+            str(int(self.duration.total_seconds())),
+            self.location,
+            ",".join(_text(moment) for moment in self.exdates),
+            ",".join(
+                f"{_text(raw)}>{_text(start)}/{_text(end)}" for raw, (start, end) in self.overrides
+            ),
+        ]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+    def rule_starts(self) -> list[Moment]:
+        """Every start the rendered rule gives from `first` to `through`, before exceptions."""
+        first_date = _date_of(self.first)
+        days = Cadence(self.rule, first_date).rule_dates(first_date, self.through)
+        if isinstance(self.first, dt.datetime):
+            return [_at(day, self.first) for day in days]
+        return list(days)
+
+    def end_of(self, start: Moment) -> Moment:
+        """The end of a raw occurrence starting at `start`."""
+        if isinstance(start, dt.datetime):
+            return start + self.duration
+        return start + ONE_DAY
+
+
+def series_window(
+    agreement: Agreement, state: AgreementState, horizon: dt.date
+) -> tuple[dt.date, dt.date]:
+    """The span a series should describe: from the term's start to the agreement's last day
+    as the facts leave it, or to `horizon` when the agreement runs until terminated."""
+    ends_on = agreement_last_day(agreement, state)
+    return agreement.term.start, horizon if ends_on is None else ends_on
+
+
+def meeting_series(
+    agreement: Agreement,
+    meeting: Meeting,
+    calendar: OperationalCalendar,
+    settings: PlanSettings,
+    state: AgreementState,
+    first_day: dt.date,
+    last_day: dt.date,
+) -> MeetingSeries | None:
+    """The series whose expansion is exactly the plan's occurrences of `meeting` from
+    `first_day` to `last_day`; None when the plan has none there.
+
+    Raises ValueError if a planned occurrence's own rule date is not a date of the rule as
+    rendered: the series could not then carry it, and saying so beats a silent difference.
+    """
+    planned = planned_occurrences(
+        agreement, meeting, calendar, settings, state, first_day, last_day
+    )
+    if not planned:
+        return None
+    origins = _by_origin(planned)
+    ends_on = agreement_last_day(agreement, state)
+    through = _through(meeting.cadence, ends_on, last_day, max(origins))
+    start_day = _first_rule_date(meeting.cadence, min([*origins, first_day]), through)
+    rule = _without_end(meeting.cadence.rule)
+    raw_days = Cadence(rule, start_day).rule_dates(start_day, through)
+    missing = sorted(set(origins) - set(raw_days))
+    if missing:
+        raise ValueError(f"meeting {meeting.id}: {missing[0]} is not a date of {rule!r}")
+    series = MeetingSeries(
+        agreement=agreement.id,
+        meeting=meeting.id,
+        title=meeting.title,
+        location=meeting.location,
+        rule=rule,
+        first=_raw_start(start_day, meeting, settings),
+        duration=meeting.duration,
+        until=ends_on,
+        through=through,
+        exdates=(),
+        overrides=(),
+    )
+    return _with_exceptions(series, raw_days, origins, meeting, settings)
+
+
+def planned_occurrences(
+    agreement: Agreement,
+    meeting: Meeting,
+    calendar: OperationalCalendar,
+    settings: PlanSettings,
+    state: AgreementState,
+    first_day: dt.date,
+    last_day: dt.date,
+) -> list[Occurrence]:
+    """The plan's occurrences of this one meeting in the window: the truth a series copies."""
+    rule = f"meeting:{meeting.id}"
+    return [
+        occurrence
+        for occurrence in plan(agreement, calendar, settings, first_day, last_day, state=state)
+        if occurrence.kind is OccurrenceKind.MEETING and occurrence.rule == rule
+    ]
+
+
+def planned_span(occurrence: Occurrence) -> tuple[Moment, Moment]:
+    """An occurrence's (start, end): its times, or its day and the next for an all-day one."""
+    if occurrence.start is not None and occurrence.end is not None:
+        return occurrence.start, occurrence.end
+    return occurrence.date, occurrence.date + ONE_DAY
+
+
+def _by_origin(planned: Iterable[Occurrence]) -> dict[dt.date, Occurrence]:
+    """Planned occurrences keyed by their rule's own date, which must be unique."""
+    origins: dict[dt.date, Occurrence] = {}
+    for occurrence in planned:
+        if occurrence.origin_date in origins:
+            raise ValueError(f"two occurrences from the rule date {occurrence.origin_date}")
+        origins[occurrence.origin_date] = occurrence
+    return origins
+
+
+def _through(
+    cadence: Cadence, ends_on: dt.date | None, window_last: dt.date, last_origin: dt.date
+) -> dt.date:
+    """The series' last day: the window's end, no later than the agreement's or the
+    cadence's own end, but never before a planned occurrence's rule date (a recorded move
+    can bring a later rule date into the window)."""
+    bounds = [day for day in (window_last, ends_on, cadence.until) if day is not None]
+    return max(min(bounds), last_origin)
+
+
+def _first_rule_date(cadence: Cadence, lowest: dt.date, through: dt.date) -> dt.date:
+    """The first date the cadence gives on or after `lowest`: the series' DTSTART."""
+    days = cadence.rule_dates(lowest, through)
+    if not days:
+        raise ValueError(f"the rule {cadence.rule!r} gives no date from {lowest} to {through}")
+    return days[0]
+
+
+def _without_end(rule: str) -> str:
+    """The rule without COUNT or UNTIL: the series' own UNTIL bounds it, and exceptions
+    cover whatever the cadence's count would have left out."""
+    text = rule.strip().removeprefix("RRULE:")
+    parts = [
+        part
+        for part in text.split(";")
+        if part and not part.upper().startswith(("COUNT=", "UNTIL="))
+    ]
+    return ";".join(parts)
+
+
+def _raw_start(day: dt.date, meeting: Meeting, settings: PlanSettings) -> Moment:
+    """Where the raw rule puts an occurrence on `day`: at the meeting's local time, or the day."""
+    if meeting.time is None:
+        return day
+    return dt.datetime.combine(day, meeting.time, tzinfo=settings.timezone)
+
+
+def _with_exceptions(
+    series: MeetingSeries,
+    raw_days: list[dt.date],
+    origins: dict[dt.date, Occurrence],
+    meeting: Meeting,
+    settings: PlanSettings,
+) -> MeetingSeries:
+    """Compare every raw date with the plan: absent is an EXDATE, different is an override."""
+    exdates: list[Moment] = []
+    overrides: list[tuple[Moment, tuple[Moment, Moment]]] = []
+    for day in raw_days:
+        raw = _raw_start(day, meeting, settings)
+        occurrence = origins.get(day)
+        if occurrence is None:
+            exdates.append(raw)
+            continue
+        span = planned_span(occurrence)
+        if not _same(span, (raw, series.end_of(raw))):
+            overrides.append((raw, span))
+    return replace(series, exdates=tuple(exdates), overrides=tuple(overrides))
+
+
+def _same(one: tuple[Moment, Moment], other: tuple[Moment, Moment]) -> bool:
+    """Equal spans: same types, same instants and same wall times."""
+    return all(_text(a) == _text(b) for a, b in zip(one, other, strict=True))
+
+
+def _at(day: dt.date, template: dt.datetime) -> dt.datetime:
+    """`day` at the template's local time and zone."""
+    return dt.datetime.combine(day, template.timetz())
+
+
+def _date_of(moment: Moment) -> dt.date:
+    return moment.date() if isinstance(moment, dt.datetime) else moment
+
+
+def _text(moment: Moment) -> str:
+    """A moment as text that tells a date from a datetime and keeps the UTC offset."""
+    return moment.isoformat()

@@ -1,0 +1,216 @@
+"""Meeting series as RFC 5545 / RFC 5546 iCalendar: invites (REQUEST, CANCEL) and feeds.
+
+Each meeting series is ONE VEVENT with an RRULE, its EXDATEs and one override VEVENT per
+moved occurrence, so a partner's calendar holds one series it can update, not hundreds of
+loose events. Everything dated comes from `lifecycle.series.MeetingSeries`, itself derived
+from the plan: nothing here computes a date except rendering the series' last day as UNTIL.
+
+- UID is `<agreement>.<meeting>@<domain>`: the same on every run, reload and node, so every
+  update or cancellation lands on the series the partner already holds.
+- Times carry TZID=Europe/London (the site's zone) and a VTIMEZONE, so a meeting at 10:00
+  stays at 10:00 local across the clock changes in every client.
+- UNTIL is the end of the series' last day in UTC, as RFC 5545 requires when DTSTART has a
+  TZID; for an all-day series it is that DATE.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Literal, NamedTuple
+
+from icalendar import Calendar, Event, vCalAddress, vRecur
+
+from lifecycle.series import MeetingSeries, Moment
+
+PRODID = "-//Concordat//Meeting series//EN"
+ROLES = frozenset({"CHAIR", "REQ-PARTICIPANT", "OPT-PARTICIPANT", "NON-PARTICIPANT"})
+END_OF_DAY = dt.time(23, 59, 59)
+Method = Literal["REQUEST", "CANCEL"]
+
+
+class Attendee(NamedTuple):
+    """Someone invited: name, address and RFC 5545 role (REQ-PARTICIPANT unless chairing)."""
+
+    name: str
+    email: str
+    role: str = "REQ-PARTICIPANT"
+
+
+def uid(series: MeetingSeries, domain: str) -> str:
+    """The series' UID: stable across runs and nodes, distinct per agreement and meeting."""
+    return f"{series.agreement}.{series.meeting}@{domain}"
+
+
+def invite(
+    series: MeetingSeries,
+    *,
+    method: Method,
+    sequence: int,
+    organizer: str,
+    attendees: Sequence[tuple[str, str, str]],
+    domain: str,
+    stamp: dt.datetime,
+    cancel_occurrence: Moment | None = None,
+) -> bytes:
+    """An iTIP message for the series: a REQUEST (the series with its overrides), a CANCEL
+    of the whole series (STATUS:CANCELLED), or with `cancel_occurrence` (a raw start of the
+    series) a CANCEL of that one occurrence by its RECURRENCE-ID."""
+    if method == "REQUEST" and cancel_occurrence is not None:
+        raise ValueError("cancel_occurrence goes with method CANCEL")
+    people = [Attendee(*attendee) for attendee in attendees]
+    calendar = _calendar(method)
+    common = _Common(uid(series, domain), _utc(stamp), sequence, organizer, people)
+    if cancel_occurrence is not None:
+        calendar.add_component(_cancelled_occurrence(series, common, cancel_occurrence))
+    elif method == "CANCEL":
+        calendar.add_component(_master(series, common, status="CANCELLED"))
+    else:
+        calendar.add_component(_master(series, common, status="CONFIRMED"))
+        for override in _overrides(series, common, status="CONFIRMED"):
+            calendar.add_component(override)
+    return _finish(calendar, series)
+
+
+def feed(series_list: Iterable[MeetingSeries], *, domain: str, stamp: dt.datetime) -> bytes:
+    """A calendar feed of many series (no METHOD, organizer or attendees): for subscription,
+    where the client polls rather than being invited."""
+    calendar = _calendar(None)
+    everything = list(series_list)
+    for series in everything:
+        common = _Common(uid(series, domain), _utc(stamp), 0, None, [])
+        calendar.add_component(_master(series, common, status="CONFIRMED"))
+        for override in _overrides(series, common, status="CONFIRMED"):
+            calendar.add_component(override)
+    if everything:
+        first = min(_date_of(series.first) for series in everything)
+        last = max(series.through for series in everything)
+        calendar.add_missing_timezones(_tz_first(first), _tz_last(last))
+    text: bytes = calendar.to_ical()
+    return text
+
+
+class _Common(NamedTuple):
+    """What every VEVENT of one message shares."""
+
+    uid: str
+    stamp: dt.datetime
+    sequence: int
+    organizer: str | None
+    attendees: list[Attendee]
+
+
+def _calendar(method: Method | None) -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    if method is not None:
+        calendar.add("method", method)
+    return calendar
+
+
+def _finish(calendar: Calendar, series: MeetingSeries) -> bytes:
+    """Add a VTIMEZONE for every TZID used, covering the series, and serialise: CRLF line
+    ends and lines folded at 75 octets, as `to_ical` writes them."""
+    calendar.add_missing_timezones(_tz_first(_date_of(series.first)), _tz_last(series.through))
+    text: bytes = calendar.to_ical()
+    return text
+
+
+def _event(series: MeetingSeries, common: _Common, start: Moment, end: Moment) -> Event:
+    """A VEVENT with what every one of ours carries."""
+    event = Event()
+    event.add("uid", common.uid)
+    event.add("dtstamp", common.stamp)
+    event.add("sequence", common.sequence)
+    event.add("dtstart", start)
+    event.add("dtend", end)
+    event.add("summary", series.title)
+    if series.location:
+        event.add("location", series.location)
+    if common.organizer is not None:
+        event.add("organizer", _address(common.organizer))
+    for attendee in common.attendees:
+        event.add("attendee", _attendee(attendee), encode=False)
+    return event
+
+
+def _master(series: MeetingSeries, common: _Common, *, status: str) -> Event:
+    """The series itself: first start, RRULE to the series' last day, EXDATEs."""
+    event = _event(series, common, series.first, series.end_of(series.first))
+    event.add("rrule", _rrule(series))
+    if series.exdates:
+        event.add("exdate", list(series.exdates))
+    event.add("status", status)
+    return event
+
+
+def _overrides(series: MeetingSeries, common: _Common, *, status: str) -> list[Event]:
+    """One VEVENT per moved occurrence: its raw start as RECURRENCE-ID, its new times."""
+    events = []
+    for raw, (start, end) in series.overrides:
+        event = _event(series, common, start, end)
+        event.add("recurrence-id", raw)
+        event.add("status", status)
+        events.append(event)
+    return events
+
+
+def _cancelled_occurrence(series: MeetingSeries, common: _Common, raw: Moment) -> Event:
+    """A CANCEL of one occurrence, named by its raw start; its times as last planned."""
+    if raw not in series.rule_starts():
+        raise ValueError(f"{raw} is not an occurrence of the series {common.uid}")
+    start, end = series.override_map.get(raw, (raw, series.end_of(raw)))
+    event = _event(series, common, start, end)
+    event.add("recurrence-id", raw)
+    event.add("status", "CANCELLED")
+    return event
+
+
+def _rrule(series: MeetingSeries) -> vRecur:
+    """The series' rule bounded by UNTIL: the end of its last day, in UTC for a timed
+    series (RFC 5545: UNTIL is UTC when DTSTART has a TZID), the DATE for an all-day one."""
+    rule: vRecur = vRecur.from_ical(series.rule)
+    if isinstance(series.first, dt.datetime):
+        end = dt.datetime.combine(series.through, END_OF_DAY, tzinfo=series.first.tzinfo)
+        rule["UNTIL"] = [end.astimezone(dt.UTC)]
+    else:
+        rule["UNTIL"] = [series.through]
+    return rule
+
+
+def _address(email: str) -> vCalAddress:
+    return vCalAddress(f"mailto:{email}")
+
+
+def _attendee(attendee: Attendee) -> vCalAddress:
+    role = attendee.role.upper()
+    if role not in ROLES and not role.startswith("X-"):
+        raise ValueError(f"{attendee.role!r} is not an RFC 5545 role ({', '.join(sorted(ROLES))})")
+    address = _address(attendee.email)
+    address.params["CN"] = attendee.name
+    address.params["ROLE"] = role
+    address.params["PARTSTAT"] = "NEEDS-ACTION"
+    address.params["RSVP"] = "TRUE"
+    return address
+
+
+def _utc(stamp: dt.datetime) -> dt.datetime:
+    """DTSTAMP is UTC; a naive stamp is refused rather than guessed."""
+    if stamp.tzinfo is None:
+        raise ValueError("the stamp must be an aware datetime")
+    return stamp.astimezone(dt.UTC)
+
+
+def _date_of(moment: Moment) -> dt.date:
+    return moment.date() if isinstance(moment, dt.datetime) else moment
+
+
+def _tz_first(first: dt.date) -> dt.date:
+    """The VTIMEZONE starts a year before the series, so the first start has its offset."""
+    return dt.date(first.year - 1, 1, 1)
+
+
+def _tz_last(last: dt.date) -> dt.date:
+    """The VTIMEZONE ends a year after the series' last day."""
+    return dt.date(last.year + 2, 1, 1)
