@@ -64,6 +64,7 @@ from lifecycle import decisions
 from lifecycle.agreement import Agreement
 from lifecycle.cadence import expand
 from lifecycle.facts import Fact
+from lifecycle.ids import CaseId, VariationId
 from lifecycle.state import AgreementState, apply
 from storage.engine import make_engine
 from storage.migrate import upgrade
@@ -255,7 +256,7 @@ def facts_for(
             )
         )
         if not open_case:
-            case = next(iter(state.cases))
+            case = CaseId.parse(next(iter(state.cases)))
             closed = days_after(started, rng.randint(14, 42))
             record(decisions.close_case(agreement, state, case, closed, "Resolved by managers"))
     elif kind == 3:  # one Service Review, up to four months ahead, moved to the next afternoon
@@ -272,7 +273,7 @@ def facts_for(
         unsigned = index % 50 == 6
         proposed = random_day(rng, FACTS_FROM, days_after(FACTS_TO, -30))
         record(decisions.propose_variation(agreement, state, proposed, "Revised KPI schedule"))
-        variation = next(iter(state.variations))
+        variation = VariationId.parse(next(iter(state.variations)))
         signers = PARTIES[:1] if unsigned else PARTIES
         for offset, party in enumerate(signers, 1):
             signed = days_after(proposed, 7 * offset)

@@ -49,7 +49,10 @@ def cluster() -> Iterator[str]:
     data, port = root / "data", _free_port()
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
-    run = lambda *args: subprocess.run(_as_owner(list(args)), check=True, capture_output=True)  # noqa: E731
+
+    def run(*args: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(_as_owner(list(args)), check=True, capture_output=True)
+
     run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8")
     options = f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off -c full_page_writes=off"
     run(

@@ -12,13 +12,17 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
+
+from aiosmtpd.smtp import Envelope, Session
 
 from jobs.planner import REMOVED
 from lifecycle.messages import Message, MessageKind
 from lifecycle.outbox import Changes
 from storage.engine import make_engine
 from storage.store import SqlStore
-from tests.e2e.test_run import Recorder, concordat, config_with_smtp
+from tests.e2e.test_run import concordat, config_with_smtp
+from tests.integration.test_smtp import Recorder
 
 TRIALS = 20
 MESSAGES = 150
@@ -27,9 +31,9 @@ MESSAGES = 150
 class SlowRecorder(Recorder):
     """Takes a moment over each message, as a real server does, so kills land mid-dispatch."""
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # type: ignore[override]  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:  # noqa: N802
         time.sleep(0.01)
-        return await super().handle_DATA(server, session, envelope)  # type: ignore[arg-type]
+        return await super().handle_DATA(server, session, envelope)
 
 
 def seed_outbox(db: str) -> list[Message]:

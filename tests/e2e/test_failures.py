@@ -10,7 +10,8 @@ from lifecycle.messages import MessageKind
 from lifecycle.outbox import State
 from storage.engine import make_engine
 from storage.store import SqlStore
-from tests.e2e.test_run import Recorder, concordat, config_with_smtp, smtp
+from tests.e2e.test_run import concordat, config_with_smtp, smtp
+from tests.integration.test_smtp import Recorder
 
 __all__ = ["smtp"]  # the fixture, imported for pytest
 ADMIN = "it-support@council.example.org"

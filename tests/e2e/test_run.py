@@ -14,9 +14,11 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope, Session
 
 from storage.engine import make_engine
 from storage.store import SqlStore
@@ -202,9 +204,9 @@ def test_bad_service_options_are_refused_with_one_line(
 class StallingRecorder(Recorder):
     """A mail server that takes its time over every message."""
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # type: ignore[override]  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:  # noqa: N802
         await asyncio.sleep(5)
-        return await super().handle_DATA(server, session, envelope)  # type: ignore[arg-type]
+        return await super().handle_DATA(server, session, envelope)
 
 
 def test_a_second_signal_aborts_a_batch_stuck_at_the_server(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from jobs.handlers import Services, handle
 from jobs.planner import replan
 from lifecycle import commands as c
 from lifecycle.errors import Refused
+from lifecycle.ids import CaseId, VariationId
 from lifecycle.outbox import State
 from storage.store import SqlStore
 from storage.tables import AuditRecord, FactRecord, OutboxRecord, PlanStamp
@@ -100,7 +101,7 @@ def test_resolving_a_dispute_withdraws_its_pending_steps(
     )
     later = dt.date(2022, 9, 20)
     handle(
-        c.CloseCase(f"{SEFTON}.dispute.1", later, "Agreed at the board"),
+        c.CloseCase(CaseId.parse(f"{SEFTON}.dispute.1"), later, "Agreed at the board"),
         services(examples, sql_store, later),
     )
     steps = {e.message.key: e.state for e in sql_store.outbox(SEFTON) if ":case:" in e.message.key}
@@ -174,9 +175,12 @@ def _story() -> list[tuple[c.Command, dt.date]]:
     d = dt.date
     return [
         (c.StartProcedure(SEFTON, "dispute", "council", d(2022, 9, 12), "Data"), d(2022, 9, 12)),
-        (c.EscalateCase(f"{SEFTON}.dispute.1", d(2022, 9, 20)), d(2022, 9, 20)),
+        (c.EscalateCase(CaseId.parse(f"{SEFTON}.dispute.1"), d(2022, 9, 20)), d(2022, 9, 20)),
         (c.ProposeVariation(SEFTON, d(2022, 9, 21), "Add a partner"), d(2022, 9, 21)),
-        (c.SignVariation(f"{SEFTON}.variation.1", "icb", d(2022, 9, 22)), d(2022, 9, 22)),
+        (
+            c.SignVariation(VariationId.parse(f"{SEFTON}.variation.1"), "icb", d(2022, 9, 22)),
+            d(2022, 9, 22),
+        ),
         (c.CancelMeeting(HALTON, "team-meeting", d(2009, 1, 7)), d(2009, 1, 5)),
         (
             c.MoveMeeting(

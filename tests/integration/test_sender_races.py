@@ -14,6 +14,7 @@ import pytest
 
 from config.loader import Configuration
 from lifecycle import commands as c
+from lifecycle.ids import CaseId
 from lifecycle.outbox import State
 from storage.store import SqlStore
 from tests.conftest import run_command
@@ -50,7 +51,9 @@ def test_commands_and_a_sender_at_once(examples: Configuration, sql_store: SqlSt
     thread.start()
     try:
         for case in cases:
-            run_command(examples, sql_store, c.CloseCase(str(case), TODAY, "agreed"), TODAY)
+            run_command(
+                examples, sql_store, c.CloseCase(CaseId.parse(case), TODAY, "agreed"), TODAY
+            )
         for day in (dt.date(2024, 11, 12), dt.date(2024, 12, 10), dt.date(2025, 1, 14)):
             meeting = c.CancelMeeting(NOTTS, "service-review", day)
             run_command(examples, sql_store, meeting, TODAY)

@@ -24,6 +24,7 @@ from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 from config.mail import MailSettings
 from lifecycle.messages import Message, MessageKind
 from notifications.render import render
+from notifications.smtp import Security
 from notifications.transport import (
     MaildirTransport,
     PermanentFailure,
@@ -82,7 +83,7 @@ class Recorder:
             message_from_bytes(content, policy=policy.default) for _, _, content in self.received
         ]
         assert all(isinstance(m, EmailMessage) for m in parsed)
-        return parsed  # type: ignore[return-value]
+        return parsed
 
 
 def free_port() -> int:
@@ -259,7 +260,7 @@ async def test_maildir_delivery_parses_back(tmp_path: Path) -> None:
     for sent in batch:
         arrived = message_from_bytes(by_id[sent["Message-ID"]].as_bytes(), policy=policy.default)
         assert arrived["Subject"] == sent["Subject"]
-        assert arrived.get_content().splitlines() == sent.get_content().splitlines()  # type: ignore[attr-defined]
+        assert arrived.get_content().splitlines() == sent.get_content().splitlines()
     assert b"\r\n" not in Path(outcomes[0].reply.removeprefix("maildir: ")).read_bytes()  # type: ignore[union-attr]
 
 
@@ -290,11 +291,12 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 @pytest.fixture(params=["starttls", "tls"])
 def tls_server(
     request: pytest.FixtureRequest, certificate: tuple[Path, Path]
-) -> Iterator[tuple[Recorder, int, str, ssl.SSLContext]]:
+) -> Iterator[tuple[Recorder, int, Security, ssl.SSLContext]]:
     cert, key = certificate
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_context.load_cert_chain(cert, key)
-    recorder, port, security = Recorder(), free_port(), request.param
+    recorder, port = Recorder(), free_port()
+    security: Security = request.param
     options: dict[str, Any] = (
         {"tls_context": server_context, "require_starttls": True}
         if security == "starttls"
@@ -309,7 +311,7 @@ def tls_server(
 
 
 async def test_starttls_and_implicit_tls(
-    tls_server: tuple[Recorder, int, str, ssl.SSLContext],
+    tls_server: tuple[Recorder, int, Security, ssl.SSLContext],
 ) -> None:
     recorder, port, security, client_context = tls_server
     transport = SmtpTransport(
@@ -328,7 +330,7 @@ async def test_starttls_and_implicit_tls(
 # warning is expected, rather than in whichever test runs next.
 @pytest.mark.filterwarnings("ignore:unclosed:ResourceWarning")
 async def test_an_untrusted_certificate_is_temporary(
-    tls_server: tuple[Recorder, int, str, ssl.SSLContext],
+    tls_server: tuple[Recorder, int, Security, ssl.SSLContext],
 ) -> None:
     recorder, port, security, _ = tls_server
     transport = SmtpTransport(HOST, port, security, timeout=5, local_hostname="c.test")

@@ -7,6 +7,7 @@ import datetime as dt
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -61,7 +62,7 @@ def test_record_uses_the_injected_clock_store_and_actor() -> None:
 def test_an_unknown_agreement_is_the_same_error_everywhere() -> None:
     app = make_app(dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
     day = dt.date(2024, 1, 1)
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: app.history("nope"),
         lambda: app.outbox("nope", None, 10),
         lambda: app.occurrences(day, day, "nope"),

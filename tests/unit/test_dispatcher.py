@@ -69,7 +69,8 @@ def states(store: MemoryStore) -> dict[str, State]:
 
 async def test_due_rows_are_sent_in_batches_and_marked() -> None:
     store = setup(*(message(f"k{i}") for i in range(5)))
-    mailer, events = ScriptedMailer(), []
+    mailer = ScriptedMailer()
+    events: list[Event] = []
     report = await dispatcher(store, mailer, events, batch=2).dispatch_due()
     assert [len(batch) for batch in mailer.batches] == [2, 2, 1]
     assert report.counts == {"sent": 5}
@@ -138,7 +139,8 @@ async def test_reminders_of_what_is_past_are_missed_notices_are_sent_late() -> N
     old_invite = message("i-past", MessageKind.INVITE, date="2024-11-03")
     step = message("step", MessageKind.NOTICE, date="2024-10-01")
     store = setup(past, ahead, old_invite, step)
-    mailer, events = ScriptedMailer(), []
+    mailer = ScriptedMailer()
+    events: list[Event] = []
     report = await dispatcher(store, mailer, events).dispatch_due()
     assert report.counts == {"missed": 2, "sent": 2}
     assert states(store) == {"r-past": State.MISSED, "r-ahead": State.SENT,

@@ -11,6 +11,7 @@ from config.loader import Configuration
 from jobs.memory import MemoryStore
 from lifecycle import commands as c
 from lifecycle.errors import Refused, UnknownName
+from lifecycle.ids import CaseId, VariationId
 from lifecycle.outbox import State
 from tests.conftest import run_command as run
 
@@ -148,22 +149,23 @@ def test_dispute_lifecycle_and_refusals(examples: Configuration, store: MemorySt
         d(2023, 3, 1),
     )
     case = f"{SEFTON}.dispute.1"
+    case_id = CaseId.parse(case)
     assert case in raised.state.cases
-    escalated = run(examples, store, c.EscalateCase(case, d(2023, 3, 10)), d(2023, 3, 10))
+    escalated = run(examples, store, c.EscalateCase(case_id, d(2023, 3, 10)), d(2023, 3, 10))
     assert escalated.state.cases[case].escalations == (d(2023, 3, 10),)
     refused(
         examples,
         store,
-        c.EscalateCase(case, d(2023, 3, 9)),
+        c.EscalateCase(case_id, d(2023, 3, 9)),
         d(2023, 3, 10),
         Refused,
         "before the case.s last escalation or start",
     )
-    run(examples, store, c.CloseCase(case, d(2023, 3, 20), "Agreed"), d(2023, 3, 20))
+    run(examples, store, c.CloseCase(case_id, d(2023, 3, 20), "Agreed"), d(2023, 3, 20))
     refused(
         examples,
         store,
-        c.CloseCase(case, d(2023, 3, 21), "Again"),
+        c.CloseCase(case_id, d(2023, 3, 21), "Again"),
         d(2023, 3, 21),
         Refused,
         "is not open",
@@ -171,7 +173,7 @@ def test_dispute_lifecycle_and_refusals(examples: Configuration, store: MemorySt
     refused(
         examples,
         store,
-        c.CloseCase(f"{SEFTON}.dispute.9", d(2023, 3, 21), "x"),
+        c.CloseCase(CaseId.parse(f"{SEFTON}.dispute.9"), d(2023, 3, 21), "x"),
         d(2023, 3, 21),
         UnknownName,
         "unknown case",
@@ -186,7 +188,8 @@ def test_resolution_withdraws_pending_steps(examples: Configuration, store: Memo
         d(2023, 3, 1),
     )
     pending = {k for k, e in store.rows.items() if ":case:" in k and e.state is State.PENDING}
-    run(examples, store, c.CloseCase(f"{SEFTON}.dispute.1", d(2023, 3, 2), "Agreed"), d(2023, 3, 2))
+    close = c.CloseCase(CaseId.parse(f"{SEFTON}.dispute.1"), d(2023, 3, 2), "Agreed")
+    run(examples, store, close, d(2023, 3, 2))
     withdrawn = {k for k, e in store.rows.items() if e.state is State.WITHDRAWN}
     later = {k for k in pending if "dispute-escalation" in k}
     assert later
@@ -263,19 +266,20 @@ def test_variation_needs_every_party_and_refuses_signing_twice(
         examples, store, c.ProposeVariation(NOTTS, d(2025, 1, 6), "KPI change"), d(2025, 1, 6)
     )
     variation = f"{NOTTS}.variation.1"
+    variation_id = VariationId.parse(variation)
     assert variation in proposed.state.variations
     chasers = [k for k in store.rows if ":chase:" in k]
     assert chasers
-    run(examples, store, c.SignVariation(variation, "ncc", d(2025, 1, 8)), d(2025, 1, 8))
+    run(examples, store, c.SignVariation(variation_id, "ncc", d(2025, 1, 8)), d(2025, 1, 8))
     refused(
         examples,
         store,
-        c.SignVariation(variation, "ncc", d(2025, 1, 9)),
+        c.SignVariation(variation_id, "ncc", d(2025, 1, 9)),
         d(2025, 1, 9),
         Refused,
         "already signed",
     )
-    run(examples, store, c.SignVariation(variation, "nhft", d(2025, 1, 10)), d(2025, 1, 10))
+    run(examples, store, c.SignVariation(variation_id, "nhft", d(2025, 1, 10)), d(2025, 1, 10))
     pending_chasers = [
         k for k, e in store.rows.items() if ":chase:" in k and e.state is State.PENDING
     ]
@@ -290,10 +294,11 @@ def test_signatures_recorded_late_withdraw_every_pending_chaser(
     pending (no dispatcher sent them), also those dated weeks before today, is withdrawn."""
     run(examples, store, c.ProposeVariation(NOTTS, d(2025, 1, 6), "KPI change"), d(2025, 1, 6))
     variation = f"{NOTTS}.variation.1"
-    run(examples, store, c.SignVariation(variation, "ncc", d(2025, 1, 8)), d(2025, 5, 1))
+    variation_id = VariationId.parse(variation)
+    run(examples, store, c.SignVariation(variation_id, "ncc", d(2025, 1, 8)), d(2025, 5, 1))
     before = [k for k, e in store.rows.items() if ":chase:" in k and e.state is State.PENDING]
     assert any(k.split(":chase:")[1] < "2025-04-01" for k in before)
-    run(examples, store, c.SignVariation(variation, "nhft", d(2025, 1, 8)), d(2025, 5, 1))
+    run(examples, store, c.SignVariation(variation_id, "nhft", d(2025, 1, 8)), d(2025, 5, 1))
     pending = [k for k, e in store.rows.items() if ":chase:" in k and e.state is State.PENDING]
     assert pending == []
     assert not any(":effective:" in k for k in store.rows)  # too late to announce

@@ -63,7 +63,9 @@ def test_malformed_variation_ids_are_refused_clearly(text: str) -> None:
 
 
 def test_commands_carry_typed_ids_and_name_their_agreement() -> None:
-    escalate = c.EscalateCase("sefton-partnership.dispute.1", d(2023, 3, 1))
+    # The text form on purpose: commands still accept it at run time (`_parse_case`) and
+    # must turn it into a `CaseId`, although their annotations ask for the typed id.
+    escalate = c.EscalateCase("sefton-partnership.dispute.1", d(2023, 3, 1))  # type: ignore[arg-type]
     assert escalate.case == CaseId("sefton-partnership", "dispute", 1)
     assert c.agreement_of(escalate) == "sefton-partnership"
     close = c.CloseCase(CaseId("a.b", "dispute", 2), d(2023, 3, 1))
@@ -74,7 +76,8 @@ def test_commands_carry_typed_ids_and_name_their_agreement() -> None:
 
 def test_a_command_given_a_malformed_id_fails_before_any_look_up() -> None:
     with pytest.raises(MalformedId):
-        c.CloseCase("sefton-partnership", d(2023, 3, 1))
+        # Malformed text on purpose: the command itself must refuse it.
+        c.CloseCase("sefton-partnership", d(2023, 3, 1))  # type: ignore[arg-type]
 
 
 def test_outbox_keys_read_back_as_written() -> None:

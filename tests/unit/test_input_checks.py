@@ -28,6 +28,7 @@ from lifecycle.errors import (
     UnknownName,
 )
 from lifecycle.facts import NoticeServed, from_payload, to_payload
+from lifecycle.ids import CaseId
 from lifecycle.localtime import LocalStart, resolve
 from lifecycle.state import AgreementState, last_day
 from lifecycle.text import control_character
@@ -87,7 +88,7 @@ def test_an_outcome_with_a_control_character_is_refused(
         c.StartProcedure(SEFTON, "dispute", "icb", d(2023, 3, 1), "x"),
         d(2023, 3, 1),
     )
-    close = c.CloseCase(f"{SEFTON}.dispute.1", d(2023, 3, 2), "Agreed\x1b[31m")
+    close = c.CloseCase(CaseId.parse(f"{SEFTON}.dispute.1"), d(2023, 3, 2), "Agreed\x1b[31m")
     with pytest.raises(NotOneLine, match="U\\+001B"):
         run(examples, store, close, d(2023, 3, 2))
     assert len(store.facts) == 1
@@ -102,7 +103,7 @@ def test_summary_and_outcome_are_limited_to_2000_characters(
     with pytest.raises(TextTooLong, match="2001 characters long; at most 2000") as caught:
         run(examples, store, too_long, d(2023, 3, 1))
     assert (caught.value.length, caught.value.limit) == (2001, 2000)
-    close = c.CloseCase(f"{SEFTON}.dispute.1", d(2023, 3, 2), "y" * 2001)
+    close = c.CloseCase(CaseId.parse(f"{SEFTON}.dispute.1"), d(2023, 3, 2), "y" * 2001)
     with pytest.raises(TextTooLong, match="outcome"):
         run(examples, store, close, d(2023, 3, 2))
 

@@ -32,6 +32,7 @@ from lifecycle.errors import (
     TextNeeded,
     UnknownName,
 )
+from lifecycle.ids import CaseId, VariationId
 from tests.conftest import run_command as run
 
 SEFTON, HALTON, NOTTS, CAMBS = (
@@ -102,15 +103,15 @@ def test_case_refusals_are_typed(examples: Configuration) -> None:
     )
     case = f"{HALTON}.dispute.1"
     with pytest.raises(BeforeStart) as before:
-        run(examples, store, c.EscalateCase(case, d(2008, 6, 1)), d(2008, 6, 2))
+        run(examples, store, c.EscalateCase(CaseId.parse(case), d(2008, 6, 1)), d(2008, 6, 2))
     assert before.value.earliest == d(2008, 6, 2)
-    run(examples, store, c.EscalateCase(case, d(2008, 6, 24)), d(2008, 6, 24))
+    run(examples, store, c.EscalateCase(CaseId.parse(case), d(2008, 6, 24)), d(2008, 6, 24))
     with pytest.raises(AtLastStep) as last:
-        run(examples, store, c.EscalateCase(case, d(2008, 6, 25)), d(2008, 6, 25))
+        run(examples, store, c.EscalateCase(CaseId.parse(case), d(2008, 6, 25)), d(2008, 6, 25))
     assert last.value.case == case
-    run(examples, store, c.CloseCase(case, d(2008, 6, 26)), d(2008, 6, 26))
+    run(examples, store, c.CloseCase(CaseId.parse(case), d(2008, 6, 26)), d(2008, 6, 26))
     with pytest.raises(CaseNotOpen) as closed:
-        run(examples, store, c.CloseCase(case, d(2008, 6, 27)), d(2008, 6, 27))
+        run(examples, store, c.CloseCase(CaseId.parse(case), d(2008, 6, 27)), d(2008, 6, 27))
     assert closed.value.closed_on == d(2008, 6, 26)
 
 
@@ -130,7 +131,7 @@ def test_term_meeting_and_variation_refusals_are_typed(examples: Configuration) 
     with pytest.raises(AlreadyCancelled):
         run(examples, store, c.CancelMeeting(NOTTS, "service-review", d(2024, 12, 10)), today)
     run(examples, store, c.ProposeVariation(NOTTS, d(2025, 1, 6), "KPI"), d(2025, 1, 6))
-    sign = c.SignVariation(f"{NOTTS}.variation.1", "ncc", d(2025, 1, 8))
+    sign = c.SignVariation(VariationId.parse(f"{NOTTS}.variation.1"), "ncc", d(2025, 1, 8))
     run(examples, store, sign, d(2025, 1, 8))
     with pytest.raises(AlreadySigned) as twice:
         run(examples, store, sign, d(2025, 1, 8))

@@ -12,6 +12,7 @@ from jobs.memory import MemoryStore
 from lifecycle import commands as c
 from lifecycle.errors import Refused
 from lifecycle.facts import MeetingCancelled
+from lifecycle.ids import CaseId
 from lifecycle.procedure import chained_ladder
 from lifecycle.state import AgreementState, fold, last_day
 from lifecycle.timeline import plan
@@ -82,9 +83,10 @@ def test_escalating_past_the_last_step_is_refused(examples: Configuration) -> No
         c.StartProcedure(HALTON, "dispute", "pct", d(2008, 6, 2), "x"),
         d(2008, 6, 2),
     )
-    run(examples, store, c.EscalateCase(f"{HALTON}.dispute.1", d(2008, 6, 24)), d(2008, 6, 24))
+    case = CaseId.parse(f"{HALTON}.dispute.1")
+    run(examples, store, c.EscalateCase(case, d(2008, 6, 24)), d(2008, 6, 24))
     with pytest.raises(Refused, match="already at its last step"):
-        run(examples, store, c.EscalateCase(f"{HALTON}.dispute.1", d(2008, 6, 25)), d(2008, 6, 25))
+        run(examples, store, c.EscalateCase(case, d(2008, 6, 25)), d(2008, 6, 25))
 
 
 def test_invite_for_a_meeting_moved_earlier_is_due_before_it(examples: Configuration) -> None:
