@@ -18,18 +18,13 @@ from typing import Any
 
 from lifecycle.agreement import Agreement, Contact
 from lifecycle.calendar import OperationalCalendar
-from lifecycle.ids import OutboxKey
-from lifecycle.kinds import KINDS, MessageKind
+from lifecycle.errors import MalformedId
+from lifecycle.ids import CaseId, OutboxKey
+from lifecycle.kinds import BY_NAME, FAMILIES, KINDS, OF_FAMILY, Kind, MessageKind, kind_for
 from lifecycle.occurrence import Occurrence, OccurrenceKind, PlanSettings
 from lifecycle.timeline import reminder_send_day, send_instant
 
-__all__ = ["MEANING", "Message", "MessageKind", "messages_for", "occurrence_payload"]
-# What facts set off and is sent as a notice (`lifecycle.kinds` declares which).
-NOTIFYING = {
-    kind.occurrence
-    for kind in KINDS
-    if kind.family is MessageKind.NOTICE and kind.occurrence is not None
-}
+__all__ = ["MEANING", "Message", "MessageKind", "kind_of", "messages_for", "occurrence_payload"]
 
 
 @dataclass(frozen=True)
@@ -58,47 +53,114 @@ def messages_for(
     calendar: OperationalCalendar,
     settings: PlanSettings,
 ) -> list[Message]:
-    """Every message the occurrences ask for, one per recipient."""
+    """Every message the occurrences ask for, one per recipient, each of the kind
+    `lifecycle.kinds` declares for its occurrence."""
     messages: list[Message] = []
     resolved: dict[tuple[str, ...], tuple[Contact, ...]] = {}  # a few reference lists recur
     clauses: dict[str, str] = {}
     for occurrence in occurrences:
+        kind = kind_for(occurrence, _first_step(agreement, occurrence))
+        if kind is None:
+            continue
         references = occurrence.recipients
         if references not in resolved:
             resolved[references] = agreement.recipients(references)
         if occurrence.rule not in clauses:
             clauses[occurrence.rule] = agreement.clause_of(occurrence.rule)
-        clause = clauses[occurrence.rule]
-        for contact in resolved[references]:
-            messages.extend(_messages(occurrence, contact, clause, calendar, settings))
+        contacts = resolved[references]
+        shared = {
+            "template": kind.name,
+            "agreement_title": agreement.title,
+            "clause": clauses[occurrence.rule],
+            "operational_days": _operational_days(occurrence, calendar),
+        }
+        names = {c.id: _shown_name(agreement, c) for c in contacts}
+        for contact in contacts:
+            told = [name for other, name in names.items() if other != contact.id]
+            extra = {**shared, "told": told}
+            messages.extend(_messages(occurrence, kind, contact, extra, calendar, settings))
     return messages
+
+
+def kind_of(message: Message) -> Kind:
+    """The kind a message is rendered as: a follow-up or a report by its family, a message
+    the planner made by the kind it chose."""
+    by_family = OF_FAMILY.get(message.kind)
+    if by_family is not None:
+        return by_family
+    named = BY_NAME.get(str(message.payload.get("template", "")))
+    if named is not None and named.family is message.kind:
+        return named
+    return next(kind for kind in KINDS if kind.family is message.kind)
+
+
+def _first_step(agreement: Agreement, occurrence: Occurrence) -> bool:
+    """True for the first step of a case's own procedure (`case:<case>:<procedure>:<step>`):
+    the case has just started. A later step, or the first of a procedure it escalated to,
+    is an escalation."""
+    if occurrence.kind is not OccurrenceKind.PROCEDURE_STEP:
+        return False
+    parts = occurrence.rule.split(":")
+    if len(parts) != 4:
+        return False
+    try:
+        case = CaseId.parse(parts[1])
+    except MalformedId:
+        return False
+    procedure = agreement.procedure(parts[2])
+    return (
+        procedure is not None
+        and procedure.id == case.procedure
+        and (procedure.steps[0].id == parts[3])
+    )
+
+
+def _operational_days(occurrence: Occurrence, calendar: OperationalCalendar) -> int | None:
+    """Operational days from the message's day to what it is about, where that is how the
+    agreement measures it (a lead in operational days; a procedure step's window)."""
+    counted = occurrence.kind is OccurrenceKind.PROCEDURE_STEP or (
+        occurrence.lead is not None and "operational" in occurrence.lead
+    )
+    if not counted or occurrence.for_date is None:
+        return None
+    if not calendar.first <= occurrence.date <= occurrence.for_date <= calendar.last:
+        return None
+    return calendar.count_between(occurrence.date, occurrence.for_date)
+
+
+def _shown_name(agreement: Agreement, contact: Contact) -> str:
+    """A contact as other recipients see them: name and organisation."""
+    party = agreement.party(contact.party)
+    return f"{contact.name} ({party.name})" if party is not None else contact.name
 
 
 def _messages(
     occurrence: Occurrence,
+    kind: Kind,
     contact: Contact,
-    clause: str,
+    extra: dict[str, Any],
     calendar: OperationalCalendar,
     settings: PlanSettings,
 ) -> Iterator[Message]:
     email, agreement = contact.email, occurrence.agreement
-    if occurrence.kind is OccurrenceKind.REMINDER and occurrence.send_at is not None:
+    family = FAMILIES[kind.family].key_family
+    if kind.family is MessageKind.REMINDER and occurrence.send_at is not None:
         subject_day = occurrence.about or occurrence.for_date
         about = f"{occurrence.rule}:{subject_day}:{occurrence.lead}"
-        key = str(OutboxKey("reminder", agreement, about, email))
-        yield _message(key, MessageKind.REMINDER, occurrence, contact, clause, occurrence.send_at)
-    elif occurrence.kind is OccurrenceKind.MEETING:
+        key = str(OutboxKey(family, agreement, about, email))
+        yield _message(key, kind.family, occurrence, contact, extra, occurrence.send_at)
+    elif kind.family is MessageKind.INVITE:
         about = f"{occurrence.rule}:{occurrence.origin_date}"
-        key = str(OutboxKey("invite", agreement, about, email))
+        key = str(OutboxKey(family, agreement, about, email))
         earliest = min(occurrence.origin_date, occurrence.date)  # moved earlier: invite earlier
         day = reminder_send_day(earliest, settings.invite_lead, calendar)
         due = send_instant(day, settings)
-        yield _message(key, MessageKind.INVITE, occurrence, contact, clause, due)
-    elif occurrence.kind in NOTIFYING:
-        key = str(OutboxKey("notice", agreement, _notice_about(occurrence), email))
+        yield _message(key, kind.family, occurrence, contact, extra, due)
+    elif kind.family is MessageKind.NOTICE:
+        key = str(OutboxKey(family, agreement, _notice_about(occurrence), email))
         day = calendar.previous_on_or_before(occurrence.date)
         due = send_instant(day, settings)
-        yield _message(key, MessageKind.NOTICE, occurrence, contact, clause, due)
+        yield _message(key, kind.family, occurrence, contact, extra, due)
 
 
 def _notice_about(occurrence: Occurrence) -> str:
@@ -114,13 +176,12 @@ def _message(
     kind: MessageKind,
     occurrence: Occurrence,
     contact: Contact,
-    clause: str,
+    extra: dict[str, Any],
     due: dt.datetime,
 ) -> Message:
     payload = occurrence_payload(occurrence)
     payload["recipient_name"] = contact.name
-    if clause:
-        payload["clause"] = clause
+    payload.update({name: value for name, value in extra.items() if value})
     subject = f"{occurrence.title} ({occurrence.date:%a %d %b %Y})"
     if kind is MessageKind.REMINDER and occurrence.for_date is not None:
         subject = f"{occurrence.title} ({occurrence.for_date:%a %d %b %Y})"

@@ -7,8 +7,10 @@ import asyncio
 import datetime as dt
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope, Session
 
 from lifecycle.outbox import State
 from storage.engine import make_engine
@@ -23,9 +25,9 @@ PER_MESSAGE = 0.4  # seconds the server takes to accept each message
 class SlowRecorder(Recorder):
     """Accepts every message, each after a pause, so a batch takes a while."""
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # type: ignore[override]  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:  # noqa: N802
         await asyncio.sleep(PER_MESSAGE)
-        return await super().handle_DATA(server, session, envelope)  # type: ignore[arg-type]
+        return await super().handle_DATA(server, session, envelope)
 
 
 def test_sigterm_during_a_batch_finishes_it_and_holds_nothing(tmp_path: Path) -> None:
