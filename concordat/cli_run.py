@@ -72,7 +72,8 @@ def run_command(
     with concordat.stores.serve_alone():
         report = concordat.replan()
         mail = configuration.mail
-        mailer = mailer_for(mail, os.environ, _data_dir(concordat), concordat.clock)
+        mailer = mailer_for(mail, os.environ, _data_dir(concordat), concordat.clock,
+                            concordat.config.templates())  # fmt: skip
         claiming = ClaimOptions(dt.timedelta(seconds=lease), batch)
         zone = configuration.settings.timezone
         log = _logger(log_format)
@@ -132,7 +133,8 @@ def simulate_command(
     store = concordat.stores.writer()
     clock = SimulatedClock(dt.datetime.combine(first, dt.time(0), tzinfo=dt.UTC))
     transport = _simulation_transport(concordat, smtp, maildir)
-    mailer = TransportMailer(transport, configuration.mail.sender, clock)
+    mailer = TransportMailer(transport, configuration.mail.sender, clock,
+                             concordat.config.templates())  # fmt: skip
     dispatcher = Dispatcher(store, mailer, clock, f"simulator:{_owner()}",
                             configuration.settings.timezone, log=_logger(log_format),
                             lease_clock=SystemClock())  # fmt: skip
@@ -244,7 +246,7 @@ class Follower:
         if not change:
             return False
         after = self.concordat.configuration()
-        if after.mail != before.mail:
+        if after.mail != before.mail or change.templates:
             self._use_mail(after.mail)
         if after.settings.timezone != before.settings.timezone:
             self.say("restart-needed", "the site's time zone changed: restart to apply it")
@@ -260,7 +262,9 @@ class Follower:
         """Send with the new mail settings from the next batch on; settings that cannot be
         used (the password variable unset) are logged and the old ones kept."""
         try:
-            mailer = mailer_for(mail, os.environ, _data_dir(self.concordat), self.concordat.clock)
+            concordat = self.concordat
+            mailer = mailer_for(mail, os.environ, _data_dir(concordat), concordat.clock,
+                                concordat.config.templates())  # fmt: skip
         except ConcordatError as error:
             self.say("invalid-configuration", f"{error}; still sending as before")
             return

@@ -10,6 +10,7 @@ creates or migrates).
 from __future__ import annotations
 
 import fcntl
+import hashlib
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -18,8 +19,11 @@ from typing import Protocol
 
 from sqlalchemy.engine import Engine
 
+from config.issues import ConfigIssue, ConfigurationError
 from config.loader import Configuration, LoadCache, load_configuration
 from jobs.ports import Store
+from notifications.samples import samples
+from notifications.templating import Templates
 from storage.engine import (
     DatabaseError,
     NoDatabase,
@@ -51,9 +55,10 @@ class ConfigChange:
 
     changed: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
+    templates: bool = False  # a template override changed
 
     def __bool__(self) -> bool:
-        return bool(self.changed or self.removed)
+        return bool(self.changed or self.removed or self.templates)
 
     def __str__(self) -> str:
         parts = []
@@ -61,6 +66,8 @@ class ConfigChange:
             parts.append(f"{len(self.changed)} changed ({_some(self.changed)})")
         if self.removed:
             parts.append(f"{len(self.removed)} removed ({_some(self.removed)})")
+        if self.templates:
+            parts.append("templates changed")
         return "; ".join(parts) or "nothing changed"
 
 
@@ -73,30 +80,68 @@ class ConfigSource:
         self.directory = directory
         self._cache = LoadCache()
         self._loaded: Configuration | None = None
+        self._templates: tuple[str, Templates] | None = None
 
     def configuration(self) -> Configuration:
-        """The validated configuration; raises `ConfigurationError` listing every issue."""
+        """The validated configuration; raises `ConfigurationError` listing every issue
+        (a template override that cannot render its kind among them)."""
         if self._loaded is None:
-            self._loaded = load_configuration(self.directory, self._cache)
+            loaded = load_configuration(self.directory, self._cache)
+            self._templates = _checked_templates(loaded.mail.templates)
+            self._loaded = loaded
         return self._loaded
 
+    def templates(self) -> Templates:
+        """The message templates, the site's overrides checked."""
+        self.configuration()
+        assert self._templates is not None
+        return self._templates[1]
+
     def reload(self) -> ConfigChange:
-        """Load again, parsing only the files that changed; says which agreements changed."""
+        """Load again, parsing only the files that changed; says which agreements changed
+        and whether the template overrides did."""
         before = self.configuration().digests
         loaded = load_configuration(self.directory, self._cache)
+        templates = self._templates
+        digest = _templates_digest(loaded.mail.templates)
+        if templates is None or templates[0] != digest:
+            templates = _checked_templates(loaded.mail.templates)
         after = loaded.digests
         change = ConfigChange(
             changed=tuple(sorted(i for i, digest in after.items() if before.get(i) != digest)),
             removed=tuple(sorted(set(before) - set(after))),
+            templates=self._templates is None or templates[0] != self._templates[0],
         )
         if change:  # every digest covers the site file too, so any change shows here
-            self._loaded = loaded
+            self._loaded, self._templates = loaded, templates
         return change
 
     @property
     def files_parsed(self) -> int:
         """Agreement files the last load parsed (the others came from the cache)."""
         return self._cache.parsed
+
+
+def _checked_templates(overrides: Path | None) -> tuple[str, Templates]:
+    """The templates with the site's overrides, each kind rendered once against its sample;
+    `ConfigurationError` naming every template that fails. Returned with the digest of the
+    override files, so a reload knows when they changed."""
+    templates = Templates(overrides)
+    problems = templates.check(samples())
+    if problems:
+        issues = [ConfigIssue(p.template, None, "", p.reason) for p in problems]
+        raise ConfigurationError(issues)
+    return _templates_digest(overrides), templates
+
+
+def _templates_digest(overrides: Path | None) -> str:
+    """A digest of the override files' names and bytes ("" without overrides)."""
+    if overrides is None or not overrides.is_dir():
+        return ""
+    digest = hashlib.sha256()
+    for path in sorted(overrides.glob("*.j2")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def _some(ids: tuple[str, ...], shown: int = 3) -> str:

@@ -85,6 +85,8 @@ def load_configuration(directory: Path, cache: LoadCache | None = None) -> Confi
     site_log = IssueLog(directory / SITE_FILE)
     site = _load_site(site_log)
     closed = _closed_days(directory, site, site_log)
+    if site.mail.templates is not None and not (directory / site.mail.templates).is_dir():
+        site_log.add("mail.templates", f"not a directory: {directory / site.mail.templates}")
     issues += site_log.issues
     site_digest = _site_digest(directory, site)
     files = sorted(p for p in directory.glob("*.toml") if p.name != SITE_FILE)
@@ -121,7 +123,8 @@ def load_configuration(directory: Path, cache: LoadCache | None = None) -> Confi
         agreement.id: _digest(site_digest, file_digest) for file_digest, agreement in built.values()
     }
     settings = _settings(site)
-    return Configuration(directory, site, agreements, calendar, settings, digests, _mail(site.mail))
+    mail = _mail(site.mail, directory)
+    return Configuration(directory, site, agreements, calendar, settings, digests, mail)
 
 
 def _calendar(
@@ -251,7 +254,7 @@ def _settings(site: SiteFile) -> PlanSettings:
     )
 
 
-def _mail(mail: MailFile) -> MailSettings:
+def _mail(mail: MailFile, directory: Path) -> MailSettings:
     port = mail.smtp_port if mail.smtp_port is not None else DEFAULT_PORTS[mail.security]
     return MailSettings(
         sender=mail.sender,
@@ -265,4 +268,5 @@ def _mail(mail: MailFile) -> MailSettings:
         maildir=Path(mail.maildir) if mail.maildir is not None else None,
         max_attempts=mail.max_attempts,
         retry_base_seconds=mail.retry_base_seconds,
+        templates=directory / mail.templates if mail.templates is not None else None,
     )

@@ -39,3 +39,4 @@ class MailSettings:
     maildir: Path | None = None
     max_attempts: int = 8
     retry_base_seconds: float = 60.0
+    templates: Path | None = None  # overrides of the shipped templates, file by file

@@ -150,6 +150,7 @@ class MailFile(Strict):
     maildir: OneLine | None = Field(default=None, min_length=1)
     max_attempts: int = Field(default=8, ge=1, le=100)
     retry_base_seconds: float = Field(default=60.0, gt=0, le=86400)
+    templates: OneLine | None = Field(default=None, min_length=1)
 
 
 class SiteFile(Strict):

@@ -13,6 +13,7 @@ from jobs.clock import Clock
 from jobs.ports import Delivery, OnDelivery, Outcome
 from lifecycle.messages import Message
 from notifications.render import render
+from notifications.templating import Templates
 from notifications.transport import Outcome as TransportOutcome
 from notifications.transport import PermanentFailure, Sent, Transport, transport_for
 
@@ -20,8 +21,11 @@ from notifications.transport import PermanentFailure, Sent, Transport, transport
 class TransportMailer:
     """Renders with the clock's time (a simulated year carries simulated dates) and sends."""
 
-    def __init__(self, transport: Transport, sender: str, clock: Clock) -> None:
+    def __init__(
+        self, transport: Transport, sender: str, clock: Clock, templates: Templates | None = None
+    ) -> None:
         self.transport, self.sender, self.clock = transport, sender, clock
+        self.templates = templates
 
     async def deliver(
         self, messages: Sequence[Message], settle: OnDelivery | None = None
@@ -35,7 +39,7 @@ class TransportMailer:
         positions: list[int] = []  # each email's index among `messages`
         for index, message in enumerate(messages):
             try:
-                emails.append(render(message, self.sender, now=now))
+                emails.append(render(message, self.sender, now=now, templates=self.templates))
                 positions.append(index)
                 answers.append(None)
             except Exception as error:
@@ -55,11 +59,16 @@ class TransportMailer:
 
 
 def mailer_for(
-    settings: MailSettings, environ: Mapping[str, str], data_dir: Path, clock: Clock
+    settings: MailSettings,
+    environ: Mapping[str, str],
+    data_dir: Path,
+    clock: Clock,
+    templates: Templates | None = None,
 ) -> TransportMailer:
     """SMTP when the site names a host (the password from the environment), else the
-    Maildir in the data folder."""
-    return TransportMailer(transport_for(settings, environ, data_dir), settings.sender, clock)
+    Maildir in the data folder; messages written with `templates` (the site's, checked)."""
+    transport = transport_for(settings, environ, data_dir)
+    return TransportMailer(transport, settings.sender, clock, templates)
 
 
 def _delivery(outcome: Sent | PermanentFailure | object) -> Delivery:

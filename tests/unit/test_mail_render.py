@@ -70,37 +70,67 @@ def test_a_resend_carries_the_same_message_id() -> None:
     assert first["Message-ID"] == again["Message-ID"]
 
 
-def test_the_body_states_every_fact() -> None:
-    text = parsed(render(meeting_message(), "a@example.org", now=NOW)).get_content()
-    assert text.splitlines()[0] == "Dear Alex Lead,"
+def bodies(email: EmailMessage) -> tuple[str, str]:
+    """The plain-text and HTML alternatives."""
+    assert email.get_content_type() == "multipart/alternative"
+    text, html = email.get_body(("plain",)), email.get_body(("html",))
+    assert text is not None
+    assert html is not None
+    return text.get_content(), html.get_content()
+
+
+def test_the_bodies_state_every_fact() -> None:
+    text, html = bodies(parsed(render(meeting_message(), "a@example.org", now=NOW)))
+    lines = text.splitlines()
+    assert lines[0] == "Dear Alex Lead,"
     for line in [
-        "Agreement: sefton-s75",
-        "What: Partnership board",
-        "Kind: meeting",
-        "Date: Tuesday 14 April 2026",
-        "Time: 10:00 to 11:30 (UTC+01:00)",
-        "Place: Bootle Town Hall",
+        "Invitation: Partnership board",
+        "When: Tuesday 14 April 2026, 10:00 to 11:30 (UK time)",
+        "Where: Bootle Town Hall",
         "Moved from: Monday 13 April 2026",
         "Detail: Moved: Easter Monday",
-        "Reference: partnership-board",
+        "Agreement: sefton-s75",
     ]:
-        assert line in text.splitlines(), line
+        assert line in lines, line
+        value = line.partition(": ")[2]
+        assert value in html, line
+    assert lines[-1].endswith(f"Reference: {meeting_message().key}")
 
 
-def test_reminders_say_what_they_are_about_and_unknown_facts_are_kept() -> None:
+def test_reminders_say_what_they_are_about_and_which_clause() -> None:
     payload = meeting_message().payload | {
         "kind": "reminder",
+        "start": None,
+        "end": None,
         "for_date": "2026-04-14",
         "lead": "7 days",
         "clause": "cl. 9.2",
-        "late": True,
+        "template": "meeting_reminder",
+        "agreement_title": "Sefton Partnership",
+        "told": ["Sam Chair (Sefton Council)"],
     }
-    text = render(meeting_message(payload=payload), "a@example.org", now=NOW).get_content()
-    lines = text.splitlines()
-    assert "About: Tuesday 14 April 2026" in lines
-    assert "Notice given: 7 days before" in lines
-    assert "Clause: cl. 9.2" in lines
-    assert "Late: True" in lines
+    message = meeting_message(payload=payload, kind=MessageKind.REMINDER)
+    email = parsed(render(message, "a@example.org", now=NOW))
+    lines = bodies(email)[0].splitlines()
+    assert "When: Tuesday 14 April 2026" in lines
+    assert "Agreement: Sefton Partnership (cl. 9.2)" in lines
+    assert "Also told: Sam Chair (Sefton Council)" in lines
+    assert email["X-Concordat-Template"] == "meeting_reminder"
+    assert email["List-Unsubscribe"] == "<mailto:a@example.org?subject=unsubscribe>"
+
+
+def test_invites_and_notices_carry_no_unsubscribe_header() -> None:
+    email = parsed(render(meeting_message(), "a@example.org", now=NOW))
+    assert email["X-Concordat-Template"] == "meeting_invite"
+    assert email["List-Unsubscribe"] is None
+
+
+def test_html_escapes_what_the_configuration_says() -> None:
+    payload = meeting_message().payload | {"location": "<script>alert(1)</script> & Co"}
+    text, html = bodies(parsed(render(meeting_message(payload=payload), "a@x.org", now=NOW)))
+    assert "Where: <script>alert(1)</script> & Co" in text.splitlines()
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in html
 
 
 def test_non_ascii_text_survives_the_wire() -> None:
@@ -108,8 +138,9 @@ def test_non_ascii_text_survives_the_wire() -> None:
     payload = message.payload | {"location": "Salle Chloé", "recipient_name": "Zoë"}
     email = parsed(render(meeting_message(payload=payload, subject=message.subject), "a@x.org"))
     assert email["Subject"] == "Réunion — café (Tue 14 Apr 2026)"
-    assert "Place: Salle Chloé" in email.get_content()
-    assert email.get_content_charset() == "utf-8"
+    text, html = bodies(email)
+    assert "Where: Salle Chloé" in text
+    assert "Dear Zoë," in html
 
 
 @pytest.mark.parametrize("breaker", ["\r\n", "\n", "\r", "\u2028", "\x00", "\x85", "\t"])
@@ -119,7 +150,8 @@ def test_a_line_break_in_the_subject_cannot_add_a_header(breaker: str) -> None:
     email = message_from_bytes(wire, policy=policy.default)
     assert email["Bcc"] is None
     assert email["Subject"] == "Board Bcc: everyone@example.org"
-    assert b"\nBcc:" not in wire
+    headers = wire.split(b"\r\n\r\n", 1)[0]
+    assert b"\nBcc:" not in headers
 
 
 def test_the_policy_refuses_line_breaks_below_render() -> None:
