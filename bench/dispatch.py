@@ -272,6 +272,7 @@ class Rate:
     seconds: float
     cpu: float  # sender processes' CPU seconds
     sink_cpu: float = 0.0  # the sink's CPU seconds over the run
+    busy: float = 0.0  # share of the machine's CPUs busy over the run (all processes)
     counts: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
@@ -282,28 +283,38 @@ class Rate:
 
 def run_together(
     ctx: SpawnContext, targets: list[tuple[Callable[..., None], tuple[Any, ...]]]
-) -> tuple[float, list[tuple[str, dict[str, int], float, float]]]:
+) -> tuple[float, float, list[tuple[str, dict[str, int], float, float]]]:
     """Start each target in its own process; time from the shared barrier to the last one's
-    end. Returns (seconds, each process's (name, counts, end instant, cpu seconds))."""
+    end. Returns (seconds, share of the machine's CPUs busy meanwhile, each process's (name,
+    counts, end instant, cpu seconds))."""
     barrier, results = ctx.Barrier(len(targets) + 1), ctx.Queue()
     processes = [ctx.Process(target=f, args=(*args, barrier, results)) for f, args in targets]
     for process in processes:
         process.start()
     barrier.wait(timeout=120)
-    started = time.time()
+    started, busy = time.time(), machine_ticks()
     answers = [results.get(timeout=600) for _ in processes]
+    busy_after = machine_ticks()
+    share = (busy_after[0] - busy[0]) / max(1, busy_after[1] - busy[1])
     for process in processes:
         process.join(60)
         if process.exitcode != 0:
             raise RuntimeError(f"a sender process exited with {process.exitcode}")
-    return max(end for _, _, end, _ in answers) - started, answers
+    return max(end for _, _, end, _ in answers) - started, share, answers
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine, from /proc/stat."""
+    ticks = [int(n) for n in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return sum(ticks) - idle, sum(ticks)
 
 
 def raw_rate(ctx: SpawnContext, the_sink: Sink, count: int) -> Rate:
     before, sink_cpu = the_sink.counter.value, cpu_seconds(the_sink.pid)
-    seconds, answers = run_together(ctx, [(_raw_main, (count, the_sink.port))])
+    seconds, busy, answers = run_together(ctx, [(_raw_main, (count, the_sink.port))])
     sink_cpu = cpu_seconds(the_sink.pid) - sink_cpu
-    rate = Rate("raw aiosmtplib, 1 connection", count, seconds, answers[0][3], sink_cpu)
+    rate = Rate("raw aiosmtplib, 1 connection", count, seconds, answers[0][3], sink_cpu, busy)
     if the_sink.counter.value - before != count:
         rate.problems.append(f"sink got {the_sink.counter.value - before}, expected {count}")
     return rate
@@ -322,13 +333,14 @@ def pipeline_rate(
     targets: list[tuple[Callable[..., None], tuple[Any, ...]]] = [
         (_node_main, (url, the_sink.port, f"bench-node-{n}", args.batch)) for n in range(nodes)
     ]
-    seconds, answers = run_together(ctx, targets)
+    seconds, busy, answers = run_together(ctx, targets)
     sink_cpu = cpu_seconds(the_sink.pid) - sink_cpu
     counts: dict[str, int] = {}
     for _, node_counts, _, _ in answers:
         for action, n in node_counts.items():
             counts[action] = counts.get(action, 0) + n
-    rate = Rate(label, args.messages, seconds, sum(a[3] for a in answers), sink_cpu, counts)
+    cpu = sum(a[3] for a in answers)
+    rate = Rate(label, args.messages, seconds, cpu, sink_cpu, busy, counts)
     with engine.connect() as connection:
         query = select(OUTBOX.c.state, func.count()).group_by(OUTBOX.c.state)
         states: dict[str, int] = {row[0]: int(row[1]) for row in connection.execute(query)}
@@ -584,13 +596,15 @@ class Verdicts:
 def report_throughput(raws: list[Rate], pipes: list[Rate], verdicts: Verdicts) -> None:
     limit = statistics.median(r.per_second for r in raws)
     print("\n1. Throughput (messages/s, wall clock from a shared start to the last sender's end)")
-    print("   (CPU: seconds per 1000 messages of the sending processes, and of the sink)")
-    print(f"   {'':34} {'msg/s':>8} {'seconds':>8} {'x raw':>6} {'CPU':>6} {'sink':>6}")
+    print("   (CPU: seconds per 1000 messages of the sending processes, and of the sink;")
+    print("   busy: share of all the machine's CPUs busy during the run, PostgreSQL included)")
+    print(f"   {'':34} {'msg/s':>8} {'seconds':>8} {'x raw':>6} {'CPU':>6} {'sink':>6} "
+          f"{'busy':>5}")  # fmt: skip
     for rate in [*raws, *pipes]:
         ratio = rate.per_second / limit
         per = 1000 / rate.messages
         print(f"   {rate.label:34} {rate.per_second:8.0f} {rate.seconds:8.2f} {ratio:6.2f} "
-              f"{rate.cpu * per:6.2f} {rate.sink_cpu * per:6.2f}")  # fmt: skip
+              f"{rate.cpu * per:6.2f} {rate.sink_cpu * per:6.2f} {rate.busy:5.0%}")  # fmt: skip
         for problem in rate.problems:
             print(f"     PROBLEM: {problem}")
     print(f"   raw limit (median of {len(raws)} runs): {limit:.0f} msg/s")
