@@ -516,6 +516,7 @@ class Idle:
     lines_while_idle: int
     rows: int
     service: str
+    wake: dict[str, float] = field(default_factory=dict)
 
 
 def write_agreements(directory: Path, template: str, count: int, port: int) -> None:
@@ -570,9 +571,28 @@ def idle_test(the_sink: Sink, workdir: Path, args: argparse.Namespace) -> Idle:
     engine = make_engine(url)
     with engine.connect() as connection:
         rows = int(connection.execute(select(func.count()).select_from(OUTBOX)).scalar_one())
+    wake = wake_queries(SqlStore(engine))
     engine.dispose()
     return Idle(args.agreements, args.template, startup, settled, t1 - t0, cpu1 - cpu0, rss,
-                hwm, lines_idle, rows, status)  # fmt: skip
+                hwm, lines_idle, rows, status, wake)  # fmt: skip
+
+
+def wake_queries(store: SqlStore) -> dict[str, float]:
+    """Seconds each of the store calls one wake of the service makes takes on this outbox
+    (the best of three, after the service stopped)."""
+    now = dt.datetime.now(UTC)
+    calls: dict[str, Callable[[], object]] = {
+        "reclaim_expired": lambda: store.reclaim_expired(now),
+        "claim": lambda: store.claim("bench", now, dt.timedelta(minutes=5), 50),
+        "next_due": store.next_due,
+    }
+    best: dict[str, float] = {}
+    for name, call in calls.items():
+        for _ in range(3):
+            started = time.perf_counter()
+            call()
+            best[name] = min(best.get(name, 1e9), time.perf_counter() - started)
+    return best
 
 
 # --- report --------------------------------------------------------------------------------
@@ -656,6 +676,8 @@ def report_idle(idle: Idle, verdicts: Verdicts) -> None:
     print(f"   CPU over {idle.seconds:.1f} s idle: {idle.cpu:.2f} s = {100 * share:.2f}% of one "
           f"core; lines printed while idle: {idle.lines_while_idle}")  # fmt: skip
     print(f"   memory: VmRSS {idle.rss / mib:.0f} MiB, VmHWM (peak) {idle.hwm / mib:.0f} MiB")
+    queries = ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in idle.wake.items())
+    print(f"   one wake's store calls on this outbox (measured afterwards): {queries}")
     print(f"   service: {idle.service}")
     verdicts.check("idle CPU", share < CPU_TARGET,
                    f"{100 * share:.2f}% of one core (target < {100 * CPU_TARGET:g}%)")  # fmt: skip
