@@ -66,7 +66,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aiosmtpd.controller import Controller
 from aiosmtplib import SMTP
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 
 from jobs.clock import SystemClock
 from jobs.dispatcher import Dispatcher, DispatchPolicy
@@ -77,7 +77,7 @@ from notifications.render import render
 from notifications.smtp import SmtpTransport
 from storage.engine import make_engine
 from storage.migrate import upgrade
-from storage.store import OUTBOX, SqlStore
+from storage.store import OUTBOX, STAMP, SqlStore
 from tests import pg
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,6 +90,7 @@ UTC = dt.UTC
 RAW_TARGET = 0.5  # PG 3 nodes / raw
 P99_TARGET_S = 2.0
 CPU_TARGET = 0.01  # of one core
+START_MARGIN = 8.0  # seconds: rows inserted before the service starts are due after this
 RSS_TARGET = 1 << 30
 
 
@@ -213,7 +214,10 @@ def build_messages(
 
 
 def insert(store: SqlStore, messages: Sequence[Message]) -> None:
-    """Through the store's insert path: one unit of work (and plan stamp) per agreement."""
+    """Through the store's insert path: one unit of work per agreement. `apply_plan` also
+    stamps each agreement as planned; the stamps are dropped again, or a service's start-up
+    re-plan would take these unconfigured agreements for removed ones and withdraw their
+    rows."""
     by_agreement: dict[str, list[Message]] = {}
     for message in messages:
         by_agreement.setdefault(message.agreement, []).append(message)
@@ -221,6 +225,8 @@ def insert(store: SqlStore, messages: Sequence[Message]) -> None:
     for agreement, group in by_agreement.items():
         with store.unit(agreement) as unit:
             unit.apply_plan(Changes(inserts=group), "bench", "bench", now)
+    with store.engine.begin() as connection:
+        connection.execute(delete(STAMP).where(STAMP.c.agreement.in_(list(by_agreement))))
 
 
 def throughput_messages(count: int) -> list[Message]:
@@ -456,22 +462,33 @@ def delay_test(the_sink: Sink, url: str, workdir: Path, args: argparse.Namespace
     engine = make_engine(url)
     upgrade(engine)
     store = SqlStore(engine)
-    say(f"delay: starting `concordat run --poll {args.poll:g}` on {url.split(':')[0]}")
-    service = Service(["--config", str(config), "--db", url, "--poll", f"{args.poll:g}"], workdir)
-    try:
-        service.wait_for_banner(120)
-        service.wait_quiet(2, 60)
+    before = args.delay_insert == "before"
+
+    def fill() -> dict[str, float]:
+        """Rows due evenly over 30 s from now+1 s (from now+START_MARGIN s when inserted
+        before the service starts); key -> due instant."""
+        first = START_MARGIN if before else 1.0
         now = dt.datetime.now(UTC)
         spread = 29.0 / max(1, args.delay_rows - 1)
         messages = build_messages(
             args.delay_rows,
-            lambda n: now + dt.timedelta(seconds=1 + n * spread),
+            lambda n: now + dt.timedelta(seconds=first + n * spread),
             "delay",
             agreements=10,
         )
-        say(f"delay: inserting {args.delay_rows} rows due from now+1 s to now+30 s")
+        say(f"delay: inserting {args.delay_rows} rows due from now+{first:g} s to now+"
+            f"{first + 29:g} s")  # fmt: skip
         insert(store, messages)
-        due = {m.key: m.due_at.timestamp() for m in messages}
+        return {m.key: m.due_at.timestamp() for m in messages}
+
+    due = fill() if before else {}
+    say(f"delay: starting `concordat run --poll {args.poll:g}` on {url.split(':')[0]}")
+    service = Service(["--config", str(config), "--db", url, "--poll", f"{args.poll:g}"], workdir)
+    try:
+        service.wait_for_banner(120)
+        if not before:
+            service.wait_quiet(2, 60)
+            due = fill()
         deadline = time.time() + 60
         arrivals = the_sink.arrivals()
         while time.time() < deadline and not due.keys() <= arrivals.keys():
@@ -641,12 +658,21 @@ def report_throughput(raws: list[Rate], pipes: list[Rate], verdicts: Verdicts) -
                            f"sent once: {'yes' if ok else 'NO'}")  # fmt: skip
 
 
-def report_delay(delay: Delay, poll: float, verdicts: Verdicts) -> None:
-    print(f"\n2. Due-to-send delay: `concordat run --poll {poll:g}` on the system clock")
-    print(f"   {delay.rows} rows inserted after the banner, due evenly from now+1 s to now+30 s;")
-    print("   delay = instant the sink received the message's DATA - the row's due_at")
-    print("   (the service learns of the rows at its next safety poll, then sets its alarm")
-    print("   to each next due instant, so this is alarm precision + claim + render + send).")
+def report_delay(delay: Delay, args: argparse.Namespace, verdicts: Verdicts) -> None:
+    print(f"\n2. Due-to-send delay: `concordat run --poll {args.poll:g}` on the system clock")
+    if args.delay_insert == "before":
+        print(f"   {delay.rows} rows inserted before the service started, due evenly from "
+              f"now+{START_MARGIN:g} s to now+{START_MARGIN + 29:g} s;")  # fmt: skip
+    else:
+        print(f"   {delay.rows} rows inserted after its banner, due evenly from now+1 s to "
+              "now+30 s;")  # fmt: skip
+    print("   delay = instant the sink received the message's DATA - the row's due_at.")
+    if args.delay_insert == "before":
+        print("   The service finds them when it starts and sets its alarm to each next due")
+        print("   instant, so this is alarm precision + claim + render + send.")
+    else:
+        print("   The service learns of rows another process wrote at its next safety poll,")
+        print("   then sets its alarm to each next due instant: poll + alarm + claim + send.")
     print(f"   arrived at the sink: {delay.arrived}/{delay.rows}; outbox states: {delay.states}")
     if delay.sink:
         s = delay.sink
@@ -695,6 +721,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--delay-rows", type=int, default=300, help="rows for the delay test")
     parser.add_argument("--poll", type=float, default=1.0, help="delay test's --poll (1 s)")
     parser.add_argument("--delay-db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--delay-insert", choices=["after", "before"], default="after",
+                        help="rows inserted after the banner, or before the start")  # fmt: skip
     parser.add_argument("--agreements", type=int, default=10_000, help="idle test (10000)")
     parser.add_argument("--template", default="stockport-0-19",
                         help="example copied for the idle test (stockport-0-19)")  # fmt: skip
@@ -745,7 +773,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 url = (new_pg_database(admin, "bench_delay") if admin and args.delay_db ==
                        "postgres" else f"sqlite:///{workdir / 'delay.db'}")  # fmt: skip
-                report_delay(delay_test(the_sink, url, workdir, args), args.poll, verdicts)
+                report_delay(delay_test(the_sink, url, workdir, args), args, verdicts)
         if not args.skip_idle:
             report_idle(idle_test(the_sink, workdir, args), verdicts)
     print("\nSummary")
