@@ -278,7 +278,7 @@ class Rate:
     seconds: float
     cpu: float  # sender processes' CPU seconds
     sink_cpu: float = 0.0  # the sink's CPU seconds over the run
-    busy: float = 0.0  # share of the machine's CPUs busy over the run (all processes)
+    busy: tuple[float, float] = (0.0, 0.0)  # shares of the machine's CPU time: busy, stolen
     counts: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
@@ -289,31 +289,36 @@ class Rate:
 
 def run_together(
     ctx: SpawnContext, targets: list[tuple[Callable[..., None], tuple[Any, ...]]]
-) -> tuple[float, float, list[tuple[str, dict[str, int], float, float]]]:
+) -> tuple[float, tuple[float, float], list[tuple[str, dict[str, int], float, float]]]:
     """Start each target in its own process; time from the shared barrier to the last one's
-    end. Returns (seconds, share of the machine's CPUs busy meanwhile, each process's (name,
-    counts, end instant, cpu seconds))."""
+    end. Returns (seconds, (share of the machine's CPU time busy, share stolen) meanwhile,
+    each process's (name, counts, end instant, cpu seconds))."""
     barrier, results = ctx.Barrier(len(targets) + 1), ctx.Queue()
     processes = [ctx.Process(target=f, args=(*args, barrier, results)) for f, args in targets]
     for process in processes:
         process.start()
     barrier.wait(timeout=120)
-    started, busy = time.time(), machine_ticks()
+    started, ticks = time.time(), machine_ticks()
     answers = [results.get(timeout=600) for _ in processes]
-    busy_after = machine_ticks()
-    share = (busy_after[0] - busy[0]) / max(1, busy_after[1] - busy[1])
+    after = machine_ticks()
+    total = max(1, after[2] - ticks[2])
+    shares = ((after[0] - ticks[0]) / total, (after[1] - ticks[1]) / total)
     for process in processes:
         process.join(60)
         if process.exitcode != 0:
             raise RuntimeError(f"a sender process exited with {process.exitcode}")
-    return max(end for _, _, end, _ in answers) - started, share, answers
+    return max(end for _, _, end, _ in answers) - started, shares, answers
 
 
-def machine_ticks() -> tuple[int, int]:
-    """(busy, total) CPU ticks of the whole machine, from /proc/stat."""
-    ticks = [int(n) for n in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = ticks[3] + ticks[4]  # idle, iowait
-    return sum(ticks) - idle, sum(ticks)
+def machine_ticks() -> tuple[int, int, int]:
+    """(busy, stolen, total) CPU ticks of the whole machine, from /proc/stat: busy is user,
+    nice, system, irq and softirq; stolen is what the hypervisor gave to other guests (a
+    noisy neighbour); guest time is already inside user."""
+    user, nice, system, idle, iowait, irq, softirq, steal = (
+        int(n) for n in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]
+    )
+    busy = user + nice + system + irq + softirq
+    return busy, steal, busy + steal + idle + iowait
 
 
 def raw_rate(ctx: SpawnContext, the_sink: Sink, count: int) -> Rate:
@@ -634,14 +639,16 @@ def report_throughput(raws: list[Rate], pipes: list[Rate], verdicts: Verdicts) -
     limit = statistics.median(r.per_second for r in raws)
     print("\n1. Throughput (messages/s, wall clock from a shared start to the last sender's end)")
     print("   (CPU: seconds per 1000 messages of the sending processes, and of the sink;")
-    print("   busy: share of all the machine's CPUs busy during the run, PostgreSQL included)")
+    print("   busy: share of all the machine's CPU time busy during the run, PostgreSQL")
+    print("   included; steal: share taken by the hypervisor for other guests)")
     print(f"   {'':34} {'msg/s':>8} {'seconds':>8} {'x raw':>6} {'CPU':>6} {'sink':>6} "
-          f"{'busy':>5}")  # fmt: skip
+          f"{'busy':>5} {'steal':>5}")  # fmt: skip
     for rate in [*raws, *pipes]:
         ratio = rate.per_second / limit
         per = 1000 / rate.messages
         print(f"   {rate.label:34} {rate.per_second:8.0f} {rate.seconds:8.2f} {ratio:6.2f} "
-              f"{rate.cpu * per:6.2f} {rate.sink_cpu * per:6.2f} {rate.busy:5.0%}")  # fmt: skip
+              f"{rate.cpu * per:6.2f} {rate.sink_cpu * per:6.2f} {rate.busy[0]:5.0%} "
+              f"{rate.busy[1]:5.0%}")  # fmt: skip
         for problem in rate.problems:
             print(f"     PROBLEM: {problem}")
     print(f"   raw limit (median of {len(raws)} runs): {limit:.0f} msg/s")
