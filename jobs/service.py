@@ -19,6 +19,8 @@ from jobs.dispatcher import Dispatcher
 from jobs.ports import Store
 
 SAFETY_POLL = dt.timedelta(seconds=60)
+REARM = dt.timedelta(milliseconds=200)  # the soonest the next-due alarm is set for
+ROUNDS = 5  # dispatch rounds in one wake while rows keep falling due
 # Where configuration changes come from (given the stop event) and what applies one (True
 # when something changed and was re-planned).
 Reconfigure = tuple[Callable[[asyncio.Event], AsyncIterator[int]], Callable[[], Awaitable[bool]]]
@@ -81,20 +83,33 @@ class Service:
                 await self.wake()
 
     async def wake(self) -> None:
-        """Send what is due, then set the alarm for the next due instant. A failure (the
-        database unreachable, say) is logged and the safety poll tries again: the service
-        outlives a bad minute."""
+        """Send what is due, again while something fell due meanwhile, then set the alarm for
+        the next due instant (always in the future: an alarm set for "now" from inside the
+        alarm's own job would be skipped as a second instance, leaving the row to the safety
+        poll). A failure (the database unreachable, say) is logged and the safety poll tries
+        again: the service outlives a bad minute."""
         if self.stop.is_set():
             return
         try:
             async with self._busy:
-                await self.dispatcher.dispatch_due(self.stop)
-                following = await asyncio.to_thread(self.store.next_due)
+                following = await self._dispatch_until_nothing_is_due()
         except Exception:
             log.exception("dispatching failed; trying again at the next poll")
             return
         if following is not None and not self.stop.is_set():
-            self.alarm.at("next-due", max(following, self.clock.now()), self.wake)
+            soonest = self.clock.now() + REARM
+            self.alarm.at("next-due", max(following, soonest), self.wake)
+
+    async def _dispatch_until_nothing_is_due(self) -> dt.datetime | None:
+        """Dispatch rounds until the next due instant is ahead (a few rounds at most: a row
+        another sender holds counts by its lease's end); that instant, or None."""
+        following = None
+        for _ in range(ROUNDS):
+            await self.dispatcher.dispatch_due(self.stop)
+            following = await asyncio.to_thread(self.store.next_due)
+            if following is None or following > self.clock.now() or self.stop.is_set():
+                break
+        return following
 
     async def daily_replan(self) -> None:
         """Plan the new day (what came into the horizon), then send what that made due."""

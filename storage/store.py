@@ -168,16 +168,20 @@ class SqlStore:
         return self._finish(claim, at, "missed", values)
 
     def next_due(self, *, leases: bool = True) -> dt.datetime | None:
-        claimable = func.coalesce(OUTBOX.c.next_attempt_at, OUTBOX.c.due_at)
+        # Two index-friendly halves rather than min(max(due_at, coalesce(next_attempt_at,
+        # due_at))), which reads every pending row: rows never tried, by due_at; rows
+        # waiting for a retry (few), by the later of their due and next attempt.
+        pending = OUTBOX.c.state == State.PENDING.value
+        fresh = select(func.min(OUTBOX.c.due_at)).where(pending, OUTBOX.c.next_attempt_at.is_(None))
         later = func.greatest if self.engine.dialect.name == "postgresql" else func.max
-        ready = select(func.min(later(OUTBOX.c.due_at, claimable))).where(
-            OUTBOX.c.state == State.PENDING.value
+        retrying = select(func.min(later(OUTBOX.c.due_at, OUTBOX.c.next_attempt_at))).where(
+            pending, OUTBOX.c.next_attempt_at.is_not(None)
         )
         expiring = select(func.min(OUTBOX.c.lease_until)).where(
             OUTBOX.c.state == State.SENDING.value
         )
         with self._reading() as connection:
-            queries = (ready, expiring) if leases else (ready,)
+            queries = (fresh, retrying, expiring) if leases else (fresh, retrying)
             found = [connection.execute(query).scalar_one_or_none() for query in queries]
         instants = [_instant(value) for value in found if value is not None]
         return min(instants, default=None)

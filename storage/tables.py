@@ -33,7 +33,11 @@ class OutboxRecord(SQLModel, table=True):
     `version`, so planners write compare-and-set on what they read."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_state_due", "state", "due_at"),)
+    __table_args__ = (
+        Index("ix_outbox_state_due", "state", "due_at"),
+        Index("ix_outbox_state_next_attempt", "state", "next_attempt_at"),
+        Index("ix_outbox_state_updated", "state", "updated_at"),
+    )
 
     key: str = Field(primary_key=True, max_length=512)
     agreement: str = Field(index=True, max_length=64)

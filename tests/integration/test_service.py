@@ -52,3 +52,42 @@ async def test_the_service_wakes_at_the_next_due_instant_and_stops_cleanly() -> 
         "later": State.PENDING,
     }
     assert replans == []
+
+
+class CountingDispatcher:
+    """Counts its rounds (the rows themselves do not matter here)."""
+
+    def __init__(self) -> None:
+        self.rounds = 0
+
+    async def dispatch_due(self, stop: asyncio.Event | None = None) -> None:
+        self.rounds += 1
+        await asyncio.sleep(0.05)
+
+
+class FallingDue:
+    """`next_due` as a busy outbox answers it: a second ahead, then (a row fell due while
+    the service was looking) an instant already past, then nothing."""
+
+    def __init__(self) -> None:
+        self.answers = 0
+
+    def next_due(self) -> dt.datetime | None:
+        self.answers += 1
+        now = dt.datetime.now(dt.UTC)
+        if self.answers == 1:
+            return now + dt.timedelta(seconds=1)
+        if self.answers == 2:
+            return now - dt.timedelta(milliseconds=10)
+        return None
+
+
+async def test_a_row_falling_due_while_the_service_looks_does_not_wait_for_the_poll() -> None:
+    dispatcher, store = CountingDispatcher(), FallingDue()
+    service = Service(dispatcher, store, SystemClock(), lambda: None, Alarm(LONDON),  # type: ignore[arg-type]
+                      plan_at=dt.time(3, 0), poll=dt.timedelta(seconds=30))  # fmt: skip
+    running = asyncio.create_task(service.run())
+    await asyncio.sleep(2.5)
+    service.stop.set()
+    await asyncio.wait_for(running, timeout=10)
+    assert dispatcher.rounds == 3  # at start, at the alarm, and again for the row fallen due
