@@ -13,6 +13,7 @@ from rich.progress import Progress
 import concordat.cli_calc
 import concordat.cli_db
 import concordat.cli_outbox
+import concordat.cli_preview
 import concordat.cli_record
 import concordat.cli_run  # noqa: F401  (registers the commands)
 from concordat.app import App, InvalidInput

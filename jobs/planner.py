@@ -23,7 +23,7 @@ from config.loader import Configuration
 from jobs.ports import AgreementUnit, OutboxConflict, Store
 from lifecycle.agreement import Agreement
 from lifecycle.facts import Fact, to_payload
-from lifecycle.messages import MessageKind, messages_for
+from lifecycle.messages import MessageKind, invite_messages, messages_for
 from lifecycle.outbox import Changes, Entry, State, reconcile
 from lifecycle.state import fold
 from lifecycle.timeline import plan, send_instant
@@ -171,6 +171,7 @@ def plan_agreement(
     lookback are only compared, never newly inserted or revived: they would go out late."""
     settings, calendar = configuration.settings, configuration.calendar_for(agreement)
     existing = unit.outbox()
+    state = fold(facts)
     lookback = today - FACT_LOOKBACK
     since = min([lookback, *_pending_notice_days(existing, settings.timezone)])
     occurrences = plan(
@@ -180,7 +181,7 @@ def plan_agreement(
         today,
         today + dt.timedelta(days=horizon_days),
         reminders=True,
-        state=fold(facts),
+        state=state,
         facts_from=since,
     )
     lookback_start = send_instant(lookback, settings)
@@ -192,6 +193,7 @@ def plan_agreement(
         or message.due_at >= lookback_start
         or message.key in known
     ]
+    wanted += invite_messages(agreement, calendar, settings, state, today)
     return reconcile(
         wanted,
         existing,

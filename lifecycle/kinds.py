@@ -77,7 +77,7 @@ class Kind:
     name: str
     summary: str
     family: MessageKind
-    occurrence: OccurrenceKind | None = None  # None: made by the outbox or the service
+    occurrence: OccurrenceKind | None = None  # None: made otherwise (a series, a follow-up)
     reminds_of: str | None = None  # a reminder's rule prefix: meeting, review, term...
     first_step: bool | None = None  # a procedure step: the first of its ladder, or a later one
     optional: bool = False
@@ -94,7 +94,7 @@ class Kind:
 MK, R, N = MessageKind, OccurrenceKind.REMINDER, OccurrenceKind
 # fmt: off
 KINDS: tuple[Kind, ...] = (
-    Kind("meeting_invite", "invitation to a meeting", MK.INVITE, N.MEETING),
+    Kind("meeting_invite", "invitation to a meeting series", MK.INVITE),  # lifecycle.series
     Kind("meeting_update", "a meeting already sent has changed", MK.INVITE_UPDATE),
     Kind("meeting_cancellation", "a meeting is called off", MK.INVITE_CANCEL),
     Kind("meeting_reminder", "a meeting is coming up", MK.REMINDER, R, "meeting",

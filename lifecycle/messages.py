@@ -16,15 +16,25 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from lifecycle.agreement import Agreement, Contact
+from lifecycle.agreement import Agreement, Contact, Meeting
 from lifecycle.calendar import OperationalCalendar
 from lifecycle.errors import MalformedId
 from lifecycle.ids import CaseId, OutboxKey
 from lifecycle.kinds import BY_NAME, FAMILIES, KINDS, OF_FAMILY, Kind, MessageKind, kind_for
 from lifecycle.occurrence import Occurrence, OccurrenceKind, PlanSettings
+from lifecycle.series import MeetingSeries, meeting_series, series_window
+from lifecycle.state import AgreementState
 from lifecycle.timeline import reminder_send_day, send_instant
 
-__all__ = ["MEANING", "Message", "MessageKind", "kind_of", "messages_for", "occurrence_payload"]
+__all__ = [
+    "MEANING",
+    "Message",
+    "MessageKind",
+    "invite_messages",
+    "kind_of",
+    "messages_for",
+    "occurrence_payload",
+]
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,88 @@ def messages_for(
             extra = {**shared, "told": told}
             messages.extend(_messages(occurrence, kind, contact, extra, calendar, settings))
     return messages
+
+
+def invite_messages(
+    agreement: Agreement,
+    calendar: OperationalCalendar,
+    settings: PlanSettings,
+    state: AgreementState,
+    today: dt.date,
+) -> list[Message]:
+    """One invite per meeting series and attendee: the series (RRULE and exceptions, derived
+    from the plan: `lifecycle.series`) from the term's start to its end, or for an agreement
+    running until terminated to the end of the fourth year ahead (so an open series is
+    re-issued once a year, not daily). A series with no meeting left wants none. Its
+    fingerprint is the series', so any change of a date, time or place is followed up with
+    the whole series again (SEQUENCE = the follow-up's number)."""
+    horizon = dt.date(today.year + 4, 12, 31)
+    first_day, last_day = series_window(agreement, state, min(horizon, calendar.last))
+    messages: list[Message] = []
+    for meeting in agreement.meetings:
+        series = meeting_series(agreement, meeting, calendar, settings, state, first_day, last_day)
+        if series is not None:
+            messages += _series_invites(agreement, meeting, series, today, calendar, settings)
+    return messages
+
+
+def _series_invites(
+    agreement: Agreement,
+    meeting: Meeting,
+    series: MeetingSeries,
+    today: dt.date,
+    calendar: OperationalCalendar,
+    settings: PlanSettings,
+) -> list[Message]:
+    """The series' invite to each attendee, due `invite_lead` before the next meeting (at
+    once when that is already close); none when no meeting is left."""
+    spans = series.starts()
+    upcoming = sorted(span for span in spans if _day(span[0]) >= today)  # moves reorder
+    if not upcoming:
+        return []
+    (next_start, next_end), last = upcoming[0], _day(spans[-1][0])
+    day = reminder_send_day(_day(next_start), settings.invite_lead, calendar)
+    contacts = agreement.recipients(meeting.attendees)
+    names = {c.id: _shown_name(agreement, c) for c in contacts}
+    shared: dict[str, Any] = {
+        "agreement": agreement.id,
+        "rule": f"meeting:{meeting.id}",
+        "kind": OccurrenceKind.MEETING.value,
+        "title": meeting.title,
+        "date": last.isoformat(),  # what the invite is about lasts until the last meeting
+        "start": next_start.isoformat(),
+        "end": next_end.isoformat(),
+        "location": meeting.location,
+        "template": "meeting_invite",
+        "agreement_title": agreement.title,
+        "clause": meeting.clause,
+        "series": series.to_payload(),
+        "timezone": str(settings.timezone),
+        "attendees": [[c.name, c.email, "REQ-PARTICIPANT"] for c in contacts],
+    }
+    subject = f"{meeting.title}: meetings from {_day(next_start):%a %d %b %Y}"
+    about = f"meeting:{meeting.id}:series"
+    return [
+        Message(
+            str(OutboxKey("invite", agreement.id, about, contact.email)),
+            agreement.id,
+            MessageKind.INVITE,
+            contact.email,
+            send_instant(day, settings),
+            subject,
+            {
+                **shared,
+                "recipient_name": contact.name,
+                "told": [n for other, n in names.items() if other != contact.id],
+            },
+            series.fingerprint,
+        )
+        for contact in contacts
+    ]
+
+
+def _day(moment: dt.datetime | dt.date) -> dt.date:
+    return moment.date() if isinstance(moment, dt.datetime) else moment
 
 
 def kind_of(message: Message) -> Kind:
@@ -149,13 +241,6 @@ def _messages(
         about = f"{occurrence.rule}:{subject_day}:{occurrence.lead}"
         key = str(OutboxKey(family, agreement, about, email))
         yield _message(key, kind.family, occurrence, contact, extra, occurrence.send_at)
-    elif kind.family is MessageKind.INVITE:
-        about = f"{occurrence.rule}:{occurrence.origin_date}"
-        key = str(OutboxKey(family, agreement, about, email))
-        earliest = min(occurrence.origin_date, occurrence.date)  # moved earlier: invite earlier
-        day = reminder_send_day(earliest, settings.invite_lead, calendar)
-        due = send_instant(day, settings)
-        yield _message(key, kind.family, occurrence, contact, extra, due)
     elif kind.family is MessageKind.NOTICE:
         key = str(OutboxKey(family, agreement, _notice_about(occurrence), email))
         day = calendar.previous_on_or_before(occurrence.date)

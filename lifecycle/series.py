@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from lifecycle.agreement import Agreement, Meeting
 from lifecycle.cadence import Cadence
@@ -99,6 +100,55 @@ class MeetingSeries:
         if isinstance(self.first, dt.datetime):
             return [_at(day, self.first) for day in days]
         return list(days)
+
+    def starts(self) -> list[tuple[Moment, Moment]]:
+        """The series expanded: each raw start not excluded, replaced by its override where
+        it has one. By construction, the plan's occurrences of the meeting."""
+        overrides = self.override_map
+        excluded = set(self.exdates)
+        return [
+            overrides.get(raw, (raw, self.end_of(raw)))
+            for raw in self.rule_starts()
+            if raw not in excluded
+        ]
+
+    def to_payload(self) -> dict[str, Any]:
+        """The series as JSON-ready values, for an outbox row (the renderer rebuilds the
+        invite from it)."""
+        return {
+            "agreement": self.agreement,
+            "meeting": self.meeting,
+            "title": self.title,
+            "location": self.location,
+            "rule": self.rule,
+            "first": _text(self.first),
+            "duration": int(self.duration.total_seconds()),
+            "until": self.until.isoformat() if self.until else None,
+            "through": self.through.isoformat(),
+            "exdates": [_text(moment) for moment in self.exdates],
+            "overrides": [[_text(raw), _text(s), _text(e)] for raw, (s, e) in self.overrides],
+        }
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> MeetingSeries:
+        """The series `to_payload` wrote."""
+        until = data["until"]
+        return cls(
+            agreement=data["agreement"],
+            meeting=data["meeting"],
+            title=data["title"],
+            location=data["location"],
+            rule=data["rule"],
+            first=_moment(data["first"]),
+            duration=dt.timedelta(seconds=int(data["duration"])),
+            until=dt.date.fromisoformat(until) if until else None,
+            through=dt.date.fromisoformat(data["through"]),
+            exdates=tuple(_moment(text) for text in data["exdates"]),
+            overrides=tuple(
+                (_moment(raw), (_moment(start), _moment(end)))
+                for raw, start, end in data["overrides"]
+            ),
+        )
 
     def end_of(self, start: Moment) -> Moment:
         """The end of a raw occurrence starting at `start`."""
@@ -272,3 +322,25 @@ def _date_of(moment: Moment) -> dt.date:
 def _text(moment: Moment) -> str:
     """A moment as text that tells a date from a datetime and keeps the UTC offset."""
     return moment.isoformat()
+
+
+def _moment(text: str) -> Moment:
+    """The moment `_text` wrote: a date, or an aware datetime with its offset. A datetime
+    read back carries a fixed offset, not the zone: callers that need the zone (to render
+    TZID) put it back with `in_zone`."""
+    return dt.datetime.fromisoformat(text) if "T" in text else dt.date.fromisoformat(text)
+
+
+def in_zone(series: MeetingSeries, zone: dt.tzinfo) -> MeetingSeries:
+    """The series with every datetime in `zone` (a series read from a payload has fixed
+    offsets; the invite needs the zone itself, for its VTIMEZONE and TZID)."""
+
+    def moved(moment: Moment) -> Moment:
+        return moment.astimezone(zone) if isinstance(moment, dt.datetime) else moment
+
+    return replace(
+        series,
+        first=moved(series.first),
+        exdates=tuple(moved(m) for m in series.exdates),
+        overrides=tuple((moved(r), (moved(s), moved(e))) for r, (s, e) in series.overrides),
+    )

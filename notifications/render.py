@@ -15,8 +15,12 @@ import re
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
+from zoneinfo import ZoneInfo
 
-from lifecycle.messages import Message, kind_of
+from lifecycle.ids import split_follow_up
+from lifecycle.messages import Message, MessageKind, kind_of
+from lifecycle.series import MeetingSeries, in_zone
+from notifications.ical import Method, invite
 from notifications.templating import Templates
 
 # Control characters (Unicode category Cc), the line and paragraph separators and lone
@@ -27,6 +31,7 @@ _BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]+")
 _POLICY = policy.SMTP.clone(max_line_length=998)
 
 _SHIPPED = Templates()
+SERIES_KINDS = {MessageKind.INVITE, MessageKind.INVITE_UPDATE, MessageKind.INVITE_CANCEL}
 
 
 def render(
@@ -54,7 +59,38 @@ def render(
         email["List-Unsubscribe"] = f"<mailto:{header_text(sender)}?subject=unsubscribe>"
     email.set_content(bodies.text, charset="utf-8")
     email.add_alternative(bodies.html, subtype="html", charset="utf-8")
+    calendar = calendar_of(message, sender, now or dt.datetime.now(dt.UTC))
+    if calendar is not None:
+        method, data = calendar
+        # Calendar clients act on the text/calendar alternative (accept buttons, updates in
+        # place); the same file attached serves readers that only offer attachments.
+        email.add_alternative(data, maintype="text", subtype="calendar", params={"method": method})
+        email.add_attachment(data, maintype="text", subtype="calendar", filename="invite.ics",
+                             params={"method": method})  # fmt: skip
     return email
+
+
+def calendar_of(message: Message, sender: str, stamp: dt.datetime) -> tuple[str, bytes] | None:
+    """The iTIP message a series invite, update or cancellation carries: (method, bytes);
+    None for every other message. SEQUENCE is the follow-up's number (0 for the first
+    invite), so each update supersedes the last; the UID is the series', on the sender's
+    domain."""
+    data = message.payload.get("series")
+    if message.kind not in SERIES_KINDS or not isinstance(data, dict):
+        return None
+    zone = ZoneInfo(str(message.payload.get("timezone") or "Europe/London"))
+    series = in_zone(MeetingSeries.from_payload(data), zone)
+    method: Method = "CANCEL" if message.kind is MessageKind.INVITE_CANCEL else "REQUEST"
+    attendees = [tuple(each) for each in message.payload.get("attendees", [])]
+    return method, invite(
+        series,
+        method=method,
+        sequence=split_follow_up(message.key)[1],
+        organizer=sender,
+        attendees=attendees,
+        domain=sender.rpartition("@")[2] or "localhost",
+        stamp=stamp,
+    )
 
 
 def header_text(text: str) -> str:

@@ -19,7 +19,7 @@ from storage.engine import make_engine
 from storage.migrate import is_current, upgrade
 from storage.store import SqlStore
 
-HEAD = "0003"
+HEAD = "0004"
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = {"fact", "outbox", "audit", "plan_stamp", "alembic_version"}
@@ -96,8 +96,15 @@ def test_upgrading_from_0001_keeps_facts_in_order_per_agreement(tmp_path: Path) 
                 },
             )
         _old_outbox_rows(connection)
-    assert upgrade(engine) == ("0001", HEAD)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
     _assert_outbox_rows_upgraded(engine)
+    with engine.begin() as connection:
+        _series_invite_row(connection)
+    assert upgrade(engine) == ("0003", HEAD)
+    # 0004: per-meeting invites (plain text, no calendar data) leave; series invites stay.
+    assert [e.message.key for e in SqlStore(engine).all_outbox()] == [SERIES]
     history = SqlStore(engine).history("a")
     assert [item.fact.on.day for item in history] == [1, 3]
     with engine.connect() as connection:
@@ -125,6 +132,22 @@ def _old_outbox_rows(connection: Connection) -> None:
             ),
             {"k": key, "kind": kind, "s": state, "p": json.dumps(OLD_PAYLOAD)},
         )
+
+
+SERIES = "invite:a:meeting:m:series:a#b@example.org"
+
+
+def _series_invite_row(connection: Connection) -> None:
+    connection.execute(
+        text(
+            "INSERT INTO outbox (key, agreement, kind, recipient, due_at, state, attempts,"
+            " message_id, subject, payload, fingerprint, created_at, updated_at, version)"
+            " VALUES (:k, 'a', 'invite', 'a#b@example.org', '2024-10-15 09:00:00.000000',"
+            " 'sent', 1, 'm', 'Board', :p, 'f', '2024-10-01 09:00:00.000000',"
+            " '2024-10-01 09:00:00.000000', 1)"
+        ),
+        {"k": SERIES, "p": json.dumps(OLD_PAYLOAD)},
+    )
 
 
 def _assert_outbox_rows_upgraded(engine: Engine) -> None:

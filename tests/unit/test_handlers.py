@@ -4,6 +4,7 @@ contract as the SQL stores), with the example agreements."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -241,14 +242,18 @@ def test_meeting_move_and_cancel(examples: Configuration, store: MemoryStore) ->
     to = dt.datetime(2024, 11, 14, 15, 0, tzinfo=dt.UTC)
     moved = run(examples, store, c.MoveMeeting(NOTTS, "service-review", d(2024, 11, 12), to), today)
     assert moved.state.moved[("service-review", d(2024, 11, 12))] == to
-    invites = [
-        e.message
-        for k, e in store.rows.items()
-        if k.startswith(f"invite:{NOTTS}:meeting:service-review:2024-11-12:")
-    ]
-    assert invites
-    assert {m.payload["date"] for m in invites} == {"2024-11-14"}
+
+    def series() -> list[dict[str, Any]]:
+        prefix = f"invite:{NOTTS}:meeting:service-review:series:"
+        return [e.message.payload["series"] for k, e in store.rows.items() if k.startswith(prefix)]
+
+    assert series()
+    for each in series():  # the series invite carries the move as an override
+        moves = {raw[:10]: start for raw, start, _ in each["overrides"]}
+        assert dt.datetime.fromisoformat(moves["2024-11-12"]) == to
     run(examples, store, c.CancelMeeting(NOTTS, "service-review", d(2024, 12, 10)), today)
+    for each in series():  # and the cancellation as an EXDATE
+        assert any(raw.startswith("2024-12-10") for raw in each["exdates"])
     refused(
         examples,
         store,
@@ -344,31 +349,29 @@ def test_commands_after_the_agreement_ended(examples: Configuration, store: Memo
 def test_moving_or_cancelling_after_the_invite_went_out(
     examples: Configuration, store: MemoryStore
 ) -> None:
+    """The series invite went out; a move and then a cancellation make one pending update
+    (the whole series again, numbered 1: its SEQUENCE) carrying both; no cancellation, since
+    the series goes on."""
     today = d(2024, 10, 20)
     run(examples, store, c.ExtendTerm(NOTTS, d(2034, 3, 31), today, beyond_limit=True), today)
-    prefix = f"invite:{NOTTS}:meeting:service-review:"
-    for key in [
-        k
-        for k in store.rows
-        if k.startswith(prefix + "2024-11-12:") or k.startswith(prefix + "2024-12-10:")
-    ]:
+    prefix = f"invite:{NOTTS}:meeting:service-review:series:"
+    sent = [k for k in store.rows if k.startswith(prefix)]
+    assert sent
+    for key in sent:
         store.mark(key, State.SENT)
     to = dt.datetime(2024, 11, 14, 15, 0, tzinfo=dt.UTC)
     run(examples, store, c.MoveMeeting(NOTTS, "service-review", d(2024, 11, 12), to), today)
     run(examples, store, c.CancelMeeting(NOTTS, "service-review", d(2024, 12, 10)), today)
-    updates = [
-        e.message
-        for k, e in store.rows.items()
-        if k.startswith(prefix + "2024-11-12:") and e.message.kind.value == "invite_update"
-    ]
-    cancels = [
-        e.message
-        for k, e in store.rows.items()
-        if k.startswith(prefix + "2024-12-10:") and e.message.kind.value == "invite_cancel"
-    ]
-    assert updates
-    assert {m.payload["date"] for m in updates} == {"2024-11-14"}
-    assert cancels
+    pending = [e.message for k, e in store.rows.items()
+               if k.startswith(prefix) and e.state is State.PENDING]  # fmt: skip
+    assert {m.kind.value for m in pending} == {"invite_update"}
+    assert len(pending) == len(sent)  # one per recipient: the first update withdrawn
+    assert all("#1:update:" in m.key for m in pending)
+    for message in pending:
+        series = message.payload["series"]
+        assert [raw[:10] for raw, _, _ in series["overrides"]] == ["2024-11-12"]
+        assert any(raw.startswith("2024-12-10") for raw in series["exdates"])
+        assert message.fingerprint == message.key.rsplit(":", 1)[1]
 
 
 def test_invites_for_meetings_that_took_place_are_not_cancelled(

@@ -90,17 +90,19 @@ def test_escalating_past_the_last_step_is_refused(examples: Configuration) -> No
 
 
 def test_invite_for_a_meeting_moved_earlier_is_due_before_it(examples: Configuration) -> None:
+    """The series invite is due before the soonest meeting, moved ones included."""
     store = MemoryStore()
     today = d(2024, 10, 20)
-    to = dt.datetime(2024, 12, 2, 10, 0, tzinfo=dt.UTC)
-    run(examples, store, c.MoveMeeting(NOTTS, "service-review", d(2024, 12, 10), to), today)
+    to = dt.datetime(2024, 10, 29, 10, 0, tzinfo=dt.UTC)
+    run(examples, store, c.MoveMeeting(NOTTS, "service-review", d(2024, 11, 12), to), today)
     invites = [
         e.message
         for k, e in store.rows.items()
-        if k.startswith(f"invite:{NOTTS}:meeting:service-review:2024-12-10:")
+        if k.startswith(f"invite:{NOTTS}:meeting:service-review:series:")
     ]
     assert invites
-    assert all(m.due_at.date() < d(2024, 12, 2) for m in invites)
+    assert all(m.due_at.date() < d(2024, 10, 29) for m in invites)
+    assert {dt.datetime.fromisoformat(m.payload["start"]) for m in invites} == {to}
 
 
 def test_a_meeting_moved_far_away_is_still_planned(examples: Configuration) -> None:

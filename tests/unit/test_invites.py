@@ -1,0 +1,144 @@
+"""Series invites as partners receive them: the email's text/calendar part, read back by
+icalendar and expanded by the independent `recurring_ical_events`, gives exactly the plan's
+meetings; an update carries SEQUENCE = its number with the same UID; a removed meeting gets
+METHOD:CANCEL with STATUS:CANCELLED."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import recurring_ical_events
+from icalendar import Calendar
+
+from config.loader import Configuration, load_configuration
+from jobs.clock import FixedClock
+from jobs.handlers import Services, handle
+from jobs.memory import MemoryStore
+from jobs.planner import replan
+from lifecycle import commands as c
+from lifecycle.messages import Message, MessageKind
+from lifecycle.outbox import State
+from lifecycle.state import fold
+from lifecycle.timeline import plan
+from notifications.render import render
+from tests.conftest import EXAMPLES
+
+SENDER = "concordat@council.example.org"
+TODAY = dt.date(2024, 10, 20)
+NOW = dt.datetime(2024, 10, 20, 9, 0, tzinfo=dt.UTC)
+
+
+def received(message: Message) -> tuple[EmailMessage, Any]:
+    """The email as a mailbox reads it, and its calendar part parsed."""
+    wire = render(message, SENDER, now=NOW).as_bytes()
+    email = message_from_bytes(wire, policy=policy.default)
+    assert isinstance(email, EmailMessage)
+    parts = [p for p in email.walk() if p.get_content_type() == "text/calendar"]
+    assert len(parts) == 2  # the alternative and the invite.ics attachment
+    assert parts[1].get_filename() == "invite.ics"
+    data = parts[0].get_content()
+    assert data == parts[1].get_content()
+    return email, Calendar.from_ical(data)
+
+
+def planned_spans(
+    examples: Configuration, store: MemoryStore, agreement_id: str, meeting: str
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    agreement = examples.agreement(agreement_id)
+    assert agreement is not None
+    state = fold(item.fact for item in store.history(agreement_id))
+    found = plan(agreement, examples.calendar_for(agreement), examples.settings,
+                 agreement.term.start, dt.date(2028, 12, 31), state=state)  # fmt: skip
+    return sorted(
+        (o.start, o.end)
+        for o in found
+        if o.rule == f"meeting:{meeting}" and o.start is not None and o.end is not None
+    )
+
+
+def expanded(calendar: Any, first: dt.date, last: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+    events = recurring_ical_events.of(calendar).between(first, last + dt.timedelta(days=1))
+    return sorted((e["DTSTART"].dt, e["DTEND"].dt) for e in events)
+
+
+def invites(store: MemoryStore, prefix: str, kind: MessageKind) -> list[Message]:
+    rows = [e for k, e in store.rows.items() if k.startswith(prefix)]
+    return [e.message for e in rows if e.message.kind is kind and e.state is State.PENDING]
+
+
+def test_every_example_invite_expands_to_the_plan(examples: Configuration) -> None:
+    store = MemoryStore()
+    replan(examples, store, TODAY, NOW)
+    checked = 0
+    for agreement in examples.agreements:
+        for meeting in agreement.meetings:
+            prefix = f"invite:{agreement.id}:meeting:{meeting.id}:series:"
+            sent = invites(store, prefix, MessageKind.INVITE)
+            if not sent:
+                continue  # a series with no meeting left wants no invite
+            calendar = received(sent[0])[1]
+            assert calendar["METHOD"] == "REQUEST"
+            wanted = planned_spans(examples, store, agreement.id, meeting.id)
+            got = expanded(calendar, agreement.term.start, wanted[-1][0].date())
+            assert got == wanted, (agreement.id, meeting.id)
+            master = next(e for e in calendar.walk("VEVENT") if "RECURRENCE-ID" not in e)
+            assert int(master["SEQUENCE"]) == 0
+            assert {str(a).removeprefix("mailto:") for a in master.get("ATTENDEE", [])} == {
+                m.recipient for m in sent
+            }
+            checked += 1
+    assert checked >= 4
+
+
+def services(examples: Configuration, store: MemoryStore) -> Services:
+    return Services(examples, store, FixedClock(NOW), "tester", TODAY)
+
+
+def test_a_move_after_the_invite_went_out_sends_the_series_again_with_a_higher_sequence(
+    examples: Configuration,
+) -> None:
+    store = MemoryStore()
+    notts = "nottinghamshire-healthy-families"
+    replan(examples, store, TODAY, NOW, only={notts})
+    prefix = f"invite:{notts}:meeting:service-review:series:"
+    first = invites(store, prefix, MessageKind.INVITE)
+    _, original = received(first[0])
+    for message in first:
+        store.mark(message.key, State.SENT)
+    to = dt.datetime(2024, 11, 14, 15, 0, tzinfo=dt.UTC)
+    handle(c.MoveMeeting(notts, "service-review", dt.date(2024, 11, 12), to),
+           services(examples, store))  # fmt: skip
+    updates = invites(store, prefix, MessageKind.INVITE_UPDATE)
+    assert len(updates) == len(first)
+    email, calendar = received(updates[0])
+    master = next(e for e in calendar.walk("VEVENT") if "RECURRENCE-ID" not in e)
+    old = next(e for e in original.walk("VEVENT") if "RECURRENCE-ID" not in e)
+    assert str(master["UID"]) == str(old["UID"])
+    assert int(master["SEQUENCE"]) == 1
+    assert to in [s for s, _ in expanded(calendar, dt.date(2024, 11, 1), dt.date(2024, 11, 30))]
+    assert email["X-Concordat-Template"] == "meeting_update"
+
+
+def test_a_removed_meeting_is_cancelled_in_calendars(
+    examples: Configuration, tmp_path: Path
+) -> None:
+    directory = tmp_path / "conf"
+    shutil.copytree(EXAMPLES, directory)
+    store = MemoryStore()
+    replan(load_configuration(directory), store, TODAY, NOW, only={"stockport-0-19"})
+    prefix = "invite:stockport-0-19:meeting:contract-monitoring:series:"
+    for message in invites(store, prefix, MessageKind.INVITE):
+        store.mark(message.key, State.SENT)
+    (directory / "stockport-0-19.toml").unlink()
+    replan(load_configuration(directory), store, TODAY, NOW)
+    cancels = invites(store, prefix, MessageKind.INVITE_CANCEL)
+    assert cancels
+    email, calendar = received(cancels[0])
+    assert calendar["METHOD"] == "CANCEL"
+    assert {str(e["STATUS"]) for e in calendar.walk("VEVENT")} == {"CANCELLED"}
+    assert email["X-Concordat-Template"] == "meeting_cancellation"
