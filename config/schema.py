@@ -171,6 +171,7 @@ class ContactFile(Strict):
     email: EmailStr
     role: OneLine = Field(min_length=1)
     deputy: Identifier | None = None
+    private: bool = False
 
 
 class PartyFile(Strict):
