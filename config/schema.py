@@ -172,6 +172,7 @@ class ContactFile(Strict):
     role: OneLine = Field(min_length=1)
     deputy: Identifier | None = None
     private: bool = False
+    digest: Literal["none", "also", "instead"] = "none"
 
 
 class PartyFile(Strict):

@@ -43,6 +43,7 @@ class Contact:
     party: str
     deputy: str | None = None
     private: bool = False  # never shown to other organisations' contacts
+    digest: str = "none"  # "also" or "instead": a weekly digest (lifecycle.digests)
 
     def visible_to(self, other: Contact) -> bool:
         """True when `other` may see this contact named (in "also told", as an attendee)."""

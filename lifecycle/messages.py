@@ -176,12 +176,12 @@ def _day(moment: dt.datetime | dt.date) -> dt.date:
 def kind_of(message: Message) -> Kind:
     """The kind a message is rendered as: a follow-up or a report by its family, a message
     the planner made by the kind it chose."""
-    by_family = OF_FAMILY.get(message.kind)
-    if by_family is not None:
-        return by_family
     named = BY_NAME.get(str(message.payload.get("template", "")))
     if named is not None and named.family is message.kind:
         return named
+    by_family = OF_FAMILY.get(message.kind)
+    if by_family is not None:
+        return by_family
     return next(kind for kind in KINDS if kind.family is message.kind)
 
 

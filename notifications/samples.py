@@ -41,6 +41,10 @@ def sample(kind: Kind) -> Message:
         "clause": "cl. 8.2",
         "told": ["Sam Chair (Sample NHS Trust)", "Kim Finance (Sample Council)"],
         "operational_days": 10,
+        "items": [
+            {"when": "Tue 17 Mar 10:00", "what": "meeting", "title": "Partnership board"},
+            {"when": "Mon 23 Mar", "what": "deadline", "title": "Annual report due"},
+        ],
     }
     subject = f"{occurrence.title} ({occurrence.date:%a %d %b %Y})"
     key = f"{kind.family.value}:{AGREEMENT}:{occurrence.rule}:{DAY}:{RECIPIENT}"
