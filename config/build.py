@@ -72,7 +72,8 @@ def _periods(texts: list[str] | None) -> tuple[Period, ...] | None:
 
 def _party(model: PartyFile) -> Party:
     contacts = tuple(
-        Contact(c.id, c.name, str(c.email), c.role, model.id, c.deputy) for c in model.contacts
+        Contact(c.id, c.name, str(c.email), c.role, model.id, c.deputy, c.private, c.digest)
+        for c in model.contacts
     )
     return Party(model.id, model.name, tuple(model.roles), contacts)
 

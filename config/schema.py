@@ -171,6 +171,8 @@ class ContactFile(Strict):
     email: EmailStr
     role: OneLine = Field(min_length=1)
     deputy: Identifier | None = None
+    private: bool = False
+    digest: Literal["none", "also", "instead"] = "none"
 
 
 class PartyFile(Strict):

@@ -22,6 +22,7 @@ from typing import TypeVar
 from config.loader import Configuration
 from jobs.ports import AgreementUnit, OutboxConflict, Store
 from lifecycle.agreement import Agreement
+from lifecycle.digests import digest_messages, without_folded
 from lifecycle.facts import Fact, to_payload
 from lifecycle.messages import MessageKind, invite_messages, messages_for
 from lifecycle.outbox import Changes, Entry, State, reconcile
@@ -188,12 +189,15 @@ def plan_agreement(
     known = {e.message.key for e in existing if e.state is not State.WITHDRAWN}
     wanted = [
         message
-        for message in messages_for(agreement, occurrences, calendar, settings)
+        for message in without_folded(
+            agreement, messages_for(agreement, occurrences, calendar, settings)
+        )
         if message.kind is not MessageKind.NOTICE
         or message.due_at >= lookback_start
         or message.key in known
     ]
     wanted += invite_messages(agreement, calendar, settings, state, today)
+    wanted += digest_messages(agreement, occurrences, calendar, settings, today)
     return reconcile(
         wanted,
         existing,

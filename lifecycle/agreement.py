@@ -42,6 +42,12 @@ class Contact:
     role: str
     party: str
     deputy: str | None = None
+    private: bool = False  # never shown to other organisations' contacts
+    digest: str = "none"  # "also" or "instead": a weekly digest (lifecycle.digests)
+
+    def visible_to(self, other: Contact) -> bool:
+        """True when `other` may see this contact named (in "also told", as an attendee)."""
+        return not self.private or self.party == other.party
 
 
 @dataclass(frozen=True)
@@ -193,12 +199,14 @@ class Agreement:
         return tuple(contact for party in self.parties for contact in party.contacts)
 
     def recipients(self, references: tuple[str, ...]) -> tuple[Contact, ...]:
-        """The contacts a list of references names, each once, in declaration order.
+        """The contacts a list of references names, and the deputy of each (copied, so that
+        an absence does not lose a deadline), each once, in declaration order.
 
         A reference is "all", "party:<id>", "role:<party role>", "contact-role:<contact role>"
         or "contact:<id>".
         """
-        chosen = {contact.id for ref in references for contact in self._matching(ref)}
+        named = {contact for ref in references for contact in self._matching(ref)}
+        chosen = {c.id for c in named} | {c.deputy for c in named if c.deputy is not None}
         return tuple(contact for contact in self.contacts if contact.id in chosen)
 
     def _matching(self, reference: str) -> tuple[Contact, ...]:

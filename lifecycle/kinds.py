@@ -100,6 +100,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("meeting_reminder", "a meeting is coming up", MK.REMINDER, R, "meeting",
          optional=True),
     Kind("review_due", "a review is due", MK.REMINDER, R, "review", optional=True),
+    Kind("weekly_digest", "the coming two weeks", MK.REMINDER, optional=True),  # digests
     Kind("deadline_approaching", "a deadline is approaching", MK.REMINDER, R, "deadline",
          optional=True),
     Kind("notice_last_day", "the last day to serve notice for an end", MK.REMINDER, R,
@@ -121,7 +122,11 @@ KINDS: tuple[Kind, ...] = (
 # fmt: on
 BY_NAME = {kind.name: kind for kind in KINDS}
 # The kind a follow-up or a report is rendered as, by family (those no occurrence makes).
-OF_FAMILY = {kind.family: kind for kind in KINDS if kind.occurrence is None}
+OF_FAMILY: dict[MessageKind, Kind] = {
+    kind.family: kind
+    for kind in KINDS
+    if kind.occurrence is None and kind.family is not MessageKind.REMINDER
+}
 
 
 def kind_for(occurrence: Occurrence, first_step: bool = False) -> Kind | None:

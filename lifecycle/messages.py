@@ -84,10 +84,8 @@ def messages_for(
             "clause": clauses[occurrence.rule],
             "operational_days": _operational_days(occurrence, calendar),
         }
-        names = {c.id: _shown_name(agreement, c) for c in contacts}
         for contact in contacts:
-            told = [name for other, name in names.items() if other != contact.id]
-            extra = {**shared, "told": told}
+            extra = {**shared, "told": _told(agreement, contacts, contact)}
             messages.extend(_messages(occurrence, kind, contact, extra, calendar, settings))
     return messages
 
@@ -132,7 +130,6 @@ def _series_invites(
     (next_start, next_end), last = upcoming[0], _day(spans[-1][0])
     day = reminder_send_day(_day(next_start), settings.invite_lead, calendar)
     contacts = agreement.recipients(meeting.attendees)
-    names = {c.id: _shown_name(agreement, c) for c in contacts}
     shared: dict[str, Any] = {
         "agreement": agreement.id,
         "rule": f"meeting:{meeting.id}",
@@ -147,7 +144,6 @@ def _series_invites(
         "clause": meeting.clause,
         "series": series.to_payload(),
         "timezone": str(settings.timezone),
-        "attendees": [[c.name, c.email, "REQ-PARTICIPANT"] for c in contacts],
     }
     subject = f"{meeting.title}: meetings from {_day(next_start):%a %d %b %Y}"
     about = f"meeting:{meeting.id}:series"
@@ -162,7 +158,10 @@ def _series_invites(
             {
                 **shared,
                 "recipient_name": contact.name,
-                "told": [n for other, n in names.items() if other != contact.id],
+                "told": _told(agreement, contacts, contact),
+                "attendees": [
+                    [c.name, c.email, "REQ-PARTICIPANT"] for c in contacts if c.visible_to(contact)
+                ],
             },
             series.fingerprint,
         )
@@ -177,12 +176,12 @@ def _day(moment: dt.datetime | dt.date) -> dt.date:
 def kind_of(message: Message) -> Kind:
     """The kind a message is rendered as: a follow-up or a report by its family, a message
     the planner made by the kind it chose."""
-    by_family = OF_FAMILY.get(message.kind)
-    if by_family is not None:
-        return by_family
     named = BY_NAME.get(str(message.payload.get("template", "")))
     if named is not None and named.family is message.kind:
         return named
+    by_family = OF_FAMILY.get(message.kind)
+    if by_family is not None:
+        return by_family
     return next(kind for kind in KINDS if kind.family is message.kind)
 
 
@@ -218,6 +217,16 @@ def _operational_days(occurrence: Occurrence, calendar: OperationalCalendar) -> 
     if not calendar.first <= occurrence.date <= occurrence.for_date <= calendar.last:
         return None
     return calendar.count_between(occurrence.date, occurrence.for_date)
+
+
+def _told(agreement: Agreement, contacts: tuple[Contact, ...], contact: Contact) -> list[str]:
+    """Who else gets the message, as `contact` may see them: private contacts of other
+    organisations are left out."""
+    return [
+        _shown_name(agreement, other)
+        for other in contacts
+        if other.id != contact.id and other.visible_to(contact)
+    ]
 
 
 def _shown_name(agreement: Agreement, contact: Contact) -> str:

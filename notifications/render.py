@@ -64,9 +64,11 @@ def render(
         method, data = calendar
         # Calendar clients act on the text/calendar alternative (accept buttons, updates in
         # place); the same file attached serves readers that only offer attachments.
-        email.add_alternative(data, maintype="text", subtype="calendar", params={"method": method})
-        email.add_attachment(data, maintype="text", subtype="calendar", filename="invite.ics",
-                             params={"method": method})  # fmt: skip
+        text = data.decode("utf-8")
+        params = {"method": method}
+        email.add_alternative(text, subtype="calendar", charset="utf-8", params=params)
+        email.add_attachment(text, subtype="calendar", charset="utf-8", params=params,
+                             filename="invite.ics")  # fmt: skip
     return email
 
 

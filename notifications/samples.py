@@ -13,6 +13,9 @@ from lifecycle.kinds import KINDS, Kind, MessageKind
 from lifecycle.messages import Message, occurrence_payload
 from lifecycle.occurrence import Occurrence, OccurrenceKind
 from lifecycle.reports import SITE, failure_report
+from lifecycle.series import MeetingSeries
+
+SERIES_FAMILIES = {MessageKind.INVITE, MessageKind.INVITE_UPDATE, MessageKind.INVITE_CANCEL}
 
 LONDON = ZoneInfo("Europe/London")
 AGREEMENT = "sample-partnership"
@@ -41,10 +44,41 @@ def sample(kind: Kind) -> Message:
         "clause": "cl. 8.2",
         "told": ["Sam Chair (Sample NHS Trust)", "Kim Finance (Sample Council)"],
         "operational_days": 10,
+        "items": [
+            {"when": "Tue 17 Mar 10:00", "what": "meeting", "title": "Partnership board"},
+            {"when": "Mon 23 Mar", "what": "deadline", "title": "Annual report due"},
+        ],
     }
+    if kind.family in SERIES_FAMILIES:
+        payload |= _series_payload()
     subject = f"{occurrence.title} ({occurrence.date:%a %d %b %Y})"
     key = f"{kind.family.value}:{AGREEMENT}:{occurrence.rule}:{DAY}:{RECIPIENT}"
     return Message(key, AGREEMENT, kind.family, RECIPIENT, DUE, subject, payload, "sample")
+
+
+def _series_payload() -> dict[str, Any]:
+    """A monthly board on the second Tuesday at 10:00, with one meeting moved."""
+    first = dt.datetime(2026, 1, 13, 10, 0, tzinfo=LONDON)
+    moved = dt.datetime(2026, 4, 14, 10, 0, tzinfo=LONDON)
+    series = MeetingSeries(
+        agreement=AGREEMENT,
+        meeting="board",
+        title="Partnership board",
+        location="Committee Room 1, Town Hall",
+        rule="FREQ=MONTHLY;BYDAY=2TU",
+        first=first,
+        duration=dt.timedelta(hours=1),
+        until=dt.date(2027, 3, 31),
+        through=dt.date(2027, 3, 31),
+        exdates=(),
+        overrides=((moved, (moved + dt.timedelta(days=2), moved + dt.timedelta(days=2, hours=1))),),
+    )
+    return {
+        "series": series.to_payload(),
+        "timezone": "Europe/London",
+        "attendees": [["Alex Lead", RECIPIENT, "REQ-PARTICIPANT"],
+                      ["Sam Chair", "sam.chair@trust.example.org", "CHAIR"]],
+    }  # fmt: skip
 
 
 def _occurrence(kind: Kind) -> Occurrence:
