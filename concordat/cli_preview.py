@@ -54,7 +54,10 @@ def preview_command(
     if out is None:
         typer.echo(email.as_string())
         return
-    out.write_bytes(email.as_bytes())
+    try:
+        out.write_bytes(email.as_bytes())
+    except OSError as error:
+        raise InvalidInput(f"cannot write {out}: {error.strerror or error}") from error
     typer.echo(f"wrote {out} ({message.subject})", err=True)
 
 

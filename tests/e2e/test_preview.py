@@ -42,6 +42,7 @@ def test_a_kind_the_plan_lacks_is_shown_as_a_sample_and_said_so(tmp_path: Path) 
         (("--kind", "bogus"), 2, "--kind must be one of"),
         (("--kind", "review_due", "--on", "2024-02-30"), 2, "2024-02-30"),
         (("--kind", "review_due", "--agreement", "nope"), 1, "unknown agreement"),
+        (("--kind", "review_due", "--out", "/nonexistent/x.eml"), 2, "cannot write"),
     ],
 )
 def test_bad_preview_options_are_refused(
