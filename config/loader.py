@@ -249,6 +249,7 @@ def _settings(site: SiteFile) -> PlanSettings:
         deadline_reminders=periods(site.reminders.deadlines),
         term_reminders=periods(site.reminders.term_end),
         notice_reminders=periods(site.reminders.notice),
+        window_reminders=periods(site.reminders.procedures),
         variation_chase=Period.parse(site.variation_chase),
         invite_lead=Period.parse(site.invite_lead),
     )

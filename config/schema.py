@@ -131,6 +131,7 @@ class ReminderDefaults(Strict):
     deadlines: list[PeriodText] = ["1 month", "7 days"]
     term_end: list[PeriodText] = ["18 months", "12 months", "6 months"]
     notice: list[PeriodText] = ["1 month", "7 days"]
+    procedures: list[PeriodText] = ["5 operational days"]
 
 
 class MailFile(Strict):

@@ -39,10 +39,43 @@ def fact_dues(
         )
     for case in state.cases.values():
         yield from _case_dues(agreement, case, calendar, first, last)
+        yield from _closing_dues(agreement, case, calendar, settings, first, last)
     ends_on = last_day(agreement, state)
     chase_until = last if ends_on is None else min(last, ends_on)
     for variation in state.variations.values():
         yield from _variation_dues(agreement, variation, settings, first, chase_until)
+
+
+def _closing_dues(
+    agreement: Agreement,
+    case: Case,
+    calendar: OperationalCalendar,
+    settings: PlanSettings,
+    first: dt.date,
+    last: dt.date,
+) -> Iterator[Due]:
+    """The close of each step's window, for its reminders only ("N operational days left"):
+    none for a closed case, nor for a window the case escalated out of before it closed."""
+    if case.closed_on is not None or not settings.window_reminders:
+        return
+    windows = chained_ladder(agreement, case.procedure, case.started_on, calendar,
+                             case.escalations)  # fmt: skip
+    for window, following in zip(windows, [*windows[1:], None], strict=True):
+        closes = window.closes
+        if closes is None or not first <= closes <= last:
+            continue
+        if following is not None and following.due <= closes:
+            continue  # escalated before this window closed
+        title = f"Window closes: {window.step.title} ({case.id}: {case.summary})"
+        occurrence = Occurrence(
+            agreement.id,
+            f"case:{case.id}:{window.procedure}:{window.step.id}",
+            OccurrenceKind.PROCEDURE_STEP,
+            title,
+            closes,
+            recipients=window.step.notify,
+        )
+        yield Due(occurrence, settings.window_reminders, listed=False)
 
 
 def _case_dues(

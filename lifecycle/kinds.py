@@ -111,6 +111,7 @@ KINDS: tuple[Kind, ...] = (
          N.PROCEDURE_STEP, first_step=True),
     Kind("escalation_step", "a procedure's next step is due", MK.NOTICE,
          N.PROCEDURE_STEP, first_step=False),
+    Kind("dispute_window_closing", "a step's window is closing", MK.REMINDER, R, "case"),
     Kind("procedure_closed", "a dispute or procedure is resolved", MK.NOTICE,
          N.PROCEDURE_CLOSED),
     Kind("variation_chaser", "a variation awaits signatures", MK.NOTICE, N.VARIATION_CHASER),

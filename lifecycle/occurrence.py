@@ -89,6 +89,7 @@ class PlanSettings:
     deadline_reminders: tuple[Period, ...] = ()
     term_reminders: tuple[Period, ...] = ()
     notice_reminders: tuple[Period, ...] = ()
+    window_reminders: tuple[Period, ...] = ()  # before a procedure step's window closes
     variation_chase: Period = ONE_WEEK
     invite_lead: Period = FOUR_WEEKS
 
@@ -98,3 +99,4 @@ class Due(NamedTuple):
 
     occurrence: Occurrence
     leads: tuple[Period, ...] = ()
+    listed: bool = True  # False: only its reminders are wanted (a window's close)

@@ -55,7 +55,7 @@ def plan(
     declared = list(declared_dues(agreement, state, calendar, settings, first, last, reminders))
     happened = list(fact_dues(agreement, state, calendar, settings, since, last))
     result = [due.occurrence for due in declared if first <= due.occurrence.date <= last]
-    result += [due.occurrence for due in happened]
+    result += [due.occurrence for due in happened if due.listed]
     if reminders:
         result.extend(_reminders([*declared, *happened], calendar, settings, first, last))
     result.sort(key=Occurrence.sort_key)

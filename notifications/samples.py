@@ -90,6 +90,8 @@ def _occurrence(kind: Kind) -> Occurrence:
         OccurrenceKind.VARIATION_EFFECTIVE: f"variation:{AGREEMENT}.variation.1:effective",
         OccurrenceKind.NOTICE_SERVED: "notice:served",
     }.get(kind.occurrence or OccurrenceKind.MEETING, f"{kind.reminds_of or 'meeting'}:board")
+    if kind.reminds_of == "case":
+        rule = f"case:{AGREEMENT}.dispute.1:dispute:discussion"
     timed = kind.occurrence is OccurrenceKind.MEETING or kind.family in (
         MessageKind.INVITE_UPDATE,
         MessageKind.INVITE_CANCEL,
