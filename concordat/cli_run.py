@@ -34,6 +34,7 @@ from jobs.simulation import SimulatedClock, simulate
 from jobs.watch import directory_changes
 from lifecycle.errors import ConcordatError
 from lifecycle.outbox import State
+from lifecycle.reports import configuration_report
 from notifications.render import header_text
 from notifications.transport import MaildirTransport, SmtpTransport, Transport
 from storage.engine import shown
@@ -239,7 +240,7 @@ class Follower:
         except ConfigurationError as error:
             self.invalid = True
             self.say("invalid-configuration", f"{error}\nthe last good configuration stays")
-            return False
+            return self._report(error)
         if self.invalid and not change:
             self.say("reloaded", "the configuration is valid again; nothing changed")
         self.invalid = False
@@ -257,6 +258,17 @@ class Follower:
             f"updated, {report.withdrawn} withdrawn outbox row(s)",
         )
         return True
+
+    def _report(self, error: ConfigurationError) -> bool:
+        """Tell the administrator (when the site names one) of a refused change, once per
+        distinct set of errors; True when a report was queued, so the service sends it."""
+        admin = self.concordat.configuration().mail.admin  # the last good configuration's
+        if admin is None:
+            return False
+        now = self.concordat.clock.now()
+        errors = [str(issue) for issue in error.issues]
+        report = configuration_report(errors, now, admin)
+        return self.concordat.stores.writer().queue(report, now)
 
     def _use_mail(self, mail: MailSettings) -> None:
         """Send with the new mail settings from the next batch on; settings that cannot be

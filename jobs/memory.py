@@ -171,6 +171,14 @@ class MemoryStore:
             ]
             return min([*ready, *expiring], default=None)
 
+    def queue(self, message: Message, at: dt.datetime) -> bool:
+        with self.lock:
+            if message.key in self.tables.rows:
+                return False
+            self.tables.rows[message.key] = Entry(message, State.PENDING)
+            self.tables.audit.append((at, "service", "queued", message.agreement))
+            return True
+
     def reclaim_expired(self, now: dt.datetime) -> int:
         with self.lock:
             expired = [

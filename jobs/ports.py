@@ -198,6 +198,11 @@ class Store(Protocol):
         lock with its plan stamp dropped; returns how many."""
         ...
 
+    def queue(self, message: Message, at: dt.datetime) -> bool:
+        """Add a message no plan makes (a report to the administrator) unless its key is
+        there already; True when it was added."""
+        ...
+
 
 class Outcome(StrEnum):
     """What became of one message handed to a mailer."""

@@ -20,6 +20,24 @@ SITE = "_site"  # agreement ids start with a letter or digit, so this is none of
 SUBJECT_LIMIT = 200
 
 
+def configuration_report(errors: list[str], at: dt.datetime, admin: str) -> Message:
+    """The administrator's report that a changed configuration was refused: one per distinct
+    set of errors (the same mistake saved twice is reported once)."""
+    digest = hashlib.sha256("\n".join(errors).encode()).hexdigest()[:24]
+    key = OutboxKey("report", SITE, f"invalid-{digest}", admin)
+    payload = {
+        "title": "A configuration change was refused: the last good configuration stays",
+        "errors": errors,
+        "failed_at": at.isoformat(timespec="seconds"),
+        "what_to_do": (
+            "Correct the files and keys listed; the service reloads them as soon as they are "
+            "saved. `concordat validate` checks a directory before you save it."
+        ),
+    }
+    subject = "Concordat refused a configuration change"
+    return Message(str(key), SITE, MessageKind.ADMIN_REPORT, admin, at, subject, payload)
+
+
 def failure_report(
     failed: Message, reason: str, attempts: int, at: dt.datetime, admin: str
 ) -> Message | None:

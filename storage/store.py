@@ -186,6 +186,16 @@ class SqlStore:
         instants = [_instant(value) for value in found if value is not None]
         return min(instants, default=None)
 
+    def queue(self, message: Message, at: dt.datetime) -> bool:
+        with unavailable_on_failure(self.engine), writing(self.engine, None) as connection:
+            dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+            added = dialect.insert(OUTBOX).on_conflict_do_nothing().returning(OUTBOX.c.key)
+            if connection.execute(added, [_row(message, at)]).first() is None:
+                return False
+            audit = _audit(at, "service", "queued", message.agreement, message.key, {})
+            connection.execute(insert(AUDIT), [audit])
+            return True
+
     def reclaim_expired(self, now: dt.datetime) -> int:
         expired = and_(OUTBOX.c.state == State.SENDING.value, OUTBOX.c.lease_until < utc(now))
         with self._reading() as connection:

@@ -16,7 +16,7 @@ from jobs.ports import Claim, OutboxConflict, Store
 from lifecycle.facts import MeetingMoved, NoticeServed, ProcedureStarted
 from lifecycle.messages import Message, MessageKind
 from lifecycle.outbox import Changes, State, reconcile
-from lifecycle.reports import SITE, failure_report
+from lifecycle.reports import SITE, configuration_report, failure_report
 
 AT = dt.datetime(2024, 3, 1, 12, 0, tzinfo=dt.UTC)
 DUE = dt.datetime(2024, 3, 5, 9, 0, tzinfo=dt.UTC)
@@ -199,6 +199,17 @@ def test_a_failure_queues_its_report_once_and_only_with_the_failure(any_store: S
     assert [c.message.key for c in any_store.claim("n2", DUE, LEASE, 10)] == [report.key]
     plan(any_store, "a", [message("k1"), message("k2")], inputs="again")
     assert states(any_store)[report.key] is State.SENDING  # no plan touches a report
+
+
+def test_a_queued_report_is_added_once_and_sent_like_any_row(any_store: Store) -> None:
+    report = configuration_report(["site.toml: bad"], DUE, "admin@example.org")
+    audits = any_store.audit_count()
+    assert any_store.queue(report, DUE)
+    assert not any_store.queue(report, DUE)  # the same errors again: no second report
+    assert states(any_store) == {report.key: State.PENDING}
+    assert any_store.audit_count() == audits + 1
+    (claim,) = any_store.claim("n1", DUE, LEASE, 10)
+    assert claim.message.payload["errors"] == ["site.toml: bad"]
 
 
 def test_counts_by_state_and_the_latest_of_each_newest_first(any_store: Store) -> None:

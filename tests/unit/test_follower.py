@@ -57,6 +57,21 @@ def test_a_valid_change_is_replanned_and_an_invalid_one_kept_out(tmp_path: Path)
     assert "withdrawn outbox row(s)" in said[-1][1]
 
 
+def test_a_refused_change_is_reported_to_the_administrator_once(tmp_path: Path) -> None:
+    follow, said, directory = follower(tmp_path)
+    with (directory / "site.toml").open("a", encoding="utf-8") as site:
+        site.write('\n[mail]\nadmin = "it@council.example.org"\n')
+    assert asyncio.run(follow.apply())
+    assert said[-1][0] == "reloaded"
+    store = follow.concordat.stores.writer()
+    (directory / "broken.toml").write_text("id = [\n", encoding="utf-8")
+    assert asyncio.run(follow.apply())  # a report queued: the service wakes to send it
+    assert not asyncio.run(follow.apply())  # the same errors: reported already
+    reports = [e.message for e in store.all_outbox() if e.message.recipient.startswith("it@")]
+    assert len(reports) == 1
+    assert any("broken.toml" in error for error in reports[0].payload["errors"])
+
+
 def test_new_mail_settings_are_used_from_the_next_batch(tmp_path: Path) -> None:
     follow, said, directory = follower(tmp_path)
     before = follow.dispatcher.mailer
