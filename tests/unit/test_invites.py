@@ -6,6 +6,7 @@ METHOD:CANCEL with STATUS:CANCELLED."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -142,3 +143,45 @@ def test_a_removed_meeting_is_cancelled_in_calendars(
     assert calendar["METHOD"] == "CANCEL"
     assert {str(e["STATUS"]) for e in calendar.walk("VEVENT")} == {"CANCELLED"}
     assert email["X-Concordat-Template"] == "meeting_cancellation"
+
+
+def test_a_reload_changing_the_time_then_notice_served_each_raise_the_sequence(
+    tmp_path: Path,
+) -> None:
+    """The series invite went out; the administrator moves the meeting to 16:00 (a reload),
+    then notice is served (the series ends early): each sends the series again with the
+    same UID, SEQUENCE 1 then 2, the new time, then the earlier UNTIL."""
+    halton, today = "halton-st-helens-s31", dt.date(2009, 9, 30)
+    now = dt.datetime(2009, 9, 30, 9, 0, tzinfo=dt.UTC)
+    directory = tmp_path / "conf"
+    shutil.copytree(EXAMPLES, directory)
+    store = MemoryStore()
+    replan(load_configuration(directory), store, today, now, only={halton})
+    prefix = f"invite:{halton}:meeting:team-meeting:series:"
+
+    def deliver(kind: MessageKind) -> Any:
+        pending = invites(store, prefix, kind)
+        assert pending
+        calendar = received(pending[0])[1]
+        for message in pending:
+            store.mark(message.key, State.SENT)
+        return next(e for e in calendar.walk("VEVENT") if "RECURRENCE-ID" not in e)
+
+    first = deliver(MessageKind.INVITE)
+    path = directory / f"{halton}.toml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index('id = "team-meeting"')
+    later = re.sub(r'time = "\d\d:\d\d"', 'time = "16:00"', text[start:], count=1)
+    path.write_text(text[:start] + later, encoding="utf-8")
+    configuration = load_configuration(directory)
+    replan(configuration, store, today, now, only={halton})
+    second = deliver(MessageKind.INVITE_UPDATE)
+    assert str(second["UID"]) == str(first["UID"])
+    assert int(second["SEQUENCE"]) == 1
+    assert second["DTSTART"].dt.hour == 16
+    services = Services(configuration, store, FixedClock(now), "tester", today)
+    handle(c.ServeNotice(halton, "halton", today), services)
+    third = deliver(MessageKind.INVITE_UPDATE)
+    assert str(third["UID"]) == str(first["UID"])
+    assert int(third["SEQUENCE"]) == 2
+    assert third["RRULE"]["UNTIL"][0] < second["RRULE"]["UNTIL"][0]
