@@ -25,7 +25,7 @@ from lifecycle.agreement import Agreement
 from lifecycle.digests import digest_messages, without_folded
 from lifecycle.facts import Fact, to_payload
 from lifecycle.messages import MessageKind, invite_messages, messages_for
-from lifecycle.outbox import Changes, Entry, State, reconcile
+from lifecycle.outbox import Changes, Entry, State, instance_cancels, reconcile
 from lifecycle.state import fold
 from lifecycle.timeline import plan, send_instant
 
@@ -197,6 +197,7 @@ def plan_agreement(
         or message.key in known
     ]
     wanted += invite_messages(agreement, calendar, settings, state, today)
+    wanted += instance_cancels(wanted, existing)
     wanted += digest_messages(agreement, occurrences, calendar, settings, today)
     return reconcile(
         wanted,

@@ -62,7 +62,9 @@ FAMILIES: dict[MessageKind, FamilyRule] = {
     MessageKind.INVITE_UPDATE: FamilyRule(
         "invite", follows=MessageKind.INVITE, about_day="date", ahead=True
     ),
-    MessageKind.INVITE_CANCEL: FamilyRule("invite", follows=MessageKind.INVITE, about_day="date"),
+    MessageKind.INVITE_CANCEL: FamilyRule(
+        "invite", follows=MessageKind.INVITE, about_day="date", ahead=True
+    ),
     MessageKind.NOTICE: FamilyRule("notice", updated_by=MessageKind.NOTICE_UPDATE),
     MessageKind.NOTICE_UPDATE: FamilyRule("notice", follows=MessageKind.NOTICE),
     MessageKind.ADMIN_REPORT: FamilyRule("report"),

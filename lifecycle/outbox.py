@@ -23,8 +23,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
-from lifecycle.ids import follow_up_key, split_follow_up
+from lifecycle.ids import OutboxKey, follow_up_key, split_follow_up
 from lifecycle.kinds import FAMILIES, MessageKind
 from lifecycle.messages import Message
 
@@ -202,3 +203,56 @@ def _needed_follow_up(
 def _base_kind(kind: MessageKind) -> MessageKind:
     """The family a follow-up follows (a message follows none: itself)."""
     return FAMILIES[kind].follows or kind
+
+
+def instance_cancels(wanted: list[Message], existing: list[Entry]) -> list[Message]:
+    """METHOD:CANCEL messages for single meetings called off in a series a recipient already
+    holds: for each series invite wanted, the meetings its EXDATEs drop that the series last
+    delivered to that recipient still had. Each is keyed by the meeting's own start, carries
+    the SEQUENCE of the update that brings the series up to date (the delivered number plus
+    one), and is no longer wanted once that update is delivered."""
+    have = {entry.message.key: entry for entry in existing}
+    cancels: list[Message] = []
+    for message in wanted:
+        series = message.payload.get("series")
+        if message.kind is not MessageKind.INVITE or not isinstance(series, dict):
+            continue
+        held = _held_series(message.key, have)
+        if held is None:
+            continue
+        number, held_series = held
+        upcoming = str(message.payload.get("start", ""))[:10]
+        dropped = sorted(set(series["exdates"]) - set(held_series.get("exdates", [])))
+        for raw in (moment for moment in dropped if moment[:10] >= upcoming):
+            cancels.append(_instance_cancel(message, raw, number + 1))
+    return cancels
+
+
+def _held_series(base: str, have: dict[str, Entry]) -> tuple[int, dict[str, Any]] | None:
+    """The number and series of the last invite or update delivered for `base`; None when
+    nothing was delivered, or the last thing delivered was a cancellation."""
+    delivered = sorted(
+        (split_follow_up(key)[1], entry.message)
+        for key, entry in have.items()
+        if split_follow_up(key)[0] == base and entry.state in DELIVERED
+    )
+    if not delivered or delivered[-1][1].kind in CANCELLING:
+        return None
+    number, last = delivered[-1]
+    series = last.payload.get("series")
+    return (number, series) if isinstance(series, dict) else None
+
+
+def _instance_cancel(message: Message, raw: str, sequence: int) -> Message:
+    """The CANCEL of the one meeting starting at `raw` (its RECURRENCE-ID)."""
+    key = OutboxKey.parse(message.key)
+    about = key.about.removesuffix(":series") + f":cancel:{raw[:10]}"
+    payload = {**message.payload, "cancel_occurrence": raw, "sequence": sequence,
+               "template": "meeting_cancellation"}  # fmt: skip
+    return replace(
+        message,
+        key=str(OutboxKey(key.family, key.agreement, about, key.recipient)),
+        kind=MessageKind.INVITE_CANCEL,
+        payload=payload,
+        fingerprint=f"cancel:{raw}",
+    )

@@ -331,6 +331,12 @@ def _moment(text: str) -> Moment:
     return dt.datetime.fromisoformat(text) if "T" in text else dt.date.fromisoformat(text)
 
 
+def moment_in_zone(text: str, zone: dt.tzinfo) -> Moment:
+    """A moment as `to_payload` wrote it, its datetime (if any) in `zone`."""
+    moment = _moment(text)
+    return moment.astimezone(zone) if isinstance(moment, dt.datetime) else moment
+
+
 def in_zone(series: MeetingSeries, zone: dt.tzinfo) -> MeetingSeries:
     """The series with every datetime in `zone` (a series read from a payload has fixed
     offsets; the invite needs the zone itself, for its VTIMEZONE and TZID)."""

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from lifecycle.ids import split_follow_up
 from lifecycle.messages import Message, MessageKind, kind_of
-from lifecycle.series import MeetingSeries, in_zone
+from lifecycle.series import MeetingSeries, in_zone, moment_in_zone
 from notifications.ical import Method, invite
 from notifications.templating import Templates
 
@@ -84,10 +84,13 @@ def calendar_of(message: Message, sender: str, stamp: dt.datetime) -> tuple[str,
     series = in_zone(MeetingSeries.from_payload(data), zone)
     method: Method = "CANCEL" if message.kind is MessageKind.INVITE_CANCEL else "REQUEST"
     attendees = [tuple(each) for each in message.payload.get("attendees", [])]
+    one = message.payload.get("cancel_occurrence")  # one meeting called off, not the series
+    sequence = message.payload.get("sequence", split_follow_up(message.key)[1])
     return method, invite(
         series,
         method=method,
-        sequence=split_follow_up(message.key)[1],
+        cancel_occurrence=moment_in_zone(one, zone) if isinstance(one, str) else None,
+        sequence=int(sequence),
         organizer=sender,
         attendees=attendees,
         domain=sender.rpartition("@")[2] or "localhost",

@@ -365,6 +365,10 @@ def test_moving_or_cancelling_after_the_invite_went_out(
     pending = [e.message for k, e in store.rows.items()
                if k.startswith(prefix) and e.state is State.PENDING]  # fmt: skip
     assert {m.kind.value for m in pending} == {"invite_update"}
+    called_off = f"invite:{NOTTS}:meeting:service-review:cancel:2024-12-10:"
+    cancels = [e.message for k, e in store.rows.items() if k.startswith(called_off)]
+    assert len(cancels) == len(sent)  # and the one meeting called off, by RECURRENCE-ID
+    assert {(m.kind.value, m.payload["sequence"]) for m in cancels} == {("invite_cancel", 1)}
     assert len(pending) == len(sent)  # one per recipient: the first update withdrawn
     assert all("#1:update:" in m.key for m in pending)
     for message in pending:

@@ -185,3 +185,33 @@ def test_a_reload_changing_the_time_then_notice_served_each_raise_the_sequence(
     assert str(third["UID"]) == str(first["UID"])
     assert int(third["SEQUENCE"]) == 2
     assert third["RRULE"]["UNTIL"][0] < second["RRULE"]["UNTIL"][0]
+
+
+def test_a_meeting_called_off_in_a_series_already_sent_is_cancelled_by_its_recurrence_id(
+    examples: Configuration,
+) -> None:
+    store = MemoryStore()
+    notts = "nottinghamshire-healthy-families"
+    replan(examples, store, TODAY, NOW, only={notts})
+    prefix = f"invite:{notts}:meeting:service-review:series:"
+    first = invites(store, prefix, MessageKind.INVITE)
+    store.mark(first[0].key, State.SENT)  # one attendee holds the series, the others not yet
+    handle(c.CancelMeeting(notts, "service-review", dt.date(2024, 12, 10)),
+           services(examples, store))  # fmt: skip
+    called_off = f"invite:{notts}:meeting:service-review:cancel:2024-12-10:"
+    cancels = invites(store, called_off, MessageKind.INVITE_CANCEL)
+    assert [m.recipient for m in cancels] == [first[0].recipient]  # only who holds it
+    email, calendar = received(cancels[0])
+    assert calendar["METHOD"] == "CANCEL"
+    (event,) = list(calendar.walk("VEVENT"))
+    assert event["RECURRENCE-ID"].dt.date() == dt.date(2024, 12, 10)
+    assert int(event["SEQUENCE"]) == 1
+    assert email["X-Concordat-Template"] == "meeting_cancellation"
+    update = invites(store, prefix, MessageKind.INVITE_UPDATE)
+    assert [m.recipient for m in update] == [first[0].recipient]
+    for message in update:
+        store.mark(message.key, State.SENT)
+    tomorrow = NOW + dt.timedelta(days=1)
+    replan(examples, store, TODAY + dt.timedelta(days=1), tomorrow, only={notts})
+    # the series it holds now drops the meeting: the cancel not yet sent is not wanted
+    assert invites(store, called_off, MessageKind.INVITE_CANCEL) == []
