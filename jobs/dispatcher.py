@@ -25,7 +25,8 @@ from jobs.backoff import backoff
 from jobs.clock import Clock
 from jobs.ports import Claim, Delivery, Mailer, OnDelivery, Outcome, Store
 from lifecycle.catch_up import missed_reason
-from lifecycle.reports import failure_report
+from lifecycle.messages import Message
+from lifecycle.reports import failure_report, missed_report
 
 
 @dataclass(frozen=True)
@@ -112,13 +113,17 @@ class Dispatcher:
         now = self.clock.now()
         today = now.astimezone(self.timezone).date()
         to_send: list[Claim] = []
+        missed: list[tuple[Message, str]] = []
         for claim in claims:
             reason = _missed(claim, today)
             if reason is None:
                 to_send.append(claim)
-            else:
-                moved = await asyncio.to_thread(self.store.mark_missed, claim, now, reason)
-                self._record(report, "missed" if moved else "lost", claim, reason)
+                continue
+            moved = await asyncio.to_thread(self.store.mark_missed, claim, now, reason)
+            self._record(report, "missed" if moved else "lost", claim, reason)
+            if moved:
+                missed.append((claim.message, reason))
+        await self._report_missed(missed, now)
         if not to_send:
             return
         settled: set[int] = set()
@@ -131,6 +136,16 @@ class Dispatcher:
         for index, (claim, delivery) in enumerate(zip(to_send, deliveries, strict=True)):
             if index not in settled:  # a mailer that answers only at the end, or broke
                 await self._settle_safely(claim, delivery, report)
+
+    async def _report_missed(self, missed: list[tuple[Message, str]], now: dt.datetime) -> None:
+        """One report to the administrator for the messages a batch found missed (after
+        downtime there may be many: one mail lists them, rather than one mail each). Queued
+        after they were marked; a crash in between leaves them logged and listed by
+        `status`, unreported by mail."""
+        if not missed or self.policy.report_to is None:
+            return
+        told = missed_report(missed, now, self.policy.report_to)
+        await asyncio.to_thread(self.store.queue, told, now)
 
     async def _settle_safely(
         self, claim: Claim, delivery: Delivery, report: DispatchReport

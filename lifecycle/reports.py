@@ -38,6 +38,29 @@ def configuration_report(errors: list[str], at: dt.datetime, admin: str) -> Mess
     return Message(str(key), SITE, MessageKind.ADMIN_REPORT, admin, at, subject, payload)
 
 
+def missed_report(missed: list[tuple[Message, str]], at: dt.datetime, admin: str) -> Message:
+    """The administrator's report of messages that came due while no service ran and were
+    no use any more: one per set of missed messages (by their keys)."""
+    keys = "\n".join(sorted(message.key for message, _ in missed))
+    digest = hashlib.sha256(keys.encode()).hexdigest()[:24]
+    key = OutboxKey("report", SITE, f"missed-{digest}", admin)
+    payload = {
+        "title": f"{len(missed)} message(s) came due while no service ran and were not sent",
+        "missed": [
+            f"{message.agreement} -> {message.recipient}: {message.subject} ({reason})"
+            for message, reason in missed
+        ],
+        "failed_at": at.isoformat(timespec="seconds"),
+        "what_to_do": (
+            "Nothing can be sent for these now: what they were about is past. Keep the "
+            "service running (systemd restarts it) so reminders go out on time; "
+            "`concordat status` lists every missed message."
+        ),
+    }
+    subject = f"Concordat missed {len(missed)} message(s) while it was not running"
+    return Message(str(key), SITE, MessageKind.ADMIN_REPORT, admin, at, subject, payload)
+
+
 def failure_report(
     failed: Message, reason: str, attempts: int, at: dt.datetime, admin: str
 ) -> Message | None:

@@ -96,6 +96,23 @@ async def test_temporary_failures_retry_with_backoff_then_fail() -> None:
     assert "gave up after 2 attempts" in store.tables.held["flaky"].error
 
 
+async def test_what_a_batch_missed_is_reported_to_the_administrator_in_one_message() -> None:
+    past = message("r-past", MessageKind.REMINDER, for_date="2024-11-01")
+    old_invite = message("i-past", MessageKind.INVITE, date="2024-11-03")
+    store = setup(past, old_invite, message("step", MessageKind.NOTICE, date="2024-10-01"))
+    events: list[Event] = []
+    admin = "admin@example.org"
+    report = await dispatcher(store, ScriptedMailer(), events, report_to=admin).dispatch_due()
+    assert report.counts == {"missed": 2, "sent": 2}  # the step, and the one report
+    (told,) = [e.message for e in store.all_outbox() if e.message.recipient == admin]
+    assert told.kind is MessageKind.ADMIN_REPORT
+    assert len(told.payload["missed"]) == 2
+    assert any(
+        line.startswith("ag -> r-past@example.org: About r-past") for line in told.payload["missed"]
+    )
+    assert states(store)[told.key] is State.SENT
+
+
 async def test_a_failed_message_is_reported_to_the_administrator_in_the_same_round() -> None:
     store = setup(message("bad"), message("good"))
     mailer = ScriptedMailer({"bad": Outcome.PERMANENT})
