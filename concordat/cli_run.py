@@ -218,13 +218,15 @@ class Follower:
         return directory_changes(self.concordat.config.directory, stop)
 
     async def apply(self) -> bool:
-        """Reload and re-plan (in a thread: both read files and write the database)."""
-        return await asyncio.to_thread(self._apply)
+        """Reload and re-plan (in a thread: both read files and write the database); True
+        when there is something to send (a re-plan, or a report of a refused change)."""
+        replanned, reported = await asyncio.to_thread(self._apply)
+        return replanned or reported
 
     def daily_replan(self) -> None:
         """The daily re-plan: pick up any change the watcher missed (a network file system,
-        say), then plan the new day."""
-        if self._apply():
+        say), then plan the new day (also when that change was refused)."""
+        if self._apply()[0]:
             return
         report = self.concordat.replan()
         self.say(
@@ -233,19 +235,20 @@ class Follower:
             f"{report.updated} updated, {report.withdrawn} withdrawn outbox row(s)",
         )
 
-    def _apply(self) -> bool:
+    def _apply(self) -> tuple[bool, bool]:
+        """(re-planned, a refused change reported)."""
         before = self.concordat.configuration()
         try:
             change = self.concordat.reload()
         except ConfigurationError as error:
             self.invalid = True
             self.say("invalid-configuration", f"{error}\nthe last good configuration stays")
-            return self._report(error)
+            return False, self._report(error)
         if self.invalid and not change:
             self.say("reloaded", "the configuration is valid again; nothing changed")
         self.invalid = False
         if not change:
-            return False
+            return False, False
         after = self.concordat.configuration()
         if after.mail != before.mail or change.templates:
             self._use_mail(after.mail)
@@ -257,7 +260,7 @@ class Follower:
             f"agreements {change}; re-planned: {report.inserted} new, {report.updated} "
             f"updated, {report.withdrawn} withdrawn outbox row(s)",
         )
-        return True
+        return True, False
 
     def _report(self, error: ConfigurationError) -> bool:
         """Tell the administrator (when the site names one) of a refused change, once per

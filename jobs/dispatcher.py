@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from jobs.ports import Claim, Delivery, Mailer, OnDelivery, Outcome, Store
 from lifecycle.catch_up import missed_reason
 from lifecycle.messages import Message
 from lifecycle.reports import failure_report, missed_report
+
+log = logging.getLogger("concordat.dispatcher")
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,10 @@ class Dispatcher:
         if not missed or self.policy.report_to is None:
             return
         told = missed_report(missed, now, self.policy.report_to)
-        await asyncio.to_thread(self.store.queue, told, now)
+        try:
+            await asyncio.to_thread(self.store.queue, told, now)
+        except Exception:  # the batch's own messages come first; the misses stay listed
+            log.exception("could not queue the report of %d missed message(s)", len(missed))
 
     async def _settle_safely(
         self, claim: Claim, delivery: Delivery, report: DispatchReport

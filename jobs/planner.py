@@ -197,7 +197,7 @@ def plan_agreement(
         or message.key in known
     ]
     wanted += invite_messages(agreement, calendar, settings, state, today)
-    wanted += instance_cancels(wanted, existing)
+    wanted += instance_cancels(wanted, existing, today, send_instant(today, settings))
     wanted += digest_messages(agreement, occurrences, calendar, settings, today)
     return reconcile(
         wanted,

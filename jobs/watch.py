@@ -19,13 +19,13 @@ DEBOUNCE_MS = 500
 
 
 async def directory_changes(directory: Path, stop: asyncio.Event) -> AsyncIterator[int]:
-    """Yields once per burst of changes in `directory` (not its subfolders), with the number
-    of paths touched, until `stop` is set."""
+    """Yields once per burst of changes in `directory` and its folders (template overrides),
+    with the number of paths touched, until `stop` is set."""
     async for changes in awatch(
         directory,
         watch_filter=DefaultFilter(),
         debounce=DEBOUNCE_MS,
         stop_event=stop,
-        recursive=False,
+        recursive=True,  # the template overrides may live in a folder inside it
     ):
         yield len(changes)

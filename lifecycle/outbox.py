@@ -24,10 +24,12 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from lifecycle.ids import OutboxKey, follow_up_key, split_follow_up
 from lifecycle.kinds import FAMILIES, MessageKind
 from lifecycle.messages import Message
+from lifecycle.series import MeetingSeries, Moment, in_zone
 
 
 class State(StrEnum):
@@ -110,7 +112,7 @@ def reconcile(
             changes.withdrawals.append(key)
     over = (today or window_start.date()).isoformat()
     for base, rows in _followed(have).items():
-        _follow_up(want.get(base), base, rows, over, changes)
+        _follow_up(want.get(base), base, rows, (over, window_start), changes)
     for key in [
         *(m.key for m in changes.updates),
         *(m.key for m in changes.revivals),
@@ -154,7 +156,11 @@ def _followed(have: dict[str, Entry]) -> dict[str, dict[str, Entry]]:
 
 
 def _follow_up(
-    wanted: Message | None, base: str, rows: dict[str, Entry], over: str, changes: Changes
+    wanted: Message | None,
+    base: str,
+    rows: dict[str, Entry],
+    over: tuple[str, dt.datetime],
+    changes: Changes,
 ) -> None:
     """Make sure the one follow-up that brings the recipient up to date, if any is needed,
     is pending; withdraw every other pending follow-up."""
@@ -174,11 +180,13 @@ def _follow_up(
 
 
 def _needed_follow_up(
-    wanted: Message | None, base: str, rows: dict[str, Entry], over: str
+    wanted: Message | None, base: str, rows: dict[str, Entry], over: tuple[str, dt.datetime]
 ) -> Message | None:
     """The follow-up the recipient needs: none when nothing reached them yet or what they
     hold already means what is wanted; else an update, or a cancellation of an invite whose
-    meeting, as they hold it, is not over (dated before `over`, an ISO day)."""
+    meeting, as they hold it, is not over. `over` is (today as an ISO day, the instant an
+    invite's update goes "at once": today's send time)."""
+    today, at_once = over
     delivered = sorted((split_follow_up(k)[1], k) for k, e in rows.items() if e.state in DELIVERED)
     if not delivered:
         return None
@@ -190,11 +198,14 @@ def _needed_follow_up(
         if wanted.fingerprint == holds:
             return None
         update = follow_up_key(base, number + 1, f"update:{wanted.fingerprint}")
-        return replace(wanted, key=update, kind=FOLLOWED[kind])
+        # An invite's update goes at once: the recipient holds the series already, and the
+        # change may be to the very next meeting (called off, moved later).
+        due = min(wanted.due_at, at_once) if FAMILIES[kind].ahead else wanted.due_at
+        return replace(wanted, key=update, kind=FOLLOWED[kind], due_at=due)
     cancelled_by = FAMILIES[kind].cancelled_by
     if cancelled_by is None or holds == CANCELLED:
         return None  # a notice once sent is never recalled
-    if last.payload.get("date", over) < over:
+    if last.payload.get("date", today) < today:
         return None  # the meeting took place: it left the plan, it was not called off
     cancel = replace(last, kind=cancelled_by)
     return replace(cancel, key=follow_up_key(base, number + 1, "cancel"))
@@ -205,12 +216,15 @@ def _base_kind(kind: MessageKind) -> MessageKind:
     return FAMILIES[kind].follows or kind
 
 
-def instance_cancels(wanted: list[Message], existing: list[Entry]) -> list[Message]:
+def instance_cancels(
+    wanted: list[Message], existing: list[Entry], today: dt.date, at_once: dt.datetime
+) -> list[Message]:
     """METHOD:CANCEL messages for single meetings called off in a series a recipient already
-    holds: for each series invite wanted, the meetings its EXDATEs drop that the series last
-    delivered to that recipient still had. Each is keyed by the meeting's own start, carries
-    the SEQUENCE of the update that brings the series up to date (the delivered number plus
-    one), and is no longer wanted once that update is delivered."""
+    holds: for each series invite wanted, the days from `today` on that the series last
+    delivered to that recipient has and the wanted series drops. Each is keyed by the
+    meeting's day, describes that meeting as the recipient holds it, carries the SEQUENCE of
+    the update that brings the series up to date (the delivered number plus one), is due at
+    once, and is no longer wanted once that update is delivered."""
     have = {entry.message.key: entry for entry in existing}
     cancels: list[Message] = []
     for message in wanted:
@@ -220,39 +234,63 @@ def instance_cancels(wanted: list[Message], existing: list[Entry]) -> list[Messa
         held = _held_series(message.key, have)
         if held is None:
             continue
-        number, held_series = held
-        upcoming = str(message.payload.get("start", ""))[:10]
-        dropped = sorted(set(series["exdates"]) - set(held_series.get("exdates", [])))
-        for raw in (moment for moment in dropped if moment[:10] >= upcoming):
-            cancels.append(_instance_cancel(message, raw, number + 1))
+        number, last = held
+        kept = {_day_text(start) for start, _ in _series_of(message.payload).starts()}
+        holds = _series_of(last.payload)
+        for raw in holds.rule_starts():
+            start, end = holds.override_map.get(raw, (raw, holds.end_of(raw)))
+            day = _day_text(start)
+            if raw in holds.exdates or day < today.isoformat() or day in kept:
+                continue
+            due = min(message.due_at, at_once)
+            cancels.append(_instance_cancel(message, raw, (start, end), number + 1, due))
     return cancels
 
 
-def _held_series(base: str, have: dict[str, Entry]) -> tuple[int, dict[str, Any]] | None:
-    """The number and series of the last invite or update delivered for `base`; None when
-    nothing was delivered, or the last thing delivered was a cancellation."""
+def _series_of(payload: dict[str, Any]) -> MeetingSeries:
+    """The series an invite's payload carries, its times in the site's zone."""
+    zone = ZoneInfo(str(payload.get("timezone") or "Europe/London"))
+    return in_zone(MeetingSeries.from_payload(payload["series"]), zone)
+
+
+def _held_series(base: str, have: dict[str, Entry]) -> tuple[int, Message] | None:
+    """The number and message of the last invite or update delivered for `base`, when it
+    carries a series; None when nothing was delivered, or the last thing delivered was a
+    cancellation."""
     delivered = sorted(
-        (split_follow_up(key)[1], entry.message)
-        for key, entry in have.items()
-        if split_follow_up(key)[0] == base and entry.state in DELIVERED
-    )
+        ((split_follow_up(key)[1], entry.message) for key, entry in have.items()
+         if split_follow_up(key)[0] == base and entry.state in DELIVERED),
+        key=lambda pair: pair[0],
+    )  # fmt: skip
     if not delivered or delivered[-1][1].kind in CANCELLING:
         return None
     number, last = delivered[-1]
-    series = last.payload.get("series")
-    return (number, series) if isinstance(series, dict) else None
+    return (number, last) if isinstance(last.payload.get("series"), dict) else None
 
 
-def _instance_cancel(message: Message, raw: str, sequence: int) -> Message:
-    """The CANCEL of the one meeting starting at `raw` (its RECURRENCE-ID)."""
+def _instance_cancel(
+    message: Message, raw: Moment, span: tuple[Moment, Moment], sequence: int, due: dt.datetime
+) -> Message:
+    """The CANCEL of the one meeting the recipient holds at `span`, by the RECURRENCE-ID of
+    its raw start `raw`."""
+    start, end = span
     key = OutboxKey.parse(message.key)
-    about = key.about.removesuffix(":series") + f":cancel:{raw[:10]}"
-    payload = {**message.payload, "cancel_occurrence": raw, "sequence": sequence,
-               "template": "meeting_cancellation"}  # fmt: skip
+    day = _day_text(start)
+    about = key.about.removesuffix(":series") + f":cancel:{day}"
+    title = str(message.payload.get("title", ""))
+    payload = {**message.payload, "cancel_occurrence": raw.isoformat(), "sequence": sequence,
+               "template": "meeting_cancellation", "date": day,
+               "start": start.isoformat(), "end": end.isoformat()}  # fmt: skip
     return replace(
         message,
         key=str(OutboxKey(key.family, key.agreement, about, key.recipient)),
         kind=MessageKind.INVITE_CANCEL,
+        due_at=due,
+        subject=f"{title}: cancelled, {dt.date.fromisoformat(day):%a %d %b %Y}",
         payload=payload,
-        fingerprint=f"cancel:{raw}",
+        fingerprint=f"cancel:{day}",
     )
+
+
+def _day_text(moment: Moment) -> str:
+    return (moment.date() if isinstance(moment, dt.datetime) else moment).isoformat()

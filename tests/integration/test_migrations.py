@@ -102,9 +102,15 @@ def test_upgrading_from_0001_keeps_facts_in_order_per_agreement(tmp_path: Path) 
     _assert_outbox_rows_upgraded(engine)
     with engine.begin() as connection:
         _series_invite_row(connection)
+        stamps = "INSERT INTO plan_stamp (agreement, inputs, planned_at) VALUES (:a, :i, :at)"
+        at = "2024-10-01 09:00:00.000000"
+        for agreement, inputs in (("gone", "abc"), ("retired", "removed")):
+            connection.execute(text(stamps), {"a": agreement, "i": inputs, "at": at})
     assert upgrade(engine) == ("0003", HEAD)
     # 0004: per-meeting invites (plain text, no calendar data) leave; series invites stay.
     assert [e.message.key for e in SqlStore(engine).all_outbox()] == [SERIES]
+    # stamps are invalidated, not forgotten: an agreement removed meanwhile is still retired
+    assert SqlStore(engine).stamps() == {"gone": "", "retired": "removed"}
     history = SqlStore(engine).history("a")
     assert [item.fact.on.day for item in history] == [1, 3]
     with engine.connect() as connection:

@@ -72,6 +72,16 @@ def test_a_refused_change_is_reported_to_the_administrator_once(tmp_path: Path) 
     assert any("broken.toml" in error for error in reports[0].payload["errors"])
 
 
+def test_the_daily_replan_plans_the_day_even_when_a_change_is_refused(tmp_path: Path) -> None:
+    follow, said, directory = follower(tmp_path)
+    with (directory / "site.toml").open("a", encoding="utf-8") as site:
+        site.write('\n[mail]\nadmin = "it@council.example.org"\n')
+    follow.daily_replan()
+    (directory / "broken.toml").write_text("id = [\n", encoding="utf-8")
+    follow.daily_replan()
+    assert [action for action, _ in said[-2:]] == ["invalid-configuration", "planned"]
+
+
 def test_new_mail_settings_are_used_from_the_next_batch(tmp_path: Path) -> None:
     follow, said, directory = follower(tmp_path)
     before = follow.dispatcher.mailer

@@ -207,7 +207,11 @@ def test_a_meeting_called_off_in_a_series_already_sent_is_cancelled_by_its_recur
     assert event["RECURRENCE-ID"].dt.date() == dt.date(2024, 12, 10)
     assert int(event["SEQUENCE"]) == 1
     assert email["X-Concordat-Template"] == "meeting_cancellation"
+    assert str(email["Subject"]).endswith("cancelled, Tue 10 Dec 2024")  # the meeting itself
+    assert cancels[0].payload["date"] == "2024-12-10"
+    assert cancels[0].due_at <= NOW  # at once: the recipient holds the series
     update = invites(store, prefix, MessageKind.INVITE_UPDATE)
+    assert all(m.due_at <= NOW for m in update)
     assert [m.recipient for m in update] == [first[0].recipient]
     for message in update:
         store.mark(message.key, State.SENT)
@@ -215,3 +219,28 @@ def test_a_meeting_called_off_in_a_series_already_sent_is_cancelled_by_its_recur
     replan(examples, store, TODAY + dt.timedelta(days=1), tomorrow, only={notts})
     # the series it holds now drops the meeting: the cancel not yet sent is not wanted
     assert invites(store, called_off, MessageKind.INVITE_CANCEL) == []
+
+
+def test_calling_off_the_very_next_meeting_reaches_holders_at_once(
+    examples: Configuration,
+) -> None:
+    """A quarterly series: the next meeting called off makes the update and the cancel due
+    now, not four weeks before the meeting after it; a change of time alone cancels
+    nothing."""
+    store = MemoryStore()
+    notts = "nottinghamshire-healthy-families"
+    today, now = dt.date(2024, 12, 2), dt.datetime(2024, 12, 2, 9, 0, tzinfo=dt.UTC)
+    replan(examples, store, today, now, only={notts})
+    prefix = f"invite:{notts}:meeting:strategic-agreement-review:series:"
+    held = invites(store, prefix, MessageKind.INVITE)
+    assert held
+    for message in held:
+        store.mark(message.key, State.SENT)
+    next_one = dt.date.fromisoformat(held[0].payload["start"][:10])
+    services = Services(examples, store, FixedClock(now), "tester", today)
+    handle(c.CancelMeeting(notts, "strategic-agreement-review", next_one), services)
+    called_off = f"invite:{notts}:meeting:strategic-agreement-review:cancel:{next_one}:"
+    cancels = invites(store, called_off, MessageKind.INVITE_CANCEL)
+    updates = invites(store, prefix, MessageKind.INVITE_UPDATE)
+    assert len(cancels) == len(updates) == len(held)
+    assert all(m.due_at <= now for m in [*cancels, *updates])

@@ -2,7 +2,8 @@
 one plain-text message per meeting. The old per-meeting invite rows and their follow-ups are
 removed from the outbox: those still pending would only be withdrawn, and those sent carried
 no calendar data, so there is nothing in anyone's calendar to update or cancel (the audit log
-keeps their history). Plan stamps are dropped so the next plan queues the series invites.
+keeps their history). Plan stamps are invalidated (not dropped: an agreement removed meanwhile
+must still be retired) so the next plan queues the series invites.
 
 Revision ID: 0004
 Revises: 0003
@@ -23,7 +24,9 @@ def upgrade() -> None:
         "DELETE FROM outbox WHERE kind IN ('invite', 'invite_update', 'invite_cancel') "
         "AND key NOT LIKE '%:series:%'"
     )
-    op.execute("DELETE FROM plan_stamp")
+    # Invalidate the stamps without forgetting them: an agreement removed while the service
+    # was stopped is still known as planned, so its rows are retired.
+    op.execute("UPDATE plan_stamp SET inputs = '' WHERE inputs <> 'removed'")
 
 
 def downgrade() -> None:
