@@ -207,8 +207,37 @@ def _needed_follow_up(
         return None  # a notice once sent is never recalled
     if last.payload.get("date", today) < today:
         return None  # the meeting took place: it left the plan, it was not called off
+    ended = _ended_series(last, today, at_once)
+    if ended is not None:  # keep the meetings already held in the recipient's calendar
+        return replace(ended, key=follow_up_key(base, number + 1, f"update:{ended.fingerprint}"))
     cancel = replace(last, kind=cancelled_by)
     return replace(cancel, key=follow_up_key(base, number + 1, "cancel"))
+
+
+def _ended_series(last: Message, today: str, at_once: dt.datetime) -> Message | None:
+    """For a series no longer wanted whose meetings already began: the series ended the day
+    before `today`, as an update (a CANCEL would take the past meetings out of calendars
+    too). None when nothing of it was held yet (then a CANCEL is right) or it is no series."""
+    if not isinstance(last.payload.get("series"), dict):
+        return None
+    yesterday = dt.date.fromisoformat(today) - dt.timedelta(days=1)
+    held = _series_of(last.payload)
+    if _day_of(held.first) > yesterday:
+        return None
+    ended = replace(
+        held,
+        until=yesterday,
+        through=yesterday,
+        exdates=tuple(m for m in held.exdates if _day_of(m) <= yesterday),
+        overrides=tuple(o for o in held.overrides if _day_of(o[0]) <= yesterday),
+    )
+    spans = ended.starts()
+    if not spans:
+        return None
+    payload = {**last.payload, "series": ended.to_payload(),
+               "date": _day_text(spans[-1][0]), "ended_on": yesterday.isoformat()}  # fmt: skip
+    return replace(last, kind=MessageKind.INVITE_UPDATE, payload=payload,
+                   fingerprint=ended.fingerprint, due_at=at_once)  # fmt: skip
 
 
 def _base_kind(kind: MessageKind) -> MessageKind:
@@ -292,5 +321,9 @@ def _instance_cancel(
     )
 
 
+def _day_of(moment: Moment) -> dt.date:
+    return moment.date() if isinstance(moment, dt.datetime) else moment
+
+
 def _day_text(moment: Moment) -> str:
-    return (moment.date() if isinstance(moment, dt.datetime) else moment).isoformat()
+    return _day_of(moment).isoformat()

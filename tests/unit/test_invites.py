@@ -125,19 +125,43 @@ def test_a_move_after_the_invite_went_out_sends_the_series_again_with_a_higher_s
     assert email["X-Concordat-Template"] == "meeting_update"
 
 
-def test_a_removed_meeting_is_cancelled_in_calendars(
-    examples: Configuration, tmp_path: Path
-) -> None:
+def removed_after_delivery(tmp_path: Path, today: dt.date) -> MemoryStore:
+    """Stockport's series invites delivered, then its file removed, both on `today`."""
     directory = tmp_path / "conf"
     shutil.copytree(EXAMPLES, directory)
     store = MemoryStore()
-    replan(load_configuration(directory), store, TODAY, NOW, only={"stockport-0-19"})
-    prefix = "invite:stockport-0-19:meeting:contract-monitoring:series:"
-    for message in invites(store, prefix, MessageKind.INVITE):
+    now = dt.datetime.combine(today, dt.time(9), tzinfo=dt.UTC)
+    replan(load_configuration(directory), store, today, now, only={"stockport-0-19"})
+    for message in invites(store, STOCKPORT, MessageKind.INVITE):
         store.mark(message.key, State.SENT)
     (directory / "stockport-0-19.toml").unlink()
-    replan(load_configuration(directory), store, TODAY, NOW)
-    cancels = invites(store, prefix, MessageKind.INVITE_CANCEL)
+    replan(load_configuration(directory), store, today, now)
+    return store
+
+
+STOCKPORT = "invite:stockport-0-19:meeting:contract-monitoring:series:"
+
+
+def test_a_removed_meeting_already_begun_ends_the_series_keeping_past_meetings(
+    tmp_path: Path,
+) -> None:
+    store = removed_after_delivery(tmp_path, TODAY)
+    assert invites(store, STOCKPORT, MessageKind.INVITE_CANCEL) == []
+    ended = invites(store, STOCKPORT, MessageKind.INVITE_UPDATE)
+    assert ended
+    assert {m.payload["ended_on"] for m in ended} == {"2024-10-19"}
+    calendar = received(ended[0])[1]
+    assert calendar["METHOD"] == "REQUEST"
+    master = next(e for e in calendar.walk("VEVENT") if "RECURRENCE-ID" not in e)
+    assert int(master["SEQUENCE"]) == 1
+    held = expanded(calendar, dt.date(2022, 1, 1), dt.date(2030, 12, 31))
+    assert held
+    assert all(start.date() < TODAY for start, _ in held)  # the past stays, nothing ahead
+
+
+def test_a_removed_meeting_not_yet_begun_is_cancelled_in_calendars(tmp_path: Path) -> None:
+    store = removed_after_delivery(tmp_path, dt.date(2022, 3, 10))  # before its first meeting
+    cancels = invites(store, STOCKPORT, MessageKind.INVITE_CANCEL)
     assert cancels
     email, calendar = received(cancels[0])
     assert calendar["METHOD"] == "CANCEL"
