@@ -70,6 +70,9 @@ FAMILIES: dict[MessageKind, FamilyRule] = {
     MessageKind.ADMIN_REPORT: FamilyRule("report"),
 }
 
+# The families that carry an iCalendar part: the series invite and its follow-ups.
+CALENDAR_FAMILIES = frozenset(k for k, rule in FAMILIES.items() if rule.key_family == "invite")
+
 
 @dataclass(frozen=True)
 class Kind:

@@ -22,7 +22,7 @@ from lifecycle.errors import MalformedId
 from lifecycle.ids import CaseId, OutboxKey
 from lifecycle.kinds import BY_NAME, FAMILIES, KINDS, OF_FAMILY, Kind, MessageKind, kind_for
 from lifecycle.occurrence import Occurrence, OccurrenceKind, PlanSettings
-from lifecycle.series import MeetingSeries, meeting_series, series_window
+from lifecycle.series import MeetingSeries, day_of, meeting_series, series_window
 from lifecycle.state import AgreementState
 from lifecycle.timeline import reminder_send_day, send_instant
 
@@ -124,11 +124,11 @@ def _series_invites(
     """The series' invite to each attendee, due `invite_lead` before the next meeting (at
     once when that is already close); none when no meeting is left."""
     spans = series.starts()
-    upcoming = sorted(span for span in spans if _day(span[0]) >= today)  # moves reorder
+    upcoming = sorted(span for span in spans if day_of(span[0]) >= today)  # moves reorder
     if not upcoming:
         return []
-    (next_start, next_end), last = upcoming[0], _day(spans[-1][0])
-    day = reminder_send_day(_day(next_start), settings.invite_lead, calendar)
+    (next_start, next_end), last = upcoming[0], day_of(spans[-1][0])
+    day = reminder_send_day(day_of(next_start), settings.invite_lead, calendar)
     contacts = agreement.recipients(meeting.attendees)
     shared: dict[str, Any] = {
         "agreement": agreement.id,
@@ -145,7 +145,7 @@ def _series_invites(
         "series": series.to_payload(),
         "timezone": str(settings.timezone),
     }
-    subject = f"{meeting.title}: meetings from {_day(next_start):%a %d %b %Y}"
+    subject = f"{meeting.title}: meetings from {day_of(next_start):%a %d %b %Y}"
     about = f"meeting:{meeting.id}:series"
     return [
         Message(
@@ -167,10 +167,6 @@ def _series_invites(
         )
         for contact in contacts
     ]
-
-
-def _day(moment: dt.datetime | dt.date) -> dt.date:
-    return moment.date() if isinstance(moment, dt.datetime) else moment
 
 
 def kind_of(message: Message) -> Kind:

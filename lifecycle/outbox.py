@@ -23,13 +23,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
-from zoneinfo import ZoneInfo
 
 from lifecycle.ids import OutboxKey, follow_up_key, split_follow_up
 from lifecycle.kinds import FAMILIES, MessageKind
 from lifecycle.messages import Message
-from lifecycle.series import MeetingSeries, Moment, in_zone
+from lifecycle.series import Moment, day_of, payload_series
 
 
 class State(StrEnum):
@@ -221,15 +219,15 @@ def _ended_series(last: Message, today: str, at_once: dt.datetime) -> Message | 
     if not isinstance(last.payload.get("series"), dict):
         return None
     yesterday = dt.date.fromisoformat(today) - dt.timedelta(days=1)
-    held = _series_of(last.payload)
-    if _day_of(held.first) > yesterday:
+    held = payload_series(last.payload)[0]
+    if day_of(held.first) > yesterday:
         return None
     ended = replace(
         held,
         until=yesterday,
         through=yesterday,
-        exdates=tuple(m for m in held.exdates if _day_of(m) <= yesterday),
-        overrides=tuple(o for o in held.overrides if _day_of(o[0]) <= yesterday),
+        exdates=tuple(m for m in held.exdates if day_of(m) <= yesterday),
+        overrides=tuple(o for o in held.overrides if day_of(o[0]) <= yesterday),
     )
     spans = ended.starts()
     if not spans:
@@ -264,8 +262,8 @@ def instance_cancels(
         if held is None:
             continue
         number, last = held
-        kept = {_day_text(start) for start, _ in _series_of(message.payload).starts()}
-        holds = _series_of(last.payload)
+        kept = {_day_text(start) for start, _ in payload_series(message.payload)[0].starts()}
+        holds = payload_series(last.payload)[0]
         for raw in holds.rule_starts():
             start, end = holds.override_map.get(raw, (raw, holds.end_of(raw)))
             day = _day_text(start)
@@ -274,12 +272,6 @@ def instance_cancels(
             due = min(message.due_at, at_once)
             cancels.append(_instance_cancel(message, raw, (start, end), number + 1, due))
     return cancels
-
-
-def _series_of(payload: dict[str, Any]) -> MeetingSeries:
-    """The series an invite's payload carries, its times in the site's zone."""
-    zone = ZoneInfo(str(payload.get("timezone") or "Europe/London"))
-    return in_zone(MeetingSeries.from_payload(payload["series"]), zone)
 
 
 def _held_series(base: str, have: dict[str, Entry]) -> tuple[int, Message] | None:
@@ -321,9 +313,5 @@ def _instance_cancel(
     )
 
 
-def _day_of(moment: Moment) -> dt.date:
-    return moment.date() if isinstance(moment, dt.datetime) else moment
-
-
 def _day_text(moment: Moment) -> str:
-    return _day_of(moment).isoformat()
+    return day_of(moment).isoformat()

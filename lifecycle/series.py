@@ -25,6 +25,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from lifecycle.agreement import Agreement, Meeting
 from lifecycle.cadence import Cadence
@@ -35,6 +36,7 @@ from lifecycle.state import last_day as agreement_last_day
 from lifecycle.timeline import plan
 
 ONE_DAY = dt.timedelta(days=1)
+DEFAULT_ZONE = "Europe/London"  # a payload written before invites named their zone
 
 Moment = dt.datetime | dt.date
 """A start or end: an aware local datetime for a timed meeting, a date for an all-day one."""
@@ -95,7 +97,7 @@ class MeetingSeries:
 
     def rule_starts(self) -> list[Moment]:
         """Every start the rendered rule gives from `first` to `through`, before exceptions."""
-        first_date = _date_of(self.first)
+        first_date = day_of(self.first)
         days = Cadence(self.rule, first_date).rule_dates(first_date, self.through)
         if isinstance(self.first, dt.datetime):
             return [_at(day, self.first) for day in days]
@@ -315,7 +317,8 @@ def _at(day: dt.date, template: dt.datetime) -> dt.datetime:
     return dt.datetime.combine(day, template.timetz())
 
 
-def _date_of(moment: Moment) -> dt.date:
+def day_of(moment: Moment) -> dt.date:
+    """The day a moment falls on."""
     return moment.date() if isinstance(moment, dt.datetime) else moment
 
 
@@ -335,6 +338,13 @@ def moment_in_zone(text: str, zone: dt.tzinfo) -> Moment:
     """A moment as `to_payload` wrote it, its datetime (if any) in `zone`."""
     moment = _moment(text)
     return moment.astimezone(zone) if isinstance(moment, dt.datetime) else moment
+
+
+def payload_series(payload: dict[str, Any]) -> tuple[MeetingSeries, ZoneInfo]:
+    """The series an invite's payload carries, its times in the site's zone (the payload's
+    `timezone`), and that zone."""
+    zone = ZoneInfo(str(payload.get("timezone") or DEFAULT_ZONE))
+    return in_zone(MeetingSeries.from_payload(payload["series"]), zone), zone
 
 
 def in_zone(series: MeetingSeries, zone: dt.tzinfo) -> MeetingSeries:

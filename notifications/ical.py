@@ -21,7 +21,7 @@ from typing import Literal, NamedTuple
 
 from icalendar import Calendar, Event, vCalAddress, vRecur
 
-from lifecycle.series import MeetingSeries, Moment
+from lifecycle.series import MeetingSeries, Moment, day_of
 
 PRODID = "-//Concordat//Meeting series//EN"
 ROLES = frozenset({"CHAIR", "REQ-PARTICIPANT", "OPT-PARTICIPANT", "NON-PARTICIPANT"})
@@ -83,7 +83,7 @@ def feed(series_list: Iterable[MeetingSeries], *, domain: str, stamp: dt.datetim
         for override in _overrides(series, common, status="CONFIRMED"):
             calendar.add_component(override)
     if everything:
-        first = min(_date_of(series.first) for series in everything)
+        first = min(day_of(series.first) for series in everything)
         last = max(series.through for series in everything)
         calendar.add_missing_timezones(_tz_first(first), _tz_last(last))
     text: bytes = calendar.to_ical()
@@ -112,7 +112,7 @@ def _calendar(method: Method | None) -> Calendar:
 def _finish(calendar: Calendar, series: MeetingSeries) -> bytes:
     """Add a VTIMEZONE for every TZID used, covering the series, and serialise: CRLF line
     ends and lines folded at 75 octets, as `to_ical` writes them."""
-    calendar.add_missing_timezones(_tz_first(_date_of(series.first)), _tz_last(series.through))
+    calendar.add_missing_timezones(_tz_first(day_of(series.first)), _tz_last(series.through))
     text: bytes = calendar.to_ical()
     return text
 
@@ -200,10 +200,6 @@ def _utc(stamp: dt.datetime) -> dt.datetime:
     if stamp.tzinfo is None:
         raise ValueError("the stamp must be an aware datetime")
     return stamp.astimezone(dt.UTC)
-
-
-def _date_of(moment: Moment) -> dt.date:
-    return moment.date() if isinstance(moment, dt.datetime) else moment
 
 
 def _tz_first(first: dt.date) -> dt.date:

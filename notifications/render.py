@@ -15,11 +15,11 @@ import re
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
-from zoneinfo import ZoneInfo
 
 from lifecycle.ids import split_follow_up
+from lifecycle.kinds import CALENDAR_FAMILIES
 from lifecycle.messages import Message, MessageKind, kind_of
-from lifecycle.series import MeetingSeries, in_zone, moment_in_zone
+from lifecycle.series import moment_in_zone, payload_series
 from notifications.ical import Method, invite
 from notifications.templating import Templates
 
@@ -31,7 +31,6 @@ _BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]+")
 _POLICY = policy.SMTP.clone(max_line_length=998)
 
 _SHIPPED = Templates()
-SERIES_KINDS = {MessageKind.INVITE, MessageKind.INVITE_UPDATE, MessageKind.INVITE_CANCEL}
 
 
 def render(
@@ -49,17 +48,19 @@ def render(
     email["Subject"] = header_text(message.subject)
     email["From"] = header_text(sender)
     email["To"] = header_text(message.recipient)
-    email["Date"] = format_datetime(now or dt.datetime.now(dt.UTC))
+    stamp = now or dt.datetime.now(dt.UTC)
+    email["Date"] = format_datetime(stamp)
     email["Message-ID"] = message.message_id
     email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to a reminder
     email["X-Concordat-Key"] = header_text(message.key)
     email["X-Concordat-Kind"] = message.kind.value
-    email["X-Concordat-Template"] = kind_of(message).name
-    if kind_of(message).optional:
+    kind = kind_of(message)
+    email["X-Concordat-Template"] = kind.name
+    if kind.optional:
         email["List-Unsubscribe"] = f"<mailto:{header_text(sender)}?subject=unsubscribe>"
     email.set_content(bodies.text, charset="utf-8")
     email.add_alternative(bodies.html, subtype="html", charset="utf-8")
-    calendar = calendar_of(message, sender, now or dt.datetime.now(dt.UTC))
+    calendar = calendar_of(message, sender, stamp)
     if calendar is not None:
         method, data = calendar
         # Calendar clients act on the text/calendar alternative (accept buttons, updates in
@@ -77,11 +78,9 @@ def calendar_of(message: Message, sender: str, stamp: dt.datetime) -> tuple[str,
     None for every other message. SEQUENCE is the follow-up's number (0 for the first
     invite), so each update supersedes the last; the UID is the series', on the sender's
     domain."""
-    data = message.payload.get("series")
-    if message.kind not in SERIES_KINDS or not isinstance(data, dict):
+    if message.kind not in CALENDAR_FAMILIES or not isinstance(message.payload.get("series"), dict):
         return None
-    zone = ZoneInfo(str(message.payload.get("timezone") or "Europe/London"))
-    series = in_zone(MeetingSeries.from_payload(data), zone)
+    series, zone = payload_series(message.payload)
     method: Method = "CANCEL" if message.kind is MessageKind.INVITE_CANCEL else "REQUEST"
     attendees = [tuple(each) for each in message.payload.get("attendees", [])]
     one = message.payload.get("cancel_occurrence")  # one meeting called off, not the series

@@ -9,13 +9,11 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from lifecycle.kinds import KINDS, Kind, MessageKind
+from lifecycle.kinds import CALENDAR_FAMILIES, KINDS, Kind, MessageKind
 from lifecycle.messages import Message, occurrence_payload
 from lifecycle.occurrence import Occurrence, OccurrenceKind
 from lifecycle.reports import SITE, failure_report
 from lifecycle.series import MeetingSeries
-
-SERIES_FAMILIES = {MessageKind.INVITE, MessageKind.INVITE_UPDATE, MessageKind.INVITE_CANCEL}
 
 LONDON = ZoneInfo("Europe/London")
 AGREEMENT = "sample-partnership"
@@ -49,7 +47,7 @@ def sample(kind: Kind) -> Message:
             {"when": "Mon 23 Mar", "what": "deadline", "title": "Annual report due"},
         ],
     }
-    if kind.family in SERIES_FAMILIES:
+    if kind.family in CALENDAR_FAMILIES:
         payload |= _series_payload()
     subject = f"{occurrence.title} ({occurrence.date:%a %d %b %Y})"
     key = f"{kind.family.value}:{AGREEMENT}:{occurrence.rule}:{DAY}:{RECIPIENT}"
