@@ -51,11 +51,12 @@ def digest_messages(
     listed = sorted(
         (o for o in occurrences if o.kind in LISTED), key=lambda o: (o.date, o.start or o.date)
     )
+    audience = {o.recipients: set(agreement.recipients(o.recipients)) for o in listed}
     messages: list[Message] = []
     for day in _digest_days(today, calendar):
         window = [o for o in listed if day <= o.date < day + SPAN]
         for contact in readers:
-            items = [o for o in window if contact in agreement.recipients(o.recipients)]
+            items = [o for o in window if contact in audience[o.recipients]]
             if items:
                 messages.append(_digest(agreement, contact, day, items, settings))
     return messages

@@ -253,6 +253,7 @@ def instance_cancels(
     the update that brings the series up to date (the delivered number plus one), is due at
     once, and is no longer wanted once that update is delivered."""
     have = {entry.message.key: entry for entry in existing}
+    kept_days: dict[str, set[str]] = {}  # by fingerprint: every attendee's copy is one series
     cancels: list[Message] = []
     for message in wanted:
         series = message.payload.get("series")
@@ -262,7 +263,10 @@ def instance_cancels(
         if held is None:
             continue
         number, last = held
-        kept = {_day_text(start) for start, _ in payload_series(message.payload)[0].starts()}
+        if message.fingerprint not in kept_days:
+            starts = payload_series(message.payload)[0].starts()
+            kept_days[message.fingerprint] = {_day_text(start) for start, _ in starts}
+        kept = kept_days[message.fingerprint]
         holds = payload_series(last.payload)[0]
         for raw in holds.rule_starts():
             start, end = holds.override_map.get(raw, (raw, holds.end_of(raw)))
