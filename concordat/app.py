@@ -120,7 +120,7 @@ class App:
     ) -> PlanReport:
         """Plan every agreement into the outbox from `today` (default: today)."""
         day = today or self.today()
-        self._check_in_calendar(day)
+        self.check_in_calendar(day)
         self._check_horizon(day, horizon_days)
         return replan(
             self.configuration(),
@@ -179,8 +179,8 @@ class App:
         what the recorded facts set off (the database is only read, after the checks)."""
         if last < first:
             raise InvalidInput(f"the last day ({last}) is before the first ({first})")
-        self._check_in_calendar(first)
-        self._check_in_calendar(last)
+        self.check_in_calendar(first)
+        self.check_in_calendar(last)
         configuration = self.configuration()
         chosen = (self.agreement(agreement_id),) if agreement_id else configuration.agreements
         facts = self.facts() if with_facts else {}
@@ -205,7 +205,7 @@ class App:
                 f"(got {horizon_days} days from {day})"
             )
 
-    def _check_in_calendar(self, day: dt.date) -> None:
+    def check_in_calendar(self, day: dt.date) -> None:
         """Refuse a day outside the operational calendar before planning reaches it."""
         calendar = self.configuration().calendar
         if not calendar.first <= day <= calendar.last:

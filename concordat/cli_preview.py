@@ -13,12 +13,13 @@ import typer
 from concordat.app import App, InvalidInput
 from concordat.bootstrap import application
 from concordat.options import DEFAULT_CONFIG, ConfigOption, DbOption, app, parse_date
-from jobs.planner import DEFAULT_HORIZON_DAYS
+from jobs.planner import DEFAULT_HORIZON_DAYS, planned_messages
 from lifecycle.ids import follow_up_key
 from lifecycle.kinds import BY_NAME, FAMILIES, KINDS, Kind, MessageKind
-from lifecycle.messages import Message, invite_messages, kind_of, messages_for
+from lifecycle.messages import Message, kind_of
 from lifecycle.reports import failure_report
 from lifecycle.state import fold
+from lifecycle.timeline import plan
 from notifications.render import render
 from notifications.samples import sample
 
@@ -68,14 +69,13 @@ def _first_of(
     report is made from the message it would follow or report."""
     agreement = concordat.agreement(agreement_id)
     configuration = concordat.configuration()
+    concordat.check_in_calendar(day)
     facts = concordat.facts().get(agreement_id, []) if with_facts else []
     state = fold(facts)
     calendar, settings = configuration.calendar_for(agreement), configuration.settings
     last = min(day + dt.timedelta(days=DEFAULT_HORIZON_DAYS), calendar.last)
-    occurrences = concordat.occurrences(day, last, agreement_id, reminders=True,
-                                        with_facts=with_facts)  # fmt: skip
-    planned = messages_for(agreement, occurrences, calendar, settings)
-    planned += invite_messages(agreement, calendar, settings, state, day)
+    occurrences = plan(agreement, calendar, settings, day, last, reminders=True, state=state)
+    planned = planned_messages(configuration, agreement, occurrences, state, day)
     planned.sort(key=lambda m: (m.due_at, m.key))
     follows = FAMILIES[kind.family].follows
     if kind.family is MessageKind.ADMIN_REPORT:

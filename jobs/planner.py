@@ -24,9 +24,10 @@ from jobs.ports import AgreementUnit, OutboxConflict, Store
 from lifecycle.agreement import Agreement
 from lifecycle.digests import digest_messages, without_folded
 from lifecycle.facts import Fact, to_payload
-from lifecycle.messages import MessageKind, invite_messages, messages_for
+from lifecycle.messages import Message, MessageKind, invite_messages, messages_for
+from lifecycle.occurrence import Occurrence
 from lifecycle.outbox import Changes, Entry, State, instance_cancels, reconcile
-from lifecycle.state import fold
+from lifecycle.state import AgreementState, fold
 from lifecycle.timeline import plan, send_instant
 
 DEFAULT_HORIZON_DAYS = 400
@@ -189,16 +190,12 @@ def plan_agreement(
     known = {e.message.key for e in existing if e.state is not State.WITHDRAWN}
     wanted = [
         message
-        for message in without_folded(
-            agreement, messages_for(agreement, occurrences, calendar, settings)
-        )
+        for message in planned_messages(configuration, agreement, occurrences, state, today)
         if message.kind is not MessageKind.NOTICE
         or message.due_at >= lookback_start
         or message.key in known
     ]
-    wanted += invite_messages(agreement, calendar, settings, state, today)
     wanted += instance_cancels(wanted, existing, today, send_instant(today, settings))
-    wanted += digest_messages(agreement, occurrences, calendar, settings, today)
     return reconcile(
         wanted,
         existing,
@@ -206,6 +203,23 @@ def plan_agreement(
         notices_from=send_instant(since, settings),
         today=today,
     )
+
+
+def planned_messages(
+    configuration: Configuration,
+    agreement: Agreement,
+    occurrences: list[Occurrence],
+    state: AgreementState,
+    today: dt.date,
+) -> list[Message]:
+    """Every message the plan wants for the agreement from `today`, before the outbox is
+    consulted: the occurrences' messages (less the reminders folded into digests), the
+    series invites and the digests. The planner and `concordat preview` both read it."""
+    settings, calendar = configuration.settings, configuration.calendar_for(agreement)
+    wanted = without_folded(agreement, messages_for(agreement, occurrences, calendar, settings))
+    wanted += invite_messages(agreement, calendar, settings, state, today)
+    wanted += digest_messages(agreement, occurrences, calendar, settings, today)
+    return wanted
 
 
 def _pending_notice_days(existing: list[Entry], timezone: dt.tzinfo) -> list[dt.date]:
