@@ -24,6 +24,7 @@ from config.issues import ConfigIssue, ConfigurationError, IssueLog, key_path
 from config.mail import DEFAULT_PORTS, MailSettings
 from config.references import check_references
 from config.schema import FIRST_YEAR, LAST_YEAR, AgreementFile, MailFile, SiteFile, clock_time
+from config.web import WebSettings
 from lifecycle.agreement import Agreement
 from lifecycle.bank_holidays import england_bank_holidays
 from lifecycle.calendar import OperationalCalendar
@@ -45,6 +46,7 @@ class Configuration:
     settings: PlanSettings
     digests: dict[str, str] = field(default_factory=dict)
     mail: MailSettings = field(default_factory=MailSettings)
+    web: WebSettings = field(default_factory=WebSettings)
     _own_calendars: dict[str, OperationalCalendar] = field(default_factory=dict, repr=False)
 
     def calendar_for(self, agreement: Agreement) -> OperationalCalendar:
@@ -124,7 +126,8 @@ def load_configuration(directory: Path, cache: LoadCache | None = None) -> Confi
     }
     settings = _settings(site)
     mail = _mail(site.mail, directory)
-    return Configuration(directory, site, agreements, calendar, settings, digests, mail)
+    web = WebSettings(site.web.host, site.web.port, site.web.base_url)
+    return Configuration(directory, site, agreements, calendar, settings, digests, mail, web)
 
 
 def _calendar(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
@@ -154,6 +155,26 @@ class MailFile(Strict):
     templates: OneLine | None = Field(default=None, min_length=1)
 
 
+def _base_url(text: str) -> str:
+    """An absolute http(s) URL without query or fragment; the trailing slash is dropped."""
+    _one_line(text)
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"must be an absolute http:// or https:// URL (got {text!r})")
+    if parts.query or parts.fragment:
+        raise ValueError(f"must have no query or fragment (got {text!r})")
+    return text.rstrip("/")
+
+
+BaseUrl = Annotated[str, AfterValidator(_base_url)]
+
+
+class WebFile(Strict):
+    host: HostName = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    base_url: BaseUrl | None = None
+
+
 class SiteFile(Strict):
     timezone: TimeZoneName = "Europe/London"
     holiday_region: Literal["ENG", "WLS", "SCT", "NIR"] = "ENG"
@@ -164,6 +185,7 @@ class SiteFile(Strict):
     variation_chase: CalendarPeriodText = "7 days"
     reminders: ReminderDefaults = ReminderDefaults()
     mail: MailFile = MailFile()
+    web: WebFile = WebFile()
 
 
 class ContactFile(Strict):

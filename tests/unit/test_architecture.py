@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-OURS = {"lifecycle", "config", "jobs", "notifications", "concordat", "storage"}
+OURS = {"lifecycle", "config", "jobs", "notifications", "concordat", "storage", "web"}
 ALLOWED = {
     "lifecycle": {"lifecycle"},
     "config": {"lifecycle", "config"},
     "jobs": {"lifecycle", "config", "jobs", "notifications"},
     "storage": {"lifecycle", "storage", "jobs"},
     "notifications": {"lifecycle", "notifications"},
+    "web": {"lifecycle", "config", "jobs", "notifications", "concordat", "web"},
 }
 WALL_CLOCK = {"now", "today", "utcnow", "fromtimestamp"}
 CLOCK_MODULE_CALLS = {"time", "monotonic", "perf_counter"}
