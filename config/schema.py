@@ -171,7 +171,7 @@ BaseUrl = Annotated[str, AfterValidator(_base_url)]
 
 class WebFile(Strict):
     host: HostName = "127.0.0.1"
-    port: int = Field(default=8080, ge=1, le=65535)
+    port: int = Field(default=8080, ge=1, le=65535, strict=True)
     base_url: BaseUrl | None = None
 
 
