@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from concordat.secret import SECRET_FILE, SiteSecret
 from concordat.sources import ConfigChange, ConfigSource, SqlStores, StoreSource
 from config.loader import Configuration
 from jobs.clock import Clock, SystemClock
@@ -56,6 +57,9 @@ class App:
     stores: StoreSource
     clock: Clock = field(default_factory=SystemClock)
     actor: str = "concordat"
+    secret: SiteSecret = field(
+        default_factory=lambda: SiteSecret(None, Path(DEFAULT_DATA_DIR) / SECRET_FILE)
+    )
 
     @classmethod
     def from_environment(
@@ -67,11 +71,14 @@ class App:
         environ: Mapping[str, str] | None = None,
     ) -> App:
         """An App from explicit values, else `$CONCORDAT_CONFIG`, `$CONCORDAT_DB`,
-        `$CONCORDAT_DATA` and `$CONCORDAT_ACTOR` (read here, once). An empty `db` is refused:
-        it is a mistake, not a request for the default."""
+        `$CONCORDAT_DATA`, `$CONCORDAT_ACTOR` and `$CONCORDAT_SECRET` (read here, once). An
+        empty `db` is refused: it is a mistake, not a request for the default."""
         env = os.environ if environ is None else environ
         directory = config or Path(env.get("CONCORDAT_CONFIG") or DEFAULT_CONFIG)
-        return cls(ConfigSource(directory), _stores(db, env), clock or SystemClock(), _actor(env))
+        secret_file = Path(env.get("CONCORDAT_DATA") or DEFAULT_DATA_DIR) / SECRET_FILE
+        secret = SiteSecret(env.get("CONCORDAT_SECRET") or None, secret_file)
+        stores = _stores(db, env)
+        return cls(ConfigSource(directory), stores, clock or SystemClock(), _actor(env), secret)
 
     def configuration(self) -> Configuration:
         """The configuration, loaded on first use."""

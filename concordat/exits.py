@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import TypeVar
 
 from concordat.app import InvalidInput
+from concordat.secret import SecretUnusable
 from config.issues import ConfigurationError
 from jobs.ports import OutboxConflict
 from lifecycle.errors import (
@@ -49,6 +50,7 @@ EXIT_CODES: Mapping[type[BaseException], int] = {
     CadenceError: INVALID,
     DatabaseUrlError: INVALID,
     SmtpPasswordMissing: INVALID,
+    SecretUnusable: INVALID,
     DatabaseError: DATABASE,
     OutboxConflict: DATABASE,  # lost every retry to busy senders: transient, try again
     ConcordatError: REFUSED,
