@@ -113,6 +113,11 @@ def expanded(body: bytes, first: dt.date, last: dt.date) -> Counter[str]:
     return Counter(moment(event["DTSTART"].dt) for event in events)
 
 
+def category(event: Any) -> str:
+    """The event's one category (the occurrence's kind), loosely typed like `expanded`."""
+    return str(event["CATEGORIES"].cats[0])
+
+
 def planned(occurrences: list[Occurrence]) -> Counter[str]:
     return Counter(moment(o.start if o.start is not None else o.date) for o in occurrences)
 
@@ -158,7 +163,7 @@ def test_a_contacts_feed_holds_only_their_agreements_and_meetings(
     assert uids
     assert all(uid.startswith(f"{SEFTON}.") for uid in uids), uids
     assert f"{SEFTON}.{BOARD}@localhost" in uids
-    kinds = {str(e["CATEGORIES"].cats[0]) for e in calendar.walk("VEVENT") if "CATEGORIES" in e}
+    kinds = {category(event) for event in calendar.walk("VEVENT") if "CATEGORIES" in event}
     assert OccurrenceKind.PROCEDURE_STEP.value in kinds  # the open dispute's steps
     assert OccurrenceKind.VARIATION_CHASER.value not in kinds
     assert OccurrenceKind.TERM_START.value not in kinds
