@@ -16,10 +16,11 @@ from the plan: nothing here computes a date except rendering the series' last da
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from typing import Literal, NamedTuple
 
-from icalendar import Calendar, Event, vCalAddress, vRecur
+from icalendar import Calendar, Event, vCalAddress, vRecur, vText
 
 from lifecycle.feeds import DayItem
 from lifecycle.series import MeetingSeries, Moment, day_of
@@ -28,6 +29,8 @@ PRODID = "-//Concordat//Meeting series//EN"
 ROLES = frozenset({"CHAIR", "REQ-PARTICIPANT", "OPT-PARTICIPANT", "NON-PARTICIPANT"})
 END_OF_DAY = dt.time(23, 59, 59)
 Method = Literal["REQUEST", "CANCEL"]
+_BREAK = re.compile("\r\n?|[\u2028\u2029\x85]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class Attendee(NamedTuple):
@@ -90,7 +93,7 @@ def feed(
     icalendar (a CR or LF in a title becomes `\\n`, never a new property)."""
     calendar = _calendar(None)
     if name is not None:
-        calendar.add("x-wr-calname", name)
+        calendar.add("x-wr-calname", vText(safe_text(name)))  # escaped like SUMMARY
     calendar.add("refresh-interval", dt.timedelta(hours=1), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT1H")
     everything = list(series_list)
@@ -120,6 +123,13 @@ def domain_of(sender: str) -> str:
     return sender.rpartition("@")[2] or "localhost"
 
 
+def safe_text(text: str) -> str:
+    """Text for a TEXT property: every line break (CR LF, CR, LF) one LF, which icalendar
+    writes escaped as `\\n`, and every other control character a space, so no value can
+    end its line and start a property of its own."""
+    return _CONTROL.sub(" ", _BREAK.sub("\n", text))
+
+
 def _day_event(item: DayItem, domain: str, stamp: dt.datetime) -> Event:
     """A VEVENT for one due date, all day (VALUE=DATE) and shown as free time."""
     event = Event()
@@ -127,9 +137,9 @@ def _day_event(item: DayItem, domain: str, stamp: dt.datetime) -> Event:
     event.add("dtstamp", stamp)
     event.add("dtstart", item.date)
     event.add("dtend", item.date + dt.timedelta(days=1))
-    event.add("summary", item.summary)
+    event.add("summary", safe_text(item.summary))
     if item.description:
-        event.add("description", item.description)
+        event.add("description", safe_text(item.description))
     event.add("categories", [item.kind.value])
     event.add("transp", "TRANSPARENT")
     return event

@@ -17,8 +17,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from concordat.app import App
+from concordat.exits import DATABASE, exit_code
 from concordat.feeds import FeedDocument, feed_document, find_feed
-from storage.engine import DatabaseError
+from lifecycle.errors import ConcordatError
 
 CALENDAR = "text/calendar; charset=utf-8"
 CACHE_CONTROL = "private, max-age=300"
@@ -33,7 +34,9 @@ async def feed_endpoint(request: Request) -> Response:
     token = str(request.path_params.get("token", "")).removesuffix(SUFFIX)
     try:
         document = await run_in_threadpool(_document, app, token, cached)
-    except DatabaseError:
+    except ConcordatError as error:
+        if exit_code(error) != DATABASE:  # unreachable, busy, needs an upgrade: try later
+            raise
         return PlainTextResponse(
             "the feed is unavailable for now; try again later\n",
             status_code=503,

@@ -85,7 +85,7 @@ def at_once(count: int, work: Callable[[], object]) -> list[BaseException]:
         barrier.wait()
         try:
             work()
-        except BaseException as error:  # noqa: BLE001  (collected for the assertion)
+        except BaseException as error:  # collected for the assertion
             errors.append(error)
 
     threads = [threading.Thread(target=run) for _ in range(count)]
@@ -105,9 +105,7 @@ def test_rotations_at_once_each_bump_the_generation(any_store: Store, rotations:
     assert final is not None
     assert final.generation == rotations  # none lost
     assert store.feed_by_hash(token_hash(record.id, rotations)) == final
-    assert all(
-        store.feed_by_hash(token_hash(record.id, g)) is None for g in range(rotations)
-    )
+    assert all(store.feed_by_hash(token_hash(record.id, g)) is None for g in range(rotations))
 
 
 def test_revoke_racing_rotations_leaves_it_revoked(any_store: Store) -> None:
