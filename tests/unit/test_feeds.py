@@ -30,8 +30,16 @@ from config.loader import Configuration
 from jobs.clock import FixedClock
 from jobs.memory import MemoryStore
 from lifecycle.errors import UnknownName
-from lifecycle.feeds import DayItem, FeedScope, feed_content, feed_window, involved
+from lifecycle.feeds import (
+    DayItem,
+    FeedScope,
+    feed_content,
+    feed_window,
+    involved,
+    only_meeting,
+)
 from lifecycle.occurrence import OccurrenceKind
+from lifecycle.series import meeting_series
 from lifecycle.state import AgreementState
 from notifications.ical import day_uid, domain_of, feed, uid
 from tests.conftest import EXAMPLES
@@ -95,6 +103,20 @@ def test_a_contact_not_invited_to_a_meeting_does_not_get_it(examples: Configurat
     outsider = next((cid, mid) for mid, ids in invited.items() for cid in sorted(everyone - ids))
     found = content(examples, FeedScope("contact", outsider[0]))
     assert outsider[1] not in {series.meeting for series in found.series}
+
+
+def test_a_meetings_series_is_the_same_from_the_trimmed_agreement(
+    examples: Configuration,
+) -> None:
+    first, last = feed_window(TODAY, examples.calendar)
+    for agreement in examples.agreements:
+        calendar = examples.calendar_for(agreement)
+        for meeting in agreement.meetings:
+            whole = meeting_series(agreement, meeting, calendar, examples.settings,
+                                   AgreementState(), first, last)  # fmt: skip
+            trimmed = meeting_series(only_meeting(agreement, meeting), meeting, calendar,
+                                     examples.settings, AgreementState(), first, last)  # fmt: skip
+            assert trimmed == whole
 
 
 def test_a_meeting_feed_is_that_series_and_nothing_else(examples: Configuration) -> None:
@@ -232,6 +254,20 @@ def test_feed_text_is_safe_against_line_breaks(examples: Configuration) -> None:
     assert feed([], domain="site.example", stamp=STAMP, days=[item]) == feed(
         [], domain="site.example", stamp=STAMP, days=[item]
     )
+
+
+@pytest.mark.parametrize("title", ["é" * 120, "a" * 74 + "€" * 40, "x" * 300, "€"])
+def test_long_day_entries_fold_at_75_octets_and_read_back(title: str) -> None:
+    item = DayItem("a.deadline.d.20250601", dt.date(2025, 6, 1), title, title + ";,\\",
+                   "a", OccurrenceKind.DEADLINE)  # fmt: skip
+    body = feed([], domain="site.example", stamp=STAMP, days=[item])
+    lines = body.split(b"\r\n")
+    assert lines[-1] == b""
+    assert max(len(line) for line in lines) <= 75
+    assert b"\n" not in body.replace(b"\r\n", b"")
+    (event,) = Calendar.from_ical(body).walk("VEVENT")
+    assert str(event["SUMMARY"]) == title
+    assert str(event["DESCRIPTION"]) == title + ";,\\"
 
 
 def test_series_uids_are_the_invites(examples: Configuration) -> None:
