@@ -164,6 +164,7 @@ def test_unknown_targets_list_the_known_ones(examples: Configuration, app: App) 
     for scope, listed in [
         (FeedScope("contact", "nobody"), "council-chair"),
         (FeedScope("agreement", "nowhere"), "sefton-partnership"),
+        (FeedScope("agreement", "sefton-partnership:partnership-board"), "stockport-0-19"),
         (FeedScope("meeting", "sefton-partnership:nothing"), "sefton-partnership:partnership"),
     ]:
         with pytest.raises(UnknownName, match=listed):
