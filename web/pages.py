@@ -24,10 +24,26 @@ from starlette.responses import HTMLResponse, Response
 from concordat.app import App
 from web import queries
 from web.security import CSRF_FIELD, csrf_token, set_csrf_cookie
+from web.svg import timeline_svg
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 UTC = ZoneInfo("UTC")
+# The recording forms (the forms' module serves /agreements/{id}/record/{action}).
+ACTIONS = (
+    ("notice-serve", "Serve notice"),
+    ("notice-withdraw", "Withdraw notice"),
+    ("dispute-raise", "Raise a dispute"),
+    ("dispute-escalate", "Escalate a dispute"),
+    ("dispute-resolve", "Resolve a dispute"),
+    ("procedure-start", "Start a procedure"),
+    ("procedure-close", "Close a procedure"),
+    ("meeting-move", "Move a meeting"),
+    ("meeting-cancel", "Cancel a meeting"),
+    ("variation-propose", "Propose a variation"),
+    ("variation-sign", "Sign a variation"),
+    ("extend", "Extend the term"),
+)
 
 
 @functools.cache
@@ -94,8 +110,11 @@ async def agreements_page(request: Request) -> Response:
 async def agreement_page(request: Request) -> Response:
     """`/agreements/{id}`: one agreement's clocks, timeline, cases, variations and mail."""
     app = _app(request)
-    agreement = app.agreement(request.path_params["agreement_id"])
-    return render(request, "agreement.html.j2", {"agreement": agreement})
+    view = await run_in_threadpool(queries.agreement_view, app, request.path_params["agreement_id"])
+    picture = timeline_svg(view.timeline, view.timeline_first, view.timeline_last)
+    return render(request, "agreement.html.j2", {
+        "view": view, "agreement": view.agreement, "timeline_svg": picture, "actions": ACTIONS,
+    })  # fmt: skip
 
 
 async def outbox_page(request: Request) -> Response:

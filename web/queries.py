@@ -9,9 +9,20 @@ import datetime as dt
 from dataclasses import dataclass
 
 from concordat.app import App
+from concordat.feeds import FeedScope, feeds_for, links_of
 from lifecycle.agreement import Agreement
-from lifecycle.dashboard import NoticeDeadline, Standing, next_notice_deadline, standing
-from lifecycle.state import AgreementState, fold, last_day
+from lifecycle.dashboard import (
+    NoticeDeadline,
+    OpenStep,
+    Standing,
+    current_step,
+    next_notice_deadline,
+    standing,
+    unsigned,
+)
+from lifecycle.occurrence import Occurrence
+from lifecycle.outbox import Entry, State
+from lifecycle.state import AgreementState, Variation, fold, last_day
 
 
 @dataclass(frozen=True)
@@ -43,3 +54,89 @@ def _row(app: App, agreement: Agreement, state: AgreementState, today: dt.date) 
     return AgreementRow(
         agreement, standing(agreement, state, today), last_day(agreement, state), notice
     )
+
+
+TIMELINE_DAYS = 90
+RECENT_MESSAGES = 25
+
+
+@dataclass(frozen=True)
+class FeedLink:
+    """A live feed and its URLs, for the page to show again."""
+
+    label: str
+    scope: str
+    url: str
+    webcal: str
+
+
+@dataclass(frozen=True)
+class AgreementView:
+    """Everything the agreement page shows."""
+
+    agreement: Agreement
+    row: AgreementRow
+    state: AgreementState
+    today: dt.date
+    timeline_first: dt.date
+    timeline_last: dt.date
+    timeline: list[Occurrence]
+    open_steps: list[OpenStep]
+    variations: list[tuple[Variation, tuple[str, ...]]]
+    messages: list[Entry]
+    feeds: list[FeedLink]
+    zone: dt.tzinfo
+
+
+def agreement_view(app: App, agreement_id: str) -> AgreementView:
+    """One agreement's page: `UnknownName` (404) when it is not configured."""
+    agreement = app.agreement(agreement_id)
+    configuration = app.configuration()
+    today = app.today()
+    state = fold(app.facts().get(agreement.id, []))
+    calendar = configuration.calendar_for(agreement)
+    last = min(today + dt.timedelta(days=TIMELINE_DAYS - 1), calendar.last)
+    timeline = app.occurrences(today, last, agreement.id, with_facts=True)
+    steps = [current_step(agreement, case, calendar, today) for case in state.cases.values()]
+    variations = [(v, unsigned(agreement, state, v.id)) for v in state.variations.values()]
+    return AgreementView(
+        agreement,
+        _row(app, agreement, state, today),
+        state,
+        today,
+        today,
+        last,
+        timeline,
+        [step for step in steps if step is not None],
+        variations,
+        _recent_messages(app, agreement.id),
+        agreement_feeds(app, agreement),
+        configuration.settings.timezone,
+    )
+
+
+def _recent_messages(app: App, agreement_id: str) -> list[Entry]:
+    """The agreement's latest messages: those already due, newest first, then the soonest
+    ones still to come."""
+    entries = app.stores.reader().outbox(agreement_id)
+    now = app.clock.now()
+    done = sorted((e for e in entries if e.message.due_at <= now),
+                  key=lambda e: e.message.due_at, reverse=True)  # fmt: skip
+    coming = sorted((e for e in entries if e.message.due_at > now and e.state is State.PENDING),
+                    key=lambda e: e.message.due_at)  # fmt: skip
+    half = RECENT_MESSAGES // 2
+    return coming[:half][::-1] + done[: RECENT_MESSAGES - min(half, len(coming))]
+
+
+def agreement_feeds(app: App, agreement: Agreement) -> list[FeedLink]:
+    """The agreement's live feeds, its meetings' and its contacts'."""
+    scopes = [FeedScope("agreement", agreement.id)]
+    scopes += [FeedScope("meeting", f"{agreement.id}:{m.id}") for m in agreement.meetings]
+    scopes += [FeedScope("contact", contact.id) for contact in agreement.contacts]
+    found: list[FeedLink] = []
+    for scope in scopes:
+        for record in feeds_for(app, scope):
+            links = links_of(app, record)
+            shown = f"{scope.kind} {scope.target}"
+            found.append(FeedLink(record.label or shown, shown, links.url, links.webcal))
+    return found
