@@ -429,12 +429,13 @@ def _banner(
         f"{configuration.directory} ({added} new outbox row(s) planned)",
         f"  database: {_database(concordat)}",
         f"  mail: {mailer.describe()}",
-        f"  dashboard: {web.url}" if web is not None else "  dashboard: not served",
         f"  next message due: {following:%Y-%m-%d %H:%M} UTC" if following else
         "  next message due: none",
         "  sending what is due, then exiting (--once)" if once else
         "  stop with Ctrl-C or SIGTERM (the batch in flight is finished first)",
     ]  # fmt: skip
+    if not once:  # last, so the lines before keep their places for scripts that read them
+        lines.append(f"  dashboard: {web.url}" if web is not None else "  dashboard: not served")
     typer.echo("\n".join(lines))
 
 

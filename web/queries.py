@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from urllib.parse import quote, urlencode
 
-from concordat.app import App
-from concordat.feeds import FeedScope, feeds_for, links_of
-from lifecycle.agreement import Agreement
+from concordat.app import App, OutboxPage
+from concordat.feeds import FeedRecord, FeedScope, feeds_for, find_feed, links_of
+from jobs.ports import Activity
+from lifecycle.agreement import Agreement, Contact
 from lifecycle.dashboard import (
     NoticeDeadline,
     OpenStep,
@@ -140,3 +142,99 @@ def agreement_feeds(app: App, agreement: Agreement) -> list[FeedLink]:
             shown = f"{scope.kind} {scope.target}"
             found.append(FeedLink(record.label or shown, shown, links.url, links.webcal))
     return found
+
+
+PAGE_SIZE = 50
+RECENT_ACTIVITY = 10
+
+
+@dataclass(frozen=True)
+class OutboxView:
+    """What the outbox page shows: the counts `concordat status` prints, the latest sends,
+    failures and misses with the server's reply, and a page of pending rows."""
+
+    counts: dict[State, int]
+    next_due: dt.datetime | None
+    recent: dict[State, list[Activity]]
+    pending: OutboxPage
+    zone: dt.tzinfo
+
+
+def outbox_view(app: App, offset: int) -> OutboxView:
+    """The outbox page from `offset` into the pending rows (`InvalidInput` when negative)."""
+    store = app.stores.reader()
+    counts = store.state_counts()
+    recent = {
+        state: store.recent(state, RECENT_ACTIVITY) if counts[state] else []
+        for state in (State.SENT, State.FAILED, State.MISSED)
+    }
+    pending = app.outbox(None, State.PENDING, PAGE_SIZE, offset)
+    zone = app.configuration().settings.timezone
+    return OutboxView(counts, store.next_due(), recent, pending, zone)
+
+
+MAX_TOKEN = 200  # a longer "token" is not looked up at all
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A feed and the links that add it to each calendar program."""
+
+    label: str
+    url: str
+    webcal: str
+    outlook: str
+    google: str
+
+
+@dataclass(frozen=True)
+class ContactView:
+    """A contact's own page: their agreements, what is coming up for them, their feeds."""
+
+    contact: Contact
+    agreements: list[Agreement]
+    upcoming: list[Occurrence]
+    subscriptions: list[Subscription]
+    first: dt.date
+    last: dt.date
+
+
+def contact_view(app: App, token: str) -> ContactView | None:
+    """The page a contact's feed token opens; None for a wrong, revoked or malformed token,
+    a feed of another scope, or a contact no longer configured."""
+    if not token or len(token) > MAX_TOKEN or not token.isascii():
+        return None
+    record = find_feed(app, token)
+    if record is None or record.scope.kind != "contact":
+        return None
+    contact_id = record.scope.target
+    configuration = app.configuration()
+    mine = [a for a in configuration.agreements if any(c.id == contact_id for c in a.contacts)]
+    if not mine:
+        return None
+    contact = next(c for c in mine[0].contacts if c.id == contact_id)
+    today = app.today()
+    last = min(today + dt.timedelta(days=TIMELINE_DAYS - 1), configuration.calendar.last)
+    upcoming = [
+        occurrence
+        for agreement in mine
+        for occurrence in app.occurrences(today, last, agreement.id, with_facts=True)
+        if any(c.id == contact_id for c in agreement.recipients(occurrence.recipients))
+    ]
+    upcoming.sort(key=Occurrence.sort_key)
+    feeds = [subscription(app, r, contact.name) for r in feeds_for(app, record.scope)]
+    return ContactView(contact, mine, upcoming, feeds, today, last)
+
+
+def subscription(app: App, record: FeedRecord, name: str) -> Subscription:
+    """The feed's URLs and its subscribe links for Outlook on the web, Google Calendar and
+    Apple Calendar (the webcal:// URL itself), each URL-encoded as a query value."""
+    links = links_of(app, record)
+    label = record.label or f"Concordat: {name}"
+    outlook = "https://outlook.office.com/calendar/0/addfromweb?" + urlencode(
+        {"url": links.url, "name": label}, quote_via=quote
+    )
+    google = "https://calendar.google.com/calendar/r?" + urlencode(
+        {"cid": links.webcal}, quote_via=quote
+    )
+    return Subscription(label, links.url, links.webcal, outlook, google)
