@@ -18,7 +18,6 @@ from lifecycle.procedure import StepWindow, chained_ladder
 from lifecycle.state import AgreementState, Case, last_day
 from lifecycle.timeline import plan
 
-
 # Room left at the calendar's end: a notice period or a policy's move must not run past it.
 MARGIN = dt.timedelta(days=400)
 

@@ -165,7 +165,7 @@ def test_csrf_refuses_forms_without_the_token_of_their_cookie_or_from_another_si
             browser.post("/test-form", data={CSRF_FIELD: "é" * 10_000}),
             browser.post(
                 "/test-form", data={CSRF_FIELD: token}, headers={"origin": "https://evil.example"}
-            ),  # fmt: skip
+            ),
             browser.post("/test-form", data={CSRF_FIELD: token}, headers={"origin": "null"}),
         ]
         assert [answer.status_code for answer in refused] == [403] * len(refused)
