@@ -188,3 +188,17 @@ def test_a_taken_port_is_refused_in_one_line() -> None:
             listen("127.0.0.1", port)
     finally:
         first.close()
+
+
+async def _broken(request: Request) -> Response:
+    raise RuntimeError("a bug")
+
+
+def test_an_unexpected_error_is_a_bare_500_that_still_carries_the_headers(
+    tmp_path: Path, serve: Callable[..., Served]
+) -> None:
+    served = serve(make_app(tmp_path), routes=[Route("/broken", _broken)])
+    answer = served.get("/broken")
+    assert answer.status_code == 500
+    assert "a bug" not in answer.text  # no traceback for the browser
+    assert answer.headers["content-security-policy"] == CSP
