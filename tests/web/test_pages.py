@@ -99,7 +99,7 @@ def test_an_open_dispute_shows_its_step_closing_day_and_operational_days_left(
     assert '<td class="number">8</td>' in dispute
     variations = answer.text.split("<h2>Variations</h2>")[1].split("</table>")[0]
     assert "New schedule &lt;3&gt;" in variations  # escaped
-    assert "halton, st-helens" in variations  # nobody has signed yet
+    assert "halton, st-helens, pct" in variations  # nobody has signed yet
 
 
 def test_outbox_page_counts_and_pages_the_pending_rows(served: Served) -> None:
