@@ -129,7 +129,7 @@ def test_a_wrong_or_malformed_contact_token_is_404_and_says_nothing_more(served:
 
 @pytest.mark.skipif(not hasattr(feeds, "issue_feed"), reason="the feeds branch is not merged")
 def test_a_contacts_page_opens_with_their_feed_token(served: Served) -> None:
-    issue: Callable[..., tuple[feeds.FeedRecord, feeds.FeedLinks]] = feeds.issue_feed  # type: ignore[attr-defined]
+    issue: Callable[..., tuple[feeds.FeedRecord, feeds.FeedLinks]] = vars(feeds)["issue_feed"]
     _, links = issue(served.app, feeds.FeedScope("contact", "halton-contact"), "Paul's dates")
     answer = served.get(f"/me/{links.token}", auth=None)
     assert answer.status_code == 200
@@ -140,3 +140,6 @@ def test_a_contacts_page_opens_with_their_feed_token(served: Served) -> None:
     assert f'href="{links.webcal}"' in answer.text
     agreement_feed = issue(served.app, feeds.FeedScope("agreement", HALTON))[1]
     assert served.get(f"/me/{agreement_feed.token}", auth=None).status_code == 404
+    admin_view = served.get(f"/agreements/{HALTON}").text
+    assert agreement_feed.url in admin_view
+    assert links.url in admin_view  # the contact's feed, under the agreement's contacts
