@@ -15,7 +15,7 @@ import pytest
 import concordat.feeds as feeds
 from lifecycle import commands as c
 from lifecycle.outbox import State
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, new_pg_database
 from tests.web.conftest import TODAY, Served, make_app
 from tests.web.html_check import parse
 from web.pages import ACTIONS
@@ -100,6 +100,21 @@ def test_an_open_dispute_shows_its_step_closing_day_and_operational_days_left(
     variations = answer.text.split("<h2>Variations</h2>")[1].split("</table>")[0]
     assert "New schedule &lt;3&gt;" in variations  # escaped
     assert "halton, st-helens, pct" in variations  # nobody has signed yet
+
+
+@pytest.mark.slow
+def test_the_pages_read_postgresql_alike(
+    tmp_path: Path, serve: Callable[..., Served], request: pytest.FixtureRequest
+) -> None:
+    db = new_pg_database(request.getfixturevalue("pg_admin_url"))
+    app = make_app(tmp_path, db, planned=True)
+    app.record(c.StartProcedure(HALTON, "dispute", "halton", dt.date(2009, 5, 28), "Pooled"))
+    served = serve(app)
+    assert served.get("/readyz", auth=None).text == "ready"
+    pending = app.stores.reader().state_counts()[State.PENDING]
+    assert f"Pending messages 1 to 50 of {pending}" in served.get("/outbox").text
+    halton_page = served.get(f"/agreements/{HALTON}").text
+    assert '<td class="number">8</td>' in halton_page.split("Open disputes")[1].split("</table>")[0]
 
 
 def test_outbox_page_counts_and_pages_the_pending_rows(served: Served) -> None:
