@@ -76,6 +76,7 @@ def http_status(error: BaseException) -> int:
 # `routes() -> list[BaseRoute]`, and its routes are admin pages unless public by path.
 ROUTE_MODULES = ("web.forms",)
 Ready = Callable[[], bool]
+GRACE = 10  # seconds a stopping server waits for the requests in flight
 
 
 def build_web(
@@ -278,6 +279,6 @@ def web_server(web: Starlette) -> WebServer:
     """A quiet uvicorn for `web`: warnings only, no access log (feed URLs carry tokens)."""
     config = uvicorn.Config(
         web, log_level="warning", access_log=False, lifespan="off", proxy_headers=True,
-        server_header=False,
+        server_header=False, timeout_graceful_shutdown=GRACE,
     )  # fmt: skip
     return WebServer(config)
