@@ -4,7 +4,8 @@ security headers every response carries.
 The admin pages are closed unless `$CONCORDAT_ADMIN_PASSWORD` is set: a missing password
 answers 503 with how to set it, never an open dashboard. Feed and contact pages are not
 behind the login: their unguessable token is the credential, so `Referrer-Policy:
-no-referrer` keeps it from leaking to other sites. Pages carry no JavaScript at all, which
+same-origin` keeps it from leaking to other sites (not `no-referrer`: with it Chromium sends
+`Origin: null` on our own form posts, which the CSRF check must refuse). Pages carry no JavaScript at all, which
 the Content-Security-Policy enforces.
 """
 
@@ -44,7 +45,7 @@ SECURITY_HEADERS: Mapping[str, str] = {
         "frame-ancestors 'none'"
     ),
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    "referrer-policy": "same-origin",
     "x-frame-options": "DENY",
 }
 

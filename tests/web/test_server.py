@@ -113,7 +113,7 @@ def test_every_response_carries_the_security_headers(served: Served) -> None:
     for answer in answers:
         assert answer.headers["content-security-policy"] == CSP, answer.url
         assert answer.headers["x-content-type-options"] == "nosniff"
-        assert answer.headers["referrer-policy"] == "no-referrer"
+        assert answer.headers["referrer-policy"] == "same-origin"
     assert all("<script" not in answer.text for answer in answers)
 
 
