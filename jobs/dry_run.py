@@ -32,14 +32,10 @@ from lifecycle.timeline import Occurrence, plan
 @dataclass(frozen=True)
 class Consequences:
     """The fact a command would record, and what it would change: occurrences the plan
-    gains and loses from `first` to `last`, messages the outbox gains, and pending messages
-    it withdraws."""
+    gains and loses, messages the outbox gains, and pending messages it withdraws."""
 
     fact: Fact
-    added: list[Occurrence]
-    removed: list[Occurrence]
-    first: dt.date
-    last: dt.date
+    plan: PlanDifference
     messages_added: list[Message]
     messages_withdrawn: list[Message]
 
@@ -61,22 +57,38 @@ def dry_run(
     history = store.history(agreement.id)
     facts = [item.fact for item in history]
     fact = decide(command, agreement, fold(facts), configuration, today)
-    first, last = _window(fact, today, horizon_days)
-    before = _plan(configuration, agreement, facts, first, last)
-    after = _plan(configuration, agreement, [*facts, fact], first, last)
+    difference = compare_plans(configuration, agreement, facts, fact, today, horizon_days)
     unit = _ReadUnit(history, store.outbox(agreement.id))
     was = plan_agreement(configuration, unit, agreement, facts, today, horizon_days)
     will = plan_agreement(configuration, unit, agreement, [*facts, fact], today, horizon_days)
     added, withdrawn = _outbox_difference(was, will, unit.entries)
-    return Consequences(
-        fact,
-        _less(after, before),
-        _less(before, after),
-        first,
-        last,
-        added,
-        withdrawn,
-    )
+    return Consequences(fact, difference, added, withdrawn)
+
+
+@dataclass(frozen=True)
+class PlanDifference:
+    """What one fact changes in its agreement's plan from `first` to `last`."""
+
+    added: list[Occurrence]
+    removed: list[Occurrence]
+    first: dt.date
+    last: dt.date
+
+
+def compare_plans(
+    configuration: Configuration,
+    agreement: Agreement,
+    facts: list[Fact],
+    fact: Fact,
+    today: dt.date,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+) -> PlanDifference:
+    """The agreement's plan after `facts` and `fact` against its plan after `facts` alone:
+    what a command would set off, or (on a result page) what a recorded fact did."""
+    first, last = _window(fact, today, horizon_days)
+    before = _plan(configuration, agreement, facts, first, last)
+    after = _plan(configuration, agreement, [*facts, fact], first, last)
+    return PlanDifference(_less(after, before), _less(before, after), first, last)
 
 
 def _window(fact: Fact, today: dt.date, horizon_days: int) -> tuple[dt.date, dt.date]:
