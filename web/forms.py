@@ -173,7 +173,7 @@ def _command(
     try:
         command = inputs.build(action, agreement.id, fields, context, lambda f: labels[f])
     except inputs.InvalidFields as error:
-        raise inputs.InvalidFields({**error.errors, **errors}) from error
+        raise inputs.InvalidFields({**errors, **error.errors}) from error
     if errors:
         raise inputs.InvalidFields(errors)
     inputs.check_local_start(command)
