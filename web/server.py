@@ -88,10 +88,9 @@ def build_web(
     """The web app over `app`: admin pages behind HTTP Basic (`admin` and `admin_password`;
     closed with a 503 when it is None), contact pages and feeds by token, the probes.
     `ready` says whether the rest of the process (the scheduler in `run`) is serving."""
-    web = Starlette(
+    web = _Web(
         routes=_routes(),
         middleware=[
-            Middleware(SecurityHeaders),
             Middleware(GZipMiddleware, minimum_size=500),
             Middleware(AdminGate, login=AdminLogin(admin_password)),
         ],
@@ -101,6 +100,14 @@ def build_web(
     web.state.ready = ready or (lambda: True)
     web.state.feed_cache = feed_cache
     return web
+
+
+class _Web(Starlette):
+    """Starlette with the security headers outside everything, so that even the bare 500
+    page of an unexpected error carries them."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 def _routes() -> list[BaseRoute]:

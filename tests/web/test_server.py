@@ -15,7 +15,14 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from tests.web.conftest import PASSWORD, Served, make_app
-from web.security import CSRF_COOKIE, CSRF_FIELD, check_csrf, csrf_token, set_csrf_cookie
+from web.security import (
+    CSRF_COOKIE,
+    CSRF_FIELD,
+    check_csrf,
+    csrf_token,
+    is_public,
+    set_csrf_cookie,
+)
 from web.server import PortUnusable, listen
 
 CSP = (
@@ -188,3 +195,40 @@ def test_a_taken_port_is_refused_in_one_line() -> None:
             listen("127.0.0.1", port)
     finally:
         first.close()
+
+
+async def _broken(request: Request) -> Response:
+    raise RuntimeError("a bug")
+
+
+def test_an_unexpected_error_is_a_bare_500_that_still_carries_the_headers(
+    tmp_path: Path, serve: Callable[..., Served]
+) -> None:
+    served = serve(make_app(tmp_path), routes=[Route("/broken", _broken)])
+    answer = served.get("/broken")
+    assert answer.status_code == 500
+    assert "a bug" not in answer.text  # no traceback for the browser
+    assert answer.headers["content-security-policy"] == CSP
+
+
+@pytest.mark.parametrize(
+    ("path", "public"),
+    [
+        ("/healthz", True),
+        ("/readyz", True),
+        ("/feeds/abc.ics", True),
+        ("/me/abc", True),
+        ("/sign/abc", True),
+        ("/static/style.css", True),
+        ("/", False),
+        ("/healthz/", False),
+        ("/healthzx", False),
+        ("/outbox", False),
+        ("/agreements/x/record/extend", False),
+        ("/feeds", False),
+        ("/mex/abc", False),
+        ("//me/abc", False),
+    ],
+)
+def test_only_probes_and_token_paths_are_public(path: str, public: bool) -> None:
+    assert is_public(path) is public
