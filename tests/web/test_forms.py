@@ -236,6 +236,9 @@ def test_every_field_has_a_label_and_unknown_forms_are_404(
     sign = browser.client.get(f"/agreements/{NOTTS}/record/variation-sign").text
     assert f'<option value="{NOTTS}.variation.1">' in sign
     assert browser.client.get(f"/agreements/{NOTTS}/record/nope").status_code == 404
+    for number in ("9" * 5000, "-1", "x", "99"):
+        assert browser.client.get(f"/agreements/{NOTTS}/recorded/{number}").status_code == 404
+    assert "Recorded (#1)" in browser.client.get(f"/agreements/{NOTTS}/recorded/1").text
     assert browser.client.get("/agreements/nope/record/extend").status_code == 404
 
 
