@@ -5,8 +5,8 @@ The admin pages are closed unless `$CONCORDAT_ADMIN_PASSWORD` is set: a missing 
 answers 503 with how to set it, never an open dashboard. Feed and contact pages are not
 behind the login: their unguessable token is the credential, so `Referrer-Policy:
 same-origin` keeps it from leaking to other sites (not `no-referrer`: with it Chromium sends
-`Origin: null` on our own form posts, which the CSRF check must refuse). Pages carry no JavaScript at all, which
-the Content-Security-Policy enforces.
+`Origin: null` on our own form posts, which the CSRF check must refuse). Pages carry no
+JavaScript at all, which the Content-Security-Policy enforces.
 """
 
 from __future__ import annotations
