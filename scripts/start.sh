@@ -24,9 +24,10 @@ if [ -z "${CONCORDAT_ADMIN_PASSWORD:-}" ]; then
   export CONCORDAT_ADMIN_PASSWORD
 fi
 # One calendar feed for a board member of the examples (Sefton's chair), made once.
+concordat db upgrade > /dev/null
 FEED_CONTACT="${FEED_CONTACT:-council-chair}"
 if ! concordat feeds list --config "$CONFIG" | grep -q "contact $FEED_CONTACT .*/feeds/"; then
-  concordat feeds issue --config "$CONFIG" --contact "$FEED_CONTACT" --label "start.sh" > /dev/null
+  concordat feeds issue --config "$CONFIG" --contact "$FEED_CONTACT" > /dev/null
 fi
 FEED_URL="$(concordat feeds list --config "$CONFIG" | grep "contact $FEED_CONTACT " \
   | grep -o 'http[^ ]*/feeds/[0-9a-f]*\.ics' | tail -n 1)"
