@@ -63,6 +63,7 @@ class App:
     secret: SiteSecret = field(
         default_factory=lambda: SiteSecret(None, Path(DEFAULT_DATA_DIR) / SECRET_FILE)
     )
+    bound_url: str | None = None  # where this process's web server listens, once it does
 
     @classmethod
     def from_environment(
@@ -130,7 +131,17 @@ class App:
     def templates(self) -> Templates:
         """The checked mail templates, with the links a message carries made as it is
         rendered (a variation chaser's signing link, signed with the site secret)."""
-        return self.config.templates().with_links(chaser_links(self.configuration, self.secret))
+        links = chaser_links(self.configuration, self.secret, self.public_url)
+        return self.config.templates().with_links(links)
+
+    def public_url(self) -> str:
+        """The base of every URL handed out (feeds, signed links): `[web] base_url`, else
+        the address this process's web server is bound to (`serve --port 9000`), else
+        `[web]` host and port."""
+        web = self.configuration().web
+        if web.base_url is None and self.bound_url is not None:
+            return self.bound_url
+        return web.public_url
 
     def replan(
         self,

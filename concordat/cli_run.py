@@ -385,6 +385,7 @@ def _listen(concordat: App, host: str | None, port: int | None) -> Listening:
                      port=settings.port if port is None else port)  # fmt: skip
     sock = listen(chosen.host, chosen.port)
     bound = replace(chosen, port=sock.getsockname()[1])
+    concordat.bound_url = replace(bound, base_url=None).public_url
     return Listening(sock, bound.public_url)
 
 

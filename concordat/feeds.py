@@ -167,7 +167,7 @@ def rotate_feed(app: App, feed_id: int) -> tuple[FeedRecord, FeedLinks]:
 def links_of(app: App, record: FeedRecord) -> FeedLinks:
     """The feed's current token and URLs (made again from the secret, never stored)."""
     token = _token(app, record.id, record.generation)
-    base = app.configuration().web.public_url.rstrip("/")
+    base = app.public_url().rstrip("/")
     url = f"{base}/feeds/{token}.ics"
     return FeedLinks(token, url, "webcal://" + url.partition("://")[2])
 

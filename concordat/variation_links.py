@@ -105,7 +105,9 @@ def sign_url(public_url: str, token: str) -> str:
 
 
 def chaser_links(
-    configuration: Callable[[], Configuration], secret: SiteSecret
+    configuration: Callable[[], Configuration],
+    secret: SiteSecret,
+    public_url: Callable[[], str],
 ) -> Callable[[Message, dt.datetime], Mapping[str, str]]:
     """The link maker the mail templates are given: a variation chaser gets `sign_url`, a
     link for its recipient's party valid for `VALID_FOR` from the instant it is rendered;
@@ -121,7 +123,7 @@ def chaser_links(
             token = make_token(secret, grant)
         except SecretUnusable:  # the chaser still goes, with the command to type instead
             return {}
-        return {"sign_url": sign_url(configuration().web.public_url, token)}
+        return {"sign_url": sign_url(public_url(), token)}
 
     return links
 

@@ -175,7 +175,7 @@ def _origin_of(url: str) -> str:
 
 def _public_url(request: HTTPConnection) -> str:
     try:
-        return _app(request).configuration().web.public_url
+        return _app(request).public_url()
     except ConcordatError:  # a configuration that cannot load: the request's own address
         return str(request.base_url)
 
