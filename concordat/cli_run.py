@@ -86,6 +86,8 @@ def run_command(
     configuration = concordat.configuration()  # an invalid one is refused here, exit 2
     store = concordat.stores.writer()
     with concordat.stores.serve_alone():
+        # bound before anything is written: a port in use is exit 2 with nothing planned
+        listening = None if no_web or once else _listen(concordat, host, port)
         report = concordat.replan()
         mail = configuration.mail
         mailer = mailer_for(mail, os.environ, _data_dir(concordat), concordat.clock,
@@ -99,7 +101,6 @@ def run_command(
             _banner(concordat, store, mailer, report.inserted, once, None)
             asyncio.run(dispatcher.dispatch_due())
             return
-        listening = None if no_web else _listen(concordat, host, port)
         _banner(concordat, store, mailer, report.inserted, once, listening)
         follow = Follower(concordat, dispatcher, claiming, _say(log_format))
         service = Service(dispatcher, store, concordat.clock, follow.daily_replan,
@@ -347,16 +348,42 @@ def serve_command(
     typer.echo(f"concordat: serving the dashboard at {listening.url} (Ctrl-C or SIGTERM stops)")
     web = _web(concordat, listening, None)
     assert web is not None
-    asyncio.run(_serve_web(web))
+    asyncio.run(_serve_web(web, concordat))
     typer.echo("concordat: stopped")
 
 
-async def _serve_web(web: WebServing) -> None:
-    """Serve until SIGINT or SIGTERM; the requests in flight are answered first."""
+async def _serve_web(web: WebServing, concordat: App) -> None:
+    """Serve until SIGINT or SIGTERM (the requests in flight are answered first), following
+    the configuration directory meanwhile as `run` does, so feeds and pages show an edited
+    agreement without a restart."""
     loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+
+    def on_signal() -> None:
+        stop.set()
+        web.stop()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, web.stop)
-    await web.serve()
+        loop.add_signal_handler(signum, on_signal)
+    following = asyncio.create_task(_follow_configuration(concordat, stop))
+    try:
+        await web.serve()
+    finally:
+        stop.set()
+        await following
+
+
+async def _follow_configuration(concordat: App, stop: asyncio.Event) -> None:
+    """Reload the configuration after each burst of changes (only changed files are
+    parsed); an invalid change is reported and the last good configuration kept."""
+    async for _ in directory_changes(concordat.config.directory, stop):
+        try:
+            change = await asyncio.to_thread(concordat.reload)
+        except ConfigurationError as error:
+            typer.echo(f"concordat: {error}\nthe last good configuration stays", err=True)
+            continue
+        if change:
+            typer.echo(f"concordat: reloaded: agreements {change}")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import contextlib
 import errno
 import importlib
 import importlib.util
+import logging
 import socket
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -71,6 +72,7 @@ def http_status(error: BaseException) -> int:
 # `routes() -> list[BaseRoute]`, and its routes are admin pages unless public by path.
 ROUTE_MODULES = ("web.forms",)
 Ready = Callable[[], bool]
+LOG = logging.getLogger("concordat.web")
 GRACE = 10  # seconds a stopping server waits for the requests in flight
 
 
@@ -92,6 +94,7 @@ def build_web(
         ],
         exception_handlers={ConcordatError: _app_error, HTTPException: _http_error},
     )
+    web.router.redirect_slashes = False  # its redirect is built from the Host header
     web.state.concordat = app
     web.state.ready = ready or (lambda: True)
     web.state.feed_cache = feed_cache
@@ -146,16 +149,19 @@ async def readyz(request: Request) -> Response:
 
 
 def not_ready(app: App, ready: Ready) -> list[str]:
-    """What is not ready, one line each; empty when everything is."""
+    """What is not ready, one line each; empty when everything is. The probe is public, so
+    it names the part only; the reason (a database URL, a file path) goes to the log."""
     problems: list[str] = []
     try:
         app.configuration()
     except ConcordatError as error:
-        problems.append(f"configuration: {_one_line(error)}")
+        LOG.warning("not ready: configuration: %s", _one_line(error))
+        problems.append("configuration: not loaded")
     try:
         app.stores.reader().next_due(leases=False)
     except Exception as error:  # a probe reports any failure, typed or not, as not ready
-        problems.append(f"database: {_one_line(error)}")
+        LOG.warning("not ready: database: %s", _one_line(error))
+        problems.append("database: unavailable")
     if not ready():
         problems.append("scheduler: not running")
     return problems
@@ -258,9 +264,11 @@ def listen(host: str, port: int) -> socket.socket:
         except OSError:
             sock.close()
             raise
-    except OSError as error:
-        reason = "the address is already in use" if error.errno == errno.EADDRINUSE else error
-        raise PortUnusable(f"cannot listen on {host}:{port}: {reason}") from error
+    except (OSError, UnicodeError, ValueError) as error:  # a label too long is a UnicodeError
+        in_use = isinstance(error, OSError) and error.errno == errno.EADDRINUSE
+        reason = "the address is already in use" if in_use else _one_line(error)
+        shown = host if host.isprintable() and len(host) <= 100 else repr(host[:100])
+        raise PortUnusable(f"cannot listen on {shown}:{port}: {reason}") from error
     sock.set_inheritable(True)
     return sock
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -101,7 +102,8 @@ def test_run_serves_the_dashboard_beside_the_scheduler_and_stops_both_on_sigterm
         (("--port", "70000"), "Invalid value for '--port'"),
         (("--port", "eighty"), "Invalid value for '--port'"),
         (("--host", "no-such-host.invalid"), "cannot listen on no-such-host.invalid:"),
-        (("--host", "127.0.0.1\r\nX: y"), "cannot listen on 127.0.0.1"),
+        (("--host", "127.0.0.1\r\nX: y"), "cannot listen on '127.0.0.1\\r\\nX: y'"),
+        (("--host", "h" * 64), "cannot listen on hhhh"),
     ],
 )
 def test_serve_refuses_where_it_cannot_listen_with_exit_2(
@@ -114,3 +116,55 @@ def test_serve_refuses_where_it_cannot_listen_with_exit_2(
     assert result.returncode == 2, result.stderr
     assert said in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_follows_the_configuration_and_hands_out_urls_on_its_own_port(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "config"
+    shutil.copytree(EXAMPLES, config)
+    env = environment(tmp_path)
+    issued = subprocess.run(
+        [sys.executable, "-m", "concordat", "feeds", "issue", "--config", str(config),
+         "--meeting", "sefton-partnership:partnership-board"],
+        env=env, cwd=tmp_path, check=True, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    token = issued.stdout.split("/feeds/")[1].split(".ics")[0]
+    port = free_port()
+    command = [sys.executable, "-m", "concordat", "serve", "--config", str(config),
+               "--port", str(port)]  # fmt: skip
+    server = subprocess.Popen(command, env=env, cwd=tmp_path, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(f"{base}/healthz", server)
+        page = httpx.get(f"{base}/agreements/sefton-partnership", auth=("admin", "pw"), timeout=30)
+        assert f"{base}/feeds/{token}.ics" in page.text  # not site.toml's port 8080
+        assert "Bootle Town Hall" in httpx.get(f"{base}/feeds/{token}.ics", timeout=30).text
+        agreement = config / "sefton-partnership.toml"
+        text = agreement.read_text(encoding="utf-8")
+        agreement.write_text(text.replace("Bootle Town Hall", "Southport Town Hall"), "utf-8")
+        deadline = time.monotonic() + 30
+        while "Southport Town Hall" not in httpx.get(f"{base}/feeds/{token}.ics", timeout=30).text:
+            assert time.monotonic() < deadline, "serve never reloaded the edited agreement"
+            time.sleep(0.2)
+    finally:
+        out, _ = stop(server)
+    assert "reloaded: agreements" in out
+
+
+def test_a_trailing_slash_is_not_redirected_to_the_host_header(tmp_path: Path) -> None:
+    env = environment(tmp_path)
+    port = free_port()
+    command = [sys.executable, "-m", "concordat", "serve", "--config", str(EXAMPLES),
+               "--port", str(port)]  # fmt: skip
+    server = subprocess.Popen(command, env=env, cwd=tmp_path, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", server)
+        answer = httpx.get(f"http://127.0.0.1:{port}/me/abc/", timeout=30,
+                           headers={"Host": "evil.example"})  # fmt: skip
+        assert answer.status_code == 404
+        assert "location" not in answer.headers
+    finally:
+        stop(server)

@@ -46,8 +46,7 @@ def test_readyz_is_503_naming_the_database_when_the_file_is_not_a_database(
     served = serve(make_app(tmp_path, f"sqlite:///{broken}"))
     answer = served.get("/readyz", auth=None)
     assert answer.status_code == 503
-    assert answer.text.startswith("not ready\ndatabase: ")
-    assert "configuration" not in answer.text
+    assert answer.text == "not ready\ndatabase: unavailable\n"  # the reason only in the log
     assert served.get("/healthz", auth=None).status_code == 200
     assert served.get("/outbox").status_code == 503  # the page says the database is unusable
 
