@@ -71,8 +71,11 @@ async def form_page(request: Request) -> Response:
     return await _form_response(request, app, agreement, action, spec, {}, {}, "", 200)
 
 
-async def preview(request: Request) -> Response:
-    """The confirmation step: what the command would set off; nothing recorded."""
+async def _read_command(
+    request: Request,
+) -> tuple[App, Agreement, str, FormSpec, inputs.Fields, c.Command] | Response:
+    """The posted form as the command the CLI would build, or the form again with each
+    field's reason (422)."""
     app, agreement, action, spec = _target(request)
     form = await read_form(request)
     fields = form_fields(form, spec)
@@ -81,6 +84,15 @@ async def preview(request: Request) -> Response:
     except inputs.InvalidFields as error:
         errors = {name: str(reason) for name, reason in error.errors.items()}
         return await _form_response(request, app, agreement, action, spec, fields, errors, "", 422)
+    return app, agreement, action, spec, fields, command
+
+
+async def preview(request: Request) -> Response:
+    """The confirmation step: what the command would set off; nothing recorded."""
+    read = await _read_command(request)
+    if isinstance(read, Response):
+        return read
+    app, agreement, action, spec, fields, command = read
     try:
         consequences = await run_in_threadpool(app.consequences, command)
     except ConcordatError as error:
@@ -102,14 +114,10 @@ async def preview(request: Request) -> Response:
 
 async def confirm(request: Request) -> Response:
     """Record the confirmed command, decided again on the facts as they are now."""
-    app, agreement, action, spec = _target(request)
-    form = await read_form(request)
-    fields = form_fields(form, spec)
-    try:
-        command = await run_in_threadpool(_command, app, agreement, action, spec, fields)
-    except inputs.InvalidFields as error:
-        errors = {name: str(reason) for name, reason in error.errors.items()}
-        return await _form_response(request, app, agreement, action, spec, fields, errors, "", 422)
+    read = await _read_command(request)
+    if isinstance(read, Response):
+        return read
+    app, agreement, action, spec, fields, command = read
     try:
         outcome: Outcome = await run_in_threadpool(as_actor(app, ACTOR).record, command)
     except ConcordatError as error:
