@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -346,3 +347,22 @@ def test_every_form_the_agreement_page_links_to_exists_and_matches_a_cli_command
     from web.pages import ACTIONS as LINKED
 
     assert [action for action, _ in LINKED] == list(FORMS) == list(ACTIONS)
+
+
+def test_two_people_confirming_at_once_are_decided_one_after_the_other(
+    tmp_path: Path, serve: Callable[..., Served], browse: Browse
+) -> None:
+    app = app_at(tmp_path, d(2024, 11, 1))
+    served = serve(app)
+    path = f"/agreements/{NOTTS}/record/meeting-cancel"
+    fields = {"meeting": "service-review", "occurrence": "2024-12-10"}
+    people = [browse(served.url) for _ in range(4)]
+    confirmations = [dict(hidden_fields(person.post(path, fields).text)) for person in people]
+    with ThreadPoolExecutor(len(people)) as pool:
+        answers = list(pool.map(
+            lambda pair: pair[0].client.post(f"{path}/confirm", data=pair[1]),
+            zip(people, confirmations, strict=True),
+        ))  # fmt: skip
+    assert sorted(answer.status_code for answer in answers) == [303, 409, 409, 409]
+    assert all("already cancelled" in a.text for a in answers if a.status_code == 409)
+    assert len(facts_of(app, NOTTS)) == 1
