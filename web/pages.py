@@ -1,0 +1,113 @@
+"""Rendering pages: one jinja2 environment (autoescaped, StrictUndefined, so a misspelt
+variable is an error rather than an empty cell) and `render`, which every page and form uses.
+
+Templates extend `layout.html.j2` and fill its blocks `title` and `main`. Every template gets
+`request`, `csrf_token(request)` and `CSRF_FIELD` (the hidden field's name), and the date
+filters `day` ("Mon 03 Mar 2025") and `instant` (a UTC instant in the site's time zone).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import HTMLResponse, Response
+
+from concordat.app import App
+from web import queries
+from web.security import CSRF_FIELD, csrf_token, set_csrf_cookie
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+UTC = ZoneInfo("UTC")
+
+
+@functools.cache
+def environment() -> Environment:
+    """The pages' jinja2 environment, built once."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["csrf_token"] = csrf_token
+    env.globals["CSRF_FIELD"] = CSRF_FIELD
+    env.globals["template_exists"] = template_exists
+    env.filters["day"] = format_day
+    env.filters["instant"] = format_instant
+    return env
+
+
+def template_exists(name: str) -> bool:
+    """True when a template ships (lets a page include another helper's template only when
+    it is there)."""
+    return (TEMPLATES / name).is_file()
+
+
+def render(
+    request: HTTPConnection,
+    template_name: str,
+    context: Mapping[str, Any],
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    """The page `template_name` rendered with `context` (plus `request`), never cached (pages
+    show live state and some carry a CSRF token), with the CSRF cookie set when the page made
+    one."""
+    body = environment().get_template(template_name).render({"request": request, **context})
+    response = HTMLResponse(body, status_code=status, headers=dict(headers or {}))
+    response.headers["cache-control"] = "no-store"
+    set_csrf_cookie(request, response)
+    return response
+
+
+def format_day(day: dt.date | None) -> str:
+    """A day as people read it, with its weekday: "Mon 03 Mar 2025"; "" for none."""
+    return "" if day is None else f"{day:%a %d %b %Y}"
+
+
+def format_instant(moment: dt.datetime | None, zone: dt.tzinfo = UTC) -> str:
+    """An instant in `zone` (the site's), to the minute: "Mon 03 Mar 2025 09:00 GMT"."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(zone)
+    return f"{local:%a %d %b %Y %H:%M} {local.tzname() or ''}".rstrip()
+
+
+async def agreements_page(request: Request) -> Response:
+    """`/`: every agreement, where it stands and its next last day to serve notice."""
+    app = _app(request)
+    rows = await run_in_threadpool(queries.agreement_rows, app)
+    return render(request, "agreements.html.j2", {"rows": rows, "today": app.today()})
+
+
+async def agreement_page(request: Request) -> Response:
+    """`/agreements/{id}`: one agreement's clocks, timeline, cases, variations and mail."""
+    app = _app(request)
+    agreement = app.agreement(request.path_params["agreement_id"])
+    return render(request, "agreement.html.j2", {"agreement": agreement})
+
+
+async def outbox_page(request: Request) -> Response:
+    """`/outbox`: what the outbox holds and what happened to the latest messages."""
+    return render(request, "outbox.html.j2", {})
+
+
+async def contact_page(request: Request) -> Response:  # noqa: ARG001 - filled in next
+    """`/me/{token}`: a contact's own page, opened by their feed's token."""
+    raise HTTPException(404, "There is no page at this address.")
+
+
+def _app(request: HTTPConnection) -> App:
+    found: App = request.app.state.concordat
+    return found

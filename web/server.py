@@ -1,0 +1,212 @@
+"""The HTTP server: the administrators' dashboard, the contacts' own pages and the calendar
+feeds, as one Starlette app over the one `App`.
+
+Errors from the App become HTTP statuses through one table walked like the exit codes
+(`concordat.exits.lookup`): an unknown agreement is 404 from every page, as it is exit 1 from
+every command. Probes (`/healthz`, `/readyz`) need no login, so a load balancer can ask.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from concordat.app import App, InvalidInput
+from concordat.exits import lookup
+from concordat.secret import SecretUnusable
+from config.issues import ConfigurationError
+from jobs.ports import OutboxConflict
+from lifecycle.errors import (
+    CalendarRangeError,
+    ConcordatError,
+    MalformedId,
+    PeriodError,
+    Refused,
+    UnknownName,
+)
+from storage.engine import DatabaseError
+from web import pages
+from web.feed_route import feed_endpoint
+from web.pages import STATIC, render
+from web.security import PASSWORD_ENV, REALM, AdminLogin, SecurityHeaders, is_public
+
+HTTP_STATUSES: Mapping[type[BaseException], int] = {
+    UnknownName: 404,
+    MalformedId: 404,
+    Refused: 409,
+    InvalidInput: 422,
+    CalendarRangeError: 422,
+    PeriodError: 422,
+    ConfigurationError: 503,  # the site's files are broken: nothing to do with the request
+    SecretUnusable: 503,
+    DatabaseError: 503,
+    OutboxConflict: 503,  # lost every retry to busy senders: try again
+    ConcordatError: 409,
+}
+# Modules that add routes (the recording forms) when they are installed: each has
+# `routes() -> list[BaseRoute]`, and its routes are admin pages unless public by path.
+ROUTE_MODULES = ("web.forms",)
+Ready = Callable[[], bool]
+
+
+def build_web(
+    app: App,
+    *,
+    admin_password: str | None,
+    ready: Ready | None = None,
+    feed_cache: bool = True,
+) -> Starlette:
+    """The web app over `app`: admin pages behind HTTP Basic (`admin` and `admin_password`;
+    closed with a 503 when it is None), contact pages and feeds by token, the probes.
+    `ready` says whether the rest of the process (the scheduler in `run`) is serving."""
+    web = Starlette(
+        routes=_routes(),
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(GZipMiddleware, minimum_size=500),
+            Middleware(AdminGate, login=AdminLogin(admin_password)),
+        ],
+        exception_handlers={ConcordatError: _app_error, HTTPException: _http_error},
+    )
+    web.state.concordat = app
+    web.state.ready = ready or (lambda: True)
+    web.state.feed_cache = feed_cache
+    return web
+
+
+def _routes() -> list[BaseRoute]:
+    """Probes, feeds, contact pages, the stylesheet, the dashboard, and any add-on routes."""
+    return [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/feeds/{token}.ics", feed_endpoint),
+        Route("/me/{token}", pages.contact_page),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        Route("/", pages.agreements_page),
+        Route("/agreements/{agreement_id}", pages.agreement_page),
+        Route("/outbox", pages.outbox_page),
+        *_add_on_routes(),
+    ]
+
+
+def _add_on_routes() -> list[BaseRoute]:
+    found: list[BaseRoute] = []
+    for name in ROUTE_MODULES:
+        if importlib.util.find_spec(name) is not None:
+            module: Any = importlib.import_module(name)
+            found += module.routes()
+    return found
+
+
+async def healthz(_request: Request) -> Response:
+    """Alive: the process answers. Says nothing about the database."""
+    return PlainTextResponse("ok")
+
+
+async def readyz(request: Request) -> Response:
+    """Ready: the database answers a cheap read, the configuration is loaded and the rest
+    of the process is serving; otherwise 503 listing what is not."""
+    app: App = request.app.state.concordat
+    problems = await run_in_threadpool(not_ready, app, request.app.state.ready)
+    if problems:
+        return PlainTextResponse("not ready\n" + "\n".join(problems) + "\n", status_code=503)
+    return PlainTextResponse("ready")
+
+
+def not_ready(app: App, ready: Ready) -> list[str]:
+    """What is not ready, one line each; empty when everything is."""
+    problems: list[str] = []
+    try:
+        app.configuration()
+    except ConcordatError as error:
+        problems.append(f"configuration: {_one_line(error)}")
+    try:
+        app.stores.reader().next_due(leases=False)
+    except Exception as error:  # a probe reports any failure, typed or not, as not ready
+        problems.append(f"database: {_one_line(error)}")
+    if not ready():
+        problems.append("scheduler: not running")
+    return problems
+
+
+class AdminGate:
+    """Every path but the public ones needs the admin's login: 401 without it, 503 (with how
+    to set one) when no password is configured. New routes are admin pages by default."""
+
+    def __init__(self, app: ASGIApp, login: AdminLogin) -> None:
+        self.app, self.login = app, login
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or is_public(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        if not self.login.configured:
+            response: Response = _closed(request)
+        elif not self.login.accepts(request.headers.get("authorization")):
+            response = render(request, "error.html.j2", {
+                "heading": "Sign in needed",
+                "message": "The dashboard is for the site's administrators: sign in as "
+                "'admin' with the administrator password.",
+                "hint": "",
+            }, status=401, headers={"www-authenticate": REALM})  # fmt: skip
+        else:
+            await self.app(scope, receive, send)
+            return
+        await response(scope, receive, send)
+
+
+def _closed(request: Request) -> Response:
+    return render(request, "error.html.j2", {
+        "heading": "The dashboard is closed",
+        "message": "No administrator password is set, so the dashboard stays closed.",
+        "hint": f"Set the environment variable {PASSWORD_ENV} to a long random password for "
+        "the service, restart it, and sign in as 'admin'.",
+    }, status=503)  # fmt: skip
+
+
+async def _app_error(request: Request, error: Exception) -> Response:
+    status = lookup(HTTP_STATUSES, error) or 500
+    return render(request, "error.html.j2", {
+        "heading": _HEADINGS.get(status, "Something went wrong"),
+        "message": str(error),
+        "hint": "",
+    }, status=status)  # fmt: skip
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    return render(request, "error.html.j2", {
+        "heading": _HEADINGS.get(error.status_code, "Something went wrong"),
+        "message": error.detail,
+        "hint": "",
+    }, status=error.status_code, headers=error.headers)  # fmt: skip
+
+
+_HEADINGS = {
+    400: "Bad request",
+    403: "Refused",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Refused",
+    422: "Cannot use that input",
+    503: "Not available",
+}
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return (text[:300] + "...") if len(text) > 300 else text or type(error).__name__
