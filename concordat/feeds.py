@@ -1,59 +1,316 @@
-"""STUB (web branch only): the feeds helper's module replaces this file at merge. It has the
-shared contract's types and the three functions the dashboard reads, answering "no feeds"."""
+"""Calendar feeds for board members, agreements and meeting series: the use cases every door
+(the `concordat feeds` commands, the web route, the dashboard) calls with the App.
+
+Tokens. A feed's token is `app.secret.sign("feed", "<id>:<generation>")` (hex): the
+dashboard can show a feed's URL again, yet the database keeps only its SHA-256, so a copy of
+the database opens no feed and a token cannot be made without the site's secret. Revoking
+stamps `revoked_at`; rotating bumps the generation, so the old URL stops working at once.
+
+Documents. What a feed holds is chosen by `lifecycle.feeds` from `timeline.plan` and the
+meeting series the invites carry, given the recorded facts, in a window of a year back to
+about 18 months ahead of today. The bytes are deterministic (DTSTAMP is the document's
+`last_modified`), so the ETag is the SHA-256 of the body. Documents are cached in-process by
+everything they are made from (scope, the involved agreements' configuration digests, their
+last fact's number and time, today, the UID domain): a repeated request costs the token
+look-up and one read of the fact marks.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import re
+import threading
+import unicodedata
+import weakref
+from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
 
-if TYPE_CHECKING:
-    from concordat.app import App
+from concordat.app import App, InvalidInput
+from concordat.sources import StoreSource
+from jobs.ports import FeedRecord, FeedStore, Store, TokenHash
+from lifecycle.errors import Refused, UnknownName
+from lifecycle.feeds import (
+    FEED_KINDS,
+    FeedKind,
+    FeedScope,
+    check_target,
+    display_name,
+    feed_content,
+    feed_window,
+    involved,
+)
+from lifecycle.state import fold
+from lifecycle.text import INVISIBLE_CATEGORIES, control_character
+from notifications.ical import domain_of, feed
 
-FeedKind = Literal["contact", "agreement", "meeting"]
+__all__ = [
+    "FEED_KINDS",
+    "FeedDocument",
+    "FeedKind",
+    "FeedLinks",
+    "FeedRecord",
+    "FeedRevoked",
+    "FeedScope",
+    "feed_document",
+    "feeds_for",
+    "find_feed",
+    "issue_feed",
+    "links_of",
+    "list_feeds",
+    "revoke_feed",
+    "rotate_feed",
+    "scope_of",
+]
+
+MAX_TEXT = 200  # a label or target longer than this is a mistake, not a name
+TOKEN = re.compile(r"[0-9a-f]{64}")
+CACHE_SIZE = 512  # documents kept per database; a board has a few hundred feeds at most
+PURPOSE = "feed"
 
 
-@dataclass(frozen=True)
-class FeedScope:
-    """Whose feed: a contact id, an agreement id, or "agreement:meeting"."""
+class FeedRevoked(Refused):
+    """Raised when a revoked feed is rotated: a revoked feed stays dead; issue a new one."""
 
-    kind: FeedKind
-    target: str
-
-
-@dataclass(frozen=True)
-class FeedRecord:
-    """One issued feed."""
-
-    id: int
-    scope: FeedScope
-    label: str
-    generation: int
-    created_at: dt.datetime
-    revoked_at: dt.datetime | None
+    def __init__(self, record: FeedRecord) -> None:
+        self.record = record
+        super().__init__(
+            f"feed {record.id} was revoked at {record.revoked_at:%Y-%m-%d %H:%M} UTC and "
+            "cannot be rotated; issue a new feed instead"
+        )
 
 
 @dataclass(frozen=True)
 class FeedLinks:
-    """A feed's token and its two URLs."""
+    """A feed's token and its two URLs: https (or http) to paste, webcal:// to click."""
 
     token: str
     url: str
     webcal: str
 
 
+@dataclass(frozen=True)
+class FeedDocument:
+    """A rendered feed: deterministic bytes for the same inputs, their strong ETag, when the
+    inputs last changed, and the calendar's name."""
+
+    body: bytes
+    etag: str
+    last_modified: dt.datetime
+    name: str
+
+
+def scope_of(kind: str, target: str) -> FeedScope:
+    """A scope from text (a command's option, a form's field), refused with the reason
+    (`InvalidInput`) when it cannot be one; whether the target exists is checked apart."""
+    chosen = next((k for k in FEED_KINDS if k == kind), None)
+    if chosen is None:
+        raise InvalidInput(f"the feed kind must be one of {', '.join(FEED_KINDS)} (got {kind!r})")
+    text = _one_line(f"{chosen} id", target)
+    if not text:
+        raise InvalidInput(f"the {chosen} id must not be empty")
+    if chosen == "meeting":
+        agreement, colon, meeting = text.partition(":")
+        if not colon or not agreement or not meeting:
+            raise InvalidInput(f"a meeting is AGREEMENT:MEETING (got {text!r})")
+    return FeedScope(chosen, text)
+
+
+def checked_label(label: str) -> str:
+    """The administrator's note for a feed: one line, at most 200 characters."""
+    return _one_line("label", label)
+
+
+def issue_feed(app: App, scope: FeedScope, label: str = "") -> tuple[FeedRecord, FeedLinks]:
+    """Hand out a new feed for `scope` (its target must exist: `UnknownName` otherwise)."""
+    scope = scope_of(scope.kind, scope.target)
+    check_target(scope, app.configuration().agreements)
+    note = checked_label(label)
+    record = _feeds(app.stores.writer()).add_feed(scope, note, app.clock.now(), _hasher(app))
+    return record, links_of(app, record)
+
+
+def list_feeds(app: App) -> list[FeedRecord]:
+    """Every feed handed out, live and revoked, oldest first (the database is only read)."""
+    return _feeds(app.stores.reader()).feeds()
+
+
+def feeds_for(app: App, scope: FeedScope) -> list[FeedRecord]:
+    """The live feeds of one scope, oldest first."""
+    return [r for r in list_feeds(app) if r.scope == scope and r.revoked_at is None]
+
+
+def revoke_feed(app: App, feed_id: int) -> FeedRecord:
+    """Revoke a feed: its URL answers 404 from now on. Revoking twice keeps the first time."""
+    store = _feeds(app.stores.writer())
+    record = store.revoke_feed(feed_id, app.clock.now())
+    if record is None:
+        raise _unknown(store, feed_id)
+    return record
+
+
+def rotate_feed(app: App, feed_id: int) -> tuple[FeedRecord, FeedLinks]:
+    """A new URL for a live feed; the old one answers 404 from now on."""
+    store = _feeds(app.stores.writer())
+    record = store.rotate_feed(feed_id, _hasher(app))
+    if record is None:
+        raise _unknown(store, feed_id)
+    if record.revoked_at is not None:
+        raise FeedRevoked(record)
+    return record, links_of(app, record)
+
+
 def links_of(app: App, record: FeedRecord) -> FeedLinks:
-    """The stub's links: built like the real ones, from the feed's id and generation."""
-    token = app.secret.sign("feed", f"{record.id}:{record.generation}")
-    url = f"{app.configuration().web.public_url}/feeds/{token}.ics"
-    return FeedLinks(token, url, "webcal://" + url.split("://", 1)[1])
+    """The feed's current token and URLs (made again from the secret, never stored)."""
+    token = _token(app, record.id, record.generation)
+    base = app.configuration().web.public_url.rstrip("/")
+    url = f"{base}/feeds/{token}.ics"
+    return FeedLinks(token, url, "webcal://" + url.partition("://")[2])
 
 
-def find_feed(app: App, token: str) -> FeedRecord | None:  # noqa: ARG001 - a stub
-    """The stub knows no feed."""
-    return None
+def find_feed(app: App, token: str) -> FeedRecord | None:
+    """The live feed `token` opens; None when it is malformed, unknown, of an older
+    generation or revoked (the caller answers all of them alike)."""
+    if not TOKEN.fullmatch(token):
+        return None
+    record = _feeds(app.stores.reader()).feed_by_hash(_digest(token))
+    if record is None or record.revoked_at is not None:
+        return None
+    expected = _token(app, record.id, record.generation)
+    return record if hmac.compare_digest(expected, token) else None
 
 
-def feeds_for(app: App, scope: FeedScope) -> list[FeedRecord]:  # noqa: ARG001 - a stub
-    """The stub knows no feed."""
-    return []
+def feed_document(app: App, record: FeedRecord, *, cached: bool = True) -> FeedDocument:
+    """The feed's iCalendar document for today; from the cache when its inputs are
+    unchanged, unless `cached` is False (then rendered afresh and not kept)."""
+    configuration = app.configuration()
+    today = app.today()
+    ids = [a.id for a in involved(record.scope, configuration.agreements)]
+    store = app.stores.reader()
+    marks = _feeds(store).fact_marks(ids)
+    key = (
+        record.scope,
+        tuple((i, configuration.digests.get(i, "")) for i in ids),
+        tuple(sorted(marks.items())),
+        today,
+    )
+    cache = _cache(app.stores)
+    if cached:
+        found = cache.get(key)
+        if found is not None:
+            return found
+    latest = max((at for _, at in marks.values()), default=None)
+    document = _render(app, record.scope, store, [i for i in ids if i in marks], today, latest)
+    if cached:
+        cache.put(key, document)
+    return document
+
+
+def _render(
+    app: App,
+    scope: FeedScope,
+    store: Store,
+    with_facts: list[str],
+    today: dt.date,
+    latest: dt.datetime | None,
+) -> FeedDocument:
+    """Render the feed: states from the facts, content from the plan, bytes from icalendar."""
+    configuration = app.configuration()
+    settings = configuration.settings
+    states = {i: fold(item.fact for item in store.history(i)) for i in with_facts}
+    first, last = feed_window(today, configuration.calendar)
+    content = feed_content(
+        scope, configuration.agreements, configuration.calendar_for, settings, states, first, last
+    )
+    day_start = dt.datetime.combine(today, dt.time(), tzinfo=settings.timezone).astimezone(dt.UTC)
+    modified = max(day_start, latest or day_start).replace(microsecond=0)
+    name = display_name(scope, configuration.agreements)
+    body = feed(
+        content.series,
+        domain=domain_of(configuration.mail.sender),
+        stamp=modified,
+        days=content.days,
+        name=name,
+    )
+    return FeedDocument(body, f'"{hashlib.sha256(body).hexdigest()}"', modified, name)
+
+
+class _Cache:
+    """The latest documents by their inputs, least recently used dropped first."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.documents: OrderedDict[Hashable, FeedDocument] = OrderedDict()
+
+    def get(self, key: Hashable) -> FeedDocument | None:
+        with self.lock:
+            found = self.documents.get(key)
+            if found is not None:
+                self.documents.move_to_end(key)
+            return found
+
+    def put(self, key: Hashable, document: FeedDocument) -> None:
+        with self.lock:
+            self.documents[key] = document
+            while len(self.documents) > CACHE_SIZE:
+                self.documents.popitem(last=False)
+
+
+# One cache per database (its store source): documents of one database never answer for
+# another's, and a source dropped takes its cache with it.
+_caches: weakref.WeakKeyDictionary[StoreSource, _Cache] = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def _cache(source: StoreSource) -> _Cache:
+    with _caches_lock:
+        found = _caches.get(source)
+        if found is None:
+            found = _caches[source] = _Cache()
+        return found
+
+
+def _feeds(store: Store) -> FeedStore:
+    """The store's feed port (the SQL store and the in-memory fake both have it)."""
+    if not isinstance(store, FeedStore):
+        raise TypeError(f"{type(store).__name__} does not keep calendar feeds")
+    return store
+
+
+def _token(app: App, feed_id: int, generation: int) -> str:
+    return app.secret.sign(PURPOSE, f"{feed_id}:{generation}")
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _hasher(app: App) -> TokenHash:
+    """What the store calls once it knows a feed's id: the SHA-256 of that generation's
+    token, so the secret itself never reaches the store."""
+    return lambda feed_id, generation: _digest(_token(app, feed_id, generation))
+
+
+def _unknown(store: FeedStore, feed_id: int) -> UnknownName:
+    return UnknownName("feed", str(feed_id), [str(r.id) for r in store.feeds()])
+
+
+def _one_line(field: str, text: str) -> str:
+    """One line of text at most 200 characters long (surrounding spaces dropped; nothing
+    when it shows nothing), else `InvalidInput` saying why."""
+    stripped = text.strip()
+    if all(unicodedata.category(ch) in INVISIBLE_CATEGORIES for ch in stripped):
+        stripped = ""
+    character = control_character(stripped)
+    if character is not None:
+        raise InvalidInput(
+            f"the {field} must be one line of text: it contains the control character "
+            f"U+{ord(character):04X}"
+        )
+    if len(stripped) > MAX_TEXT:
+        raise InvalidInput(
+            f"the {field} is {len(stripped)} characters long; at most {MAX_TEXT} are allowed"
+        )
+    return stripped

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
-from jobs.ports import Activity, Claim, OutboxConflict, RecordedFact
+from jobs.ports import Activity, Claim, FeedRecord, OutboxConflict, RecordedFact, TokenHash
 from lifecycle.facts import Fact
+from lifecycle.feeds import FeedScope
 from lifecycle.messages import Message
 from lifecycle.outbox import Changes, Entry, State
 
@@ -46,6 +47,8 @@ class MemoryStore:
     def __init__(self) -> None:
         self.tables = Tables()
         self.lock = threading.RLock()
+        # Feeds are written outside agreement units, so a unit's rollback leaves them be.
+        self.feed_rows: dict[int, tuple[FeedRecord, str]] = {}
 
     @property
     def rows(self) -> dict[str, Entry]:
@@ -67,6 +70,60 @@ class MemoryStore:
             except BaseException:
                 self.tables = saved
                 raise
+
+    def add_feed(
+        self, scope: FeedScope, label: str, at: dt.datetime, token_hash: TokenHash
+    ) -> FeedRecord:
+        with self.lock:
+            feed_id = max(self.feed_rows, default=0) + 1
+            record = FeedRecord(feed_id, scope, label, 0, at, None)
+            self.feed_rows[feed_id] = (record, token_hash(feed_id, 0))
+            return record
+
+    def feed(self, feed_id: int) -> FeedRecord | None:
+        found = self.feed_rows.get(feed_id)
+        return None if found is None else found[0]
+
+    def feeds(self) -> list[FeedRecord]:
+        with self.lock:
+            return [self.feed_rows[key][0] for key in sorted(self.feed_rows)]
+
+    def feed_by_hash(self, token_hash: str) -> FeedRecord | None:
+        with self.lock:
+            rows = list(self.feed_rows.values())
+        return next((record for record, stored in rows if stored == token_hash), None)
+
+    def revoke_feed(self, feed_id: int, at: dt.datetime) -> FeedRecord | None:
+        with self.lock:
+            found = self.feed_rows.get(feed_id)
+            if found is None:
+                return None
+            record, stored = found
+            if record.revoked_at is None:
+                record = replace(record, revoked_at=at)
+                self.feed_rows[feed_id] = (record, stored)
+            return record
+
+    def rotate_feed(self, feed_id: int, token_hash: TokenHash) -> FeedRecord | None:
+        with self.lock:
+            found = self.feed_rows.get(feed_id)
+            if found is None or found[0].revoked_at is not None:
+                return None if found is None else found[0]
+            record = replace(found[0], generation=found[0].generation + 1)
+            self.feed_rows[feed_id] = (record, token_hash(feed_id, record.generation))
+            return record
+
+    def fact_marks(self, agreements: Sequence[str]) -> dict[str, tuple[int, dt.datetime]]:
+        wanted = set(agreements)
+        with self.lock:
+            facts = list(self.tables.facts)
+        marks: dict[str, tuple[int, dt.datetime]] = {}
+        for item in facts:
+            agreement = item.fact.agreement
+            if agreement in wanted:
+                seq, at = marks.get(agreement, (0, item.recorded_at))
+                marks[agreement] = (max(seq, item.id), max(at, item.recorded_at))
+        return marks
 
     def history(self, agreement: str) -> list[RecordedFact]:
         return [item for item in self.tables.facts if item.fact.agreement == agreement]

@@ -20,10 +20,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from lifecycle.errors import ConcordatError
 from lifecycle.facts import Fact
+from lifecycle.feeds import FeedScope
 from lifecycle.messages import Message
 from lifecycle.outbox import Changes, Entry, State
 
@@ -201,6 +202,65 @@ class Store(Protocol):
     def queue(self, message: Message, at: dt.datetime) -> bool:
         """Add a message no plan makes (a report to the administrator) unless its key is
         there already; True when it was added."""
+        ...
+
+
+@dataclass(frozen=True)
+class FeedRecord:
+    """A calendar feed handed out: whose (`scope`), a note for the administrator (`label`),
+    and the generation its token is derived from (bumped by a rotation, which kills the old
+    URL). The token itself is never stored: only its SHA-256."""
+
+    id: int
+    scope: FeedScope
+    label: str
+    generation: int
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+# (feed id, generation) -> the SHA-256 hex of that generation's token. The store asks for it
+# once it knows the id, so the site's secret never reaches the store.
+TokenHash = Callable[[int, int], str]
+
+
+@runtime_checkable
+class FeedStore(Protocol):
+    """The calendar feeds' tokens. Each write is one transaction; a rotation bumps the
+    generation in place (`generation + 1` under the row's lock), so two at once both
+    happen, one after the other, and neither is lost."""
+
+    def add_feed(
+        self, scope: FeedScope, label: str, at: dt.datetime, token_hash: TokenHash
+    ) -> FeedRecord:
+        """Store a new live feed at generation 0."""
+        ...
+
+    def feed(self, feed_id: int) -> FeedRecord | None:
+        """The feed with this id (live or revoked), or None."""
+        ...
+
+    def feeds(self) -> list[FeedRecord]:
+        """Every feed, oldest first."""
+        ...
+
+    def feed_by_hash(self, token_hash: str) -> FeedRecord | None:
+        """The feed whose current token hashes to `token_hash` (live or revoked), or None."""
+        ...
+
+    def revoke_feed(self, feed_id: int, at: dt.datetime) -> FeedRecord | None:
+        """Revoke a live feed at `at` (a revoked one keeps its first revocation); None when
+        there is no such feed."""
+        ...
+
+    def rotate_feed(self, feed_id: int, token_hash: TokenHash) -> FeedRecord | None:
+        """Bump a live feed's generation and store the new token's hash (a revoked feed is
+        returned unchanged); None when there is no such feed."""
+        ...
+
+    def fact_marks(self, agreements: Sequence[str]) -> dict[str, tuple[int, dt.datetime]]:
+        """For each of `agreements` with facts: the last fact's number and when it was
+        recorded, in one read (what a feed's cache is keyed by)."""
         ...
 
 

@@ -21,6 +21,7 @@ from typing import Literal, NamedTuple
 
 from icalendar import Calendar, Event, vCalAddress, vRecur
 
+from lifecycle.feeds import DayItem
 from lifecycle.series import MeetingSeries, Moment, day_of
 
 PRODID = "-//Concordat//Meeting series//EN"
@@ -72,22 +73,66 @@ def invite(
     return _finish(calendar, series)
 
 
-def feed(series_list: Iterable[MeetingSeries], *, domain: str, stamp: dt.datetime) -> bytes:
-    """A calendar feed of many series (no METHOD, organizer or attendees): for subscription,
-    where the client polls rather than being invited."""
+def feed(
+    series_list: Iterable[MeetingSeries],
+    *,
+    domain: str,
+    stamp: dt.datetime,
+    days: Iterable[DayItem] = (),
+    name: str | None = None,
+) -> bytes:
+    """A calendar feed of many series and all-day entries (no METHOD, organizer or
+    attendees): for subscription, where the client polls rather than being invited.
+
+    Deterministic: the same inputs give the same bytes (DTSTAMP is `stamp`, the time the
+    inputs last changed, never "now"), so its hash is a strong ETag. Clients are asked to
+    poll hourly (REFRESH-INTERVAL, and X-PUBLISHED-TTL for Outlook). Text is escaped by
+    icalendar (a CR or LF in a title becomes `\\n`, never a new property)."""
     calendar = _calendar(None)
+    if name is not None:
+        calendar.add("x-wr-calname", name)
+    calendar.add("refresh-interval", dt.timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "PT1H")
     everything = list(series_list)
     for series in everything:
         common = _Common(uid(series, domain), _utc(stamp), 0, None, [])
         calendar.add_component(_master(series, common, status="CONFIRMED"))
         for override in _overrides(series, common, status="CONFIRMED"):
             calendar.add_component(override)
+    for item in days:
+        calendar.add_component(_day_event(item, domain, _utc(stamp)))
     if everything:
         first = min(day_of(series.first) for series in everything)
         last = max(series.through for series in everything)
         calendar.add_missing_timezones(_tz_first(first), _tz_last(last))
     text: bytes = calendar.to_ical()
     return text
+
+
+def day_uid(item: DayItem, domain: str) -> str:
+    """An all-day entry's UID: its stable key on the same domain as the series' UIDs."""
+    return f"{item.key}@{domain}"
+
+
+def domain_of(sender: str) -> str:
+    """The domain UIDs are made on: the sender's (`[mail] sender`), else "localhost". One
+    function for invites and feeds, so a series has the same UID in both."""
+    return sender.rpartition("@")[2] or "localhost"
+
+
+def _day_event(item: DayItem, domain: str, stamp: dt.datetime) -> Event:
+    """A VEVENT for one due date, all day (VALUE=DATE) and shown as free time."""
+    event = Event()
+    event.add("uid", day_uid(item, domain))
+    event.add("dtstamp", stamp)
+    event.add("dtstart", item.date)
+    event.add("dtend", item.date + dt.timedelta(days=1))
+    event.add("summary", item.summary)
+    if item.description:
+        event.add("description", item.description)
+    event.add("categories", [item.kind.value])
+    event.add("transp", "TRANSPARENT")
+    return event
 
 
 class _Common(NamedTuple):

@@ -20,7 +20,7 @@ from lifecycle.ids import split_follow_up
 from lifecycle.kinds import CALENDAR_FAMILIES
 from lifecycle.messages import Message, MessageKind, kind_of
 from lifecycle.series import moment_in_zone, payload_series
-from notifications.ical import Method, invite
+from notifications.ical import Method, domain_of, invite
 from notifications.templating import Templates
 
 # Control characters (Unicode category Cc), the line and paragraph separators and lone
@@ -92,7 +92,7 @@ def calendar_of(message: Message, sender: str, stamp: dt.datetime) -> tuple[str,
         sequence=int(sequence),
         organizer=sender,
         attendees=attendees,
-        domain=sender.rpartition("@")[2] or "localhost",
+        domain=domain_of(sender),
         stamp=stamp,
     )
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,12 +19,13 @@ from sqlalchemy import Row, Table, and_, delete, func, insert, or_, select, upda
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from jobs.ports import Activity, Claim, OutboxConflict, RecordedFact
+from jobs.ports import Activity, Claim, FeedRecord, OutboxConflict, RecordedFact, TokenHash
 from lifecycle.facts import Fact, from_payload, to_payload
+from lifecycle.feeds import FEED_KINDS, FeedScope
 from lifecycle.messages import Message, MessageKind
 from lifecycle.outbox import Changes, Entry, State
 from storage.engine import unavailable_on_failure
-from storage.tables import AuditRecord, FactRecord, OutboxRecord, PlanStamp
+from storage.tables import AuditRecord, FactRecord, FeedToken, OutboxRecord, PlanStamp
 from storage.transactions import install, writing
 
 UTC = dt.UTC
@@ -31,6 +33,7 @@ FACT: Table = FactRecord.__table__  # type: ignore[attr-defined]
 OUTBOX: Table = OutboxRecord.__table__  # type: ignore[attr-defined]
 AUDIT: Table = AuditRecord.__table__  # type: ignore[attr-defined]
 STAMP: Table = PlanStamp.__table__  # type: ignore[attr-defined]
+FEEDS: Table = FeedToken.__table__  # type: ignore[attr-defined]
 
 
 def utc(moment: dt.datetime) -> dt.datetime:
@@ -257,6 +260,80 @@ class SqlStore:
                 connection.execute(queue, [_row(report, at)])
         return True
 
+    def add_feed(
+        self, scope: FeedScope, label: str, at: dt.datetime, token_hash: TokenHash
+    ) -> FeedRecord:
+        # The hash needs the id, which the insert gives: a placeholder no token can hash
+        # to ("-" is not hex) stands in until the update, in the same transaction.
+        row = {"kind": scope.kind, "target": scope.target, "label": label, "generation": 0,
+               "token_hash": f"-{uuid.uuid4().hex}", "created_at": utc(at)}  # fmt: skip
+        with unavailable_on_failure(self.engine), writing(self.engine) as connection:
+            added = insert(FEEDS).values(**row).returning(FEEDS.c.id)
+            feed_id = int(connection.execute(added).scalar_one())
+            final = (
+                update(FEEDS)
+                .where(FEEDS.c.id == feed_id)
+                .values(token_hash=token_hash(feed_id, 0))
+                .returning(*FEEDS.c)
+            )
+            return _feed(connection.execute(final).one())
+
+    def feed(self, feed_id: int) -> FeedRecord | None:
+        with self._reading() as connection:
+            found = connection.execute(select(FEEDS).where(FEEDS.c.id == feed_id)).first()
+        return None if found is None else _feed(found)
+
+    def feeds(self) -> list[FeedRecord]:
+        with self._reading() as connection:
+            return [_feed(row) for row in connection.execute(select(FEEDS).order_by(FEEDS.c.id))]
+
+    def feed_by_hash(self, token_hash: str) -> FeedRecord | None:
+        query = select(FEEDS).where(FEEDS.c.token_hash == token_hash)
+        with self._reading() as connection:
+            found = connection.execute(query).first()
+        return None if found is None else _feed(found)
+
+    def revoke_feed(self, feed_id: int, at: dt.datetime) -> FeedRecord | None:
+        live = and_(FEEDS.c.id == feed_id, FEEDS.c.revoked_at.is_(None))
+        with unavailable_on_failure(self.engine), writing(self.engine) as connection:
+            connection.execute(update(FEEDS).where(live).values(revoked_at=utc(at)))
+            found = connection.execute(select(FEEDS).where(FEEDS.c.id == feed_id)).first()
+        return None if found is None else _feed(found)
+
+    def rotate_feed(self, feed_id: int, token_hash: TokenHash) -> FeedRecord | None:
+        live = and_(FEEDS.c.id == feed_id, FEEDS.c.revoked_at.is_(None))
+        bump = (
+            update(FEEDS)
+            .where(live)
+            .values(generation=FEEDS.c.generation + 1)
+            .returning(FEEDS.c.generation)
+        )
+        with unavailable_on_failure(self.engine), writing(self.engine) as connection:
+            # The bump takes the row's write lock (PostgreSQL) or runs under the database's
+            # (SQLite, BEGIN IMMEDIATE): a second rotation waits and bumps the result.
+            generation = connection.execute(bump).scalar_one_or_none()
+            if generation is not None:
+                new_hash = token_hash(feed_id, int(generation))
+                connection.execute(
+                    update(FEEDS).where(FEEDS.c.id == feed_id).values(token_hash=new_hash)
+                )
+            found = connection.execute(select(FEEDS).where(FEEDS.c.id == feed_id)).first()
+        return None if found is None else _feed(found)
+
+    def fact_marks(self, agreements: Sequence[str]) -> dict[str, tuple[int, dt.datetime]]:
+        if not agreements:
+            return {}
+        query = (
+            select(FACT.c.agreement, func.max(FACT.c.seq), func.max(FACT.c.recorded_at))
+            .where(FACT.c.agreement.in_(list(agreements)))
+            .group_by(FACT.c.agreement)
+        )
+        with self._reading() as connection:
+            return {
+                agreement: (int(seq), _instant(recorded))
+                for agreement, seq, recorded in connection.execute(query)
+            }
+
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
         """A connection for reads; a driver's error becomes `DatabaseUnavailable`."""
@@ -440,6 +517,13 @@ def _message(row: Row[Any]) -> Message:
 
 def _entry(row: Row[Any]) -> Entry:
     return Entry(_message(row), State(row.state), row.version)
+
+
+def _feed(row: Row[Any]) -> FeedRecord:
+    kind = next(kind for kind in FEED_KINDS if kind == row.kind)
+    revoked = None if row.revoked_at is None else utc(row.revoked_at)
+    return FeedRecord(row.id, FeedScope(kind, row.target), row.label, row.generation,
+                      utc(row.created_at), revoked)  # fmt: skip
 
 
 def _plain(value: object) -> object:

@@ -85,3 +85,23 @@ class PlanStamp(SQLModel, table=True):
     agreement: str = Field(primary_key=True, max_length=64)
     inputs: str = Field(max_length=64)
     planned_at: dt.datetime
+
+
+class FeedToken(SQLModel, table=True):
+    """A calendar feed handed out. The token is derived from the site's secret, the id and
+    the generation; only its SHA-256 is kept, so a copy of the database opens no feed."""
+
+    __tablename__ = "feed_tokens"
+    __table_args__ = (
+        Index("ix_feed_tokens_scope", "kind", "target"),
+        {"sqlite_autoincrement": True},  # ids are never reused: a token names its id
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)
+    target: str = Field(max_length=200)
+    label: str = Field(max_length=200)
+    generation: int = 0
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None = None

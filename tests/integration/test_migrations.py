@@ -19,7 +19,7 @@ from storage.engine import make_engine
 from storage.migrate import is_current, upgrade
 from storage.store import SqlStore
 
-HEAD = "0004"
+HEAD = "0005"
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = {"fact", "outbox", "audit", "plan_stamp", "alembic_version"}
