@@ -5,9 +5,9 @@ Run from the project root with the virtualenv active:
     python bench/feeds.py [--quick] [--events N] [--requests N] [--clients P] [--concurrency C]
 
 1. Configuration. A copy of the examples' site.toml and one generated agreement whose contact
-   `bench-contact` is named by about --events (300) one-off deadlines, spread over the coming
-   months, and a monthly meeting. A contact feed is issued for it (`issue_feed`), and its body
-   fetched once to count its VEVENTs (printed: the figure the benchmark is about).
+   `bench-contact` is named by --events - 1 (299) one-off deadlines, one a day from tomorrow,
+   and a monthly meeting (one VEVENT with an RRULE). A contact feed is issued for it
+   (`issue_feed`), and its body rendered once to count its VEVENTs (printed).
 2. Server. One uvicorn, in a child process, on 127.0.0.1, serving
    `build_web(app, admin_password=None, feed_cache=True)` plus two bench-only routes: the same
    feed bytes as a static `Response` (the limit: Starlette, uvicorn and GZip with no Concordat
@@ -71,9 +71,9 @@ def log(message: str) -> None:
 
 
 def agreement_toml(events: int, today: dt.date) -> str:
-    """One agreement: `events - 12` deadlines for CONTACT over the coming months, one a day
-    from tomorrow, and a monthly meeting (about 12 occurrences a year), none with reminders."""
-    deadlines = max(events - 12, 1)
+    """One agreement: `events - 1` deadlines for CONTACT, one a day from tomorrow, and a monthly
+    meeting (one VEVENT, with its RRULE), none with reminders."""
+    deadlines = max(events - 1, 1)
     start = today - dt.timedelta(days=365)
     end = today + dt.timedelta(days=deadlines + 400)
     lines = [
