@@ -4,6 +4,7 @@ clock; `concordat status`: what the outbox holds."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -11,9 +12,9 @@ import os
 import signal
 import socket
 from collections.abc import AsyncIterator, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Protocol
 
 import typer
 from rich.progress import Progress
@@ -40,6 +41,14 @@ from notifications.transport import MaildirTransport, SmtpTransport, Transport
 from storage.engine import shown
 
 LOG_FORMATS = ("text", "json")
+PASSWORD_ENV = "CONCORDAT_ADMIN_PASSWORD"
+HostOption = Annotated[
+    str | None, typer.Option("--host", help="Listen on this address (default: [web] host).")
+]
+PortOption = Annotated[
+    int | None,
+    typer.Option("--port", min=0, max=65_535, help="Listen on this port (default: [web] port)."),
+]
 
 
 @app.command("run")
@@ -63,8 +72,14 @@ def run_command(
             "--lease", min=1, max=86_400, help="Seconds a claim holds its rows before others may."
         ),
     ] = DispatchPolicy.lease.total_seconds(),
+    no_web: Annotated[
+        bool, typer.Option("--no-web", help="Do not serve the dashboard and feeds.")
+    ] = False,
+    host: HostOption = None,
+    port: PortOption = None,
 ) -> None:
-    """Serve: plan, then send each message at its moment, until Ctrl-C or SIGTERM."""
+    """Serve: plan, then send each message at its moment, and serve the dashboard and the
+    calendar feeds ([web] in site.toml), until Ctrl-C or SIGTERM."""
     if log_format not in LOG_FORMATS:
         raise InvalidInput(f"--log-format must be text or json (got {log_format!r})")
     concordat = application(config, db)
@@ -80,10 +95,12 @@ def run_command(
         log = _logger(log_format)
         dispatcher = Dispatcher(store, mailer, concordat.clock, _owner(), zone,
                                 dispatch_policy(mail, claiming), log)  # fmt: skip
-        _banner(concordat, store, mailer, report.inserted, once)
         if once:
+            _banner(concordat, store, mailer, report.inserted, once, None)
             asyncio.run(dispatcher.dispatch_due())
             return
+        listening = None if no_web else _listen(concordat, host, port)
+        _banner(concordat, store, mailer, report.inserted, once, listening)
         follow = Follower(concordat, dispatcher, claiming, _say(log_format))
         service = Service(dispatcher, store, concordat.clock, follow.daily_replan,
                           Alarm(configuration.settings.timezone),
@@ -91,7 +108,7 @@ def run_command(
                           poll=dt.timedelta(seconds=poll),
                           reconfigure=(follow.changes, follow.apply))  # fmt: skip
         logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        if not asyncio.run(_serve(service)):
+        if not asyncio.run(_serve(service, _web(concordat, listening, service))):
             typer.echo("concordat: aborted by a second signal; rows in flight are sent again "
                        "after their lease (same Message-ID)", err=True)  # fmt: skip
             raise typer.Exit(1)
@@ -288,9 +305,10 @@ class Follower:
         self.say("mail", f"mail now goes to {mailer.describe()}")
 
 
-async def _serve(service: Service) -> bool:
+async def _serve(service: Service, web: WebServing | None = None) -> bool:
     """Run until SIGINT or SIGTERM, then let the batch in flight finish; a second signal
-    aborts at once. True when stopped cleanly."""
+    aborts at once. The web server, when there is one, runs beside the service in this
+    loop and stops with it. True when stopped cleanly."""
     loop = asyncio.get_running_loop()
     running = asyncio.current_task()
 
@@ -301,14 +319,108 @@ async def _serve(service: Service) -> bool:
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, on_signal)
+    serving = None if web is None else asyncio.create_task(web.serve())
     try:
         await service.run()
     except asyncio.CancelledError:
         return False
+    finally:
+        if web is not None and serving is not None:
+            web.stop()
+            with contextlib.suppress(asyncio.CancelledError):
+                await serving
     return True
 
 
-def _banner(concordat: App, store: Store, mailer: Mailer, added: int, once: bool) -> None:
+@app.command("serve")
+def serve_command(
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    db: DbOption = None,
+    host: HostOption = None,
+    port: PortOption = None,
+) -> None:
+    """Serve only the dashboard and the calendar feeds (no mail is sent), until Ctrl-C or
+    SIGTERM. The admin pages need $CONCORDAT_ADMIN_PASSWORD (user admin)."""
+    concordat = application(config, db)
+    concordat.configuration()  # an invalid one is refused here, exit 2
+    listening = _listen(concordat, host, port)
+    typer.echo(f"concordat: serving the dashboard at {listening.url} (Ctrl-C or SIGTERM stops)")
+    web = _web(concordat, listening, None)
+    assert web is not None
+    asyncio.run(_serve_web(web))
+    typer.echo("concordat: stopped")
+
+
+async def _serve_web(web: WebServing) -> None:
+    """Serve until SIGINT or SIGTERM; the requests in flight are answered first."""
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, web.stop)
+    await web.serve()
+
+
+@dataclass(frozen=True)
+class Listening:
+    """The web server's socket and the address to tell people."""
+
+    sock: socket.socket
+    url: str
+
+
+class WebServing(Protocol):
+    """The web server as the commands drive it (web.server.WebServer)."""
+
+    async def serve(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def _listen(concordat: App, host: str | None, port: int | None) -> Listening:
+    """Bind the web server's socket now (a port in use is exit 2 before anything starts),
+    on --host/--port, else site.toml's [web]."""
+    from web.server import listen  # the web server is imported only by the commands using it
+
+    settings = concordat.configuration().web
+    chosen = replace(settings, host=host or settings.host,
+                     port=settings.port if port is None else port)  # fmt: skip
+    sock = listen(chosen.host, chosen.port)
+    bound = replace(chosen, port=sock.getsockname()[1])
+    return Listening(sock, bound.public_url)
+
+
+def _web(concordat: App, listening: Listening | None, service: Service | None) -> WebServing | None:
+    """The dashboard's server on the bound socket; `/readyz` also asks that the service's
+    scheduler runs, when there is a service."""
+    if listening is None:
+        return None
+    from web.server import build_web, web_server
+
+    def ready() -> bool:
+        return service is None or (
+            bool(service.alarm.scheduler.running) and not service.stop.is_set()
+        )
+
+    web = build_web(concordat, admin_password=os.environ.get(PASSWORD_ENV) or None, ready=ready)
+    return _Bound(web_server(web), listening.sock)
+
+
+@dataclass
+class _Bound:
+    """A uvicorn server and the socket it is to serve on."""
+
+    server: Any
+    sock: socket.socket
+
+    async def serve(self) -> None:
+        await self.server.serve(sockets=[self.sock])
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def _banner(
+    concordat: App, store: Store, mailer: Mailer, added: int, once: bool, web: Listening | None
+) -> None:
     """A few lines: what is served, where mail goes, what comes next, how to stop."""
     configuration = concordat.configuration()
     following = store.next_due()
@@ -322,6 +434,8 @@ def _banner(concordat: App, store: Store, mailer: Mailer, added: int, once: bool
         "  sending what is due, then exiting (--once)" if once else
         "  stop with Ctrl-C or SIGTERM (the batch in flight is finished first)",
     ]  # fmt: skip
+    if not once:  # last, so the lines before keep their places for scripts that read them
+        lines.append(f"  dashboard: {web.url}" if web is not None else "  dashboard: not served")
     typer.echo("\n".join(lines))
 
 

@@ -18,6 +18,9 @@ from lifecycle.procedure import StepWindow, chained_ladder
 from lifecycle.state import AgreementState, Case, last_day
 from lifecycle.timeline import plan
 
+# Room left at the calendar's end: a notice period or a policy's move must not run past it.
+MARGIN = dt.timedelta(days=400)
+
 
 class Standing(StrEnum):
     """Where an agreement stands on a day."""
@@ -60,11 +63,12 @@ def next_notice_deadline(
     """The plan's first `notice_deadline` occurrence on or after `today` (None when no notice
     rule, notice is already served, or no end is left). Planned over the rest of the calendar
     with only the term and notice clocks, so meetings are not expanded for decades."""
-    if agreement.notice is None or state.notice is not None or today > calendar.last:
+    last = calendar.last - MARGIN
+    if agreement.notice is None or state.notice is not None or not calendar.first <= today <= last:
         return None
     clocks_only = replace(agreement, meetings=(), reviews=(), deadlines=())
     term_only = AgreementState(notice=state.notice, extended_to=state.extended_to)
-    found = plan(clocks_only, calendar, settings, today, calendar.last, state=term_only)
+    found = plan(clocks_only, calendar, settings, today, last, state=term_only)
     first = next((o for o in found if o.kind is OccurrenceKind.NOTICE_DEADLINE), None)
     if first is None or first.for_date is None:
         return None

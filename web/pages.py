@@ -21,13 +21,29 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, Response
 
-from concordat.app import App
+from concordat.app import App, InvalidInput
 from web import queries
 from web.security import CSRF_FIELD, csrf_token, set_csrf_cookie
+from web.svg import timeline_svg
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 UTC = ZoneInfo("UTC")
+# The recording forms (the forms' module serves /agreements/{id}/record/{action}).
+ACTIONS = (
+    ("notice-serve", "Serve notice"),
+    ("notice-withdraw", "Withdraw notice"),
+    ("dispute-raise", "Raise a dispute"),
+    ("dispute-escalate", "Escalate a dispute"),
+    ("dispute-resolve", "Resolve a dispute"),
+    ("procedure-start", "Start a procedure"),
+    ("procedure-close", "Close a procedure"),
+    ("meeting-move", "Move a meeting"),
+    ("meeting-cancel", "Cancel a meeting"),
+    ("variation-propose", "Propose a variation"),
+    ("variation-sign", "Sign a variation"),
+    ("extend", "Extend the term"),
+)
 
 
 @functools.cache
@@ -94,18 +110,36 @@ async def agreements_page(request: Request) -> Response:
 async def agreement_page(request: Request) -> Response:
     """`/agreements/{id}`: one agreement's clocks, timeline, cases, variations and mail."""
     app = _app(request)
-    agreement = app.agreement(request.path_params["agreement_id"])
-    return render(request, "agreement.html.j2", {"agreement": agreement})
+    view = await run_in_threadpool(queries.agreement_view, app, request.path_params["agreement_id"])
+    picture = timeline_svg(view.timeline, view.timeline_first, view.timeline_last)
+    return render(request, "agreement.html.j2", {
+        "view": view, "agreement": view.agreement, "timeline_svg": picture, "actions": ACTIONS,
+    })  # fmt: skip
 
 
 async def outbox_page(request: Request) -> Response:
-    """`/outbox`: what the outbox holds and what happened to the latest messages."""
-    return render(request, "outbox.html.j2", {})
+    """`/outbox`: what the outbox holds and what happened to the latest messages;
+    `?offset=N` pages through the pending rows."""
+    offset = _offset(request.query_params.get("offset", "0"))
+    view = await run_in_threadpool(queries.outbox_view, _app(request), offset)
+    return render(request, "outbox.html.j2", {"view": view, "page_size": queries.PAGE_SIZE})
 
 
-async def contact_page(request: Request) -> Response:  # noqa: ARG001 - filled in next
-    """`/me/{token}`: a contact's own page, opened by their feed's token."""
-    raise HTTPException(404, "There is no page at this address.")
+def _offset(text: str) -> int:
+    """A page offset from the query string: digits only, at most 9 of them."""
+    if not text.isascii() or not text.isdigit() or len(text) > 9:
+        raise InvalidInput(f"offset must be a whole number from 0 (got {text[:40]!r})")
+    return int(text)
+
+
+async def contact_page(request: Request) -> Response:
+    """`/me/{token}`: a contact's own page, opened by their feed's token (the credential:
+    no admin login). Anything but a live contact feed's token is 404, and says no more."""
+    app = _app(request)
+    view = await run_in_threadpool(queries.contact_view, app, request.path_params["token"])
+    if view is None:
+        raise HTTPException(404, "There is no page at this address.")
+    return render(request, "contact.html.j2", {"view": view})
 
 
 def _app(request: HTTPConnection) -> App:

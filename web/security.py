@@ -33,9 +33,10 @@ CSRF_COOKIE = "concordat_csrf"
 CSRF_FIELD = "csrf"
 CSRF_PURPOSE = "csrf"
 MAX_CREDENTIALS = 1024  # a longer Authorization header is refused unread
-# Paths anyone may ask for: probes, feeds and contact pages (whose token is the credential),
-# the stylesheet. Everything else is an admin page.
-PUBLIC_PREFIXES = ("/healthz", "/readyz", "/feeds/", "/me/", "/static/")
+# Paths anyone may ask for: probes, feeds, contact pages and signed variation links (whose
+# token is the credential), the stylesheet. Everything else is an admin page.
+PUBLIC_PATHS = ("/healthz", "/readyz")
+PUBLIC_PREFIXES = ("/feeds/", "/me/", "/sign/", "/static/")
 
 SECURITY_HEADERS: Mapping[str, str] = {
     "content-security-policy": (
@@ -80,7 +81,7 @@ class AdminLogin:
 
 def is_public(path: str) -> bool:
     """True for the paths that need no admin login."""
-    return path in ("/healthz", "/readyz") or path.startswith(PUBLIC_PREFIXES[2:])
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
 class SecurityHeaders:

@@ -8,11 +8,15 @@ every command. Probes (`/healthz`, `/readyz`) need no login, so a load balancer 
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import importlib
 import importlib.util
-from collections.abc import Callable, Mapping
+import socket
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -25,7 +29,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from concordat.app import App, InvalidInput
-from concordat.exits import lookup
+from concordat.exits import DATABASE, INVALID, REFUSED, exit_code, lookup
 from concordat.secret import SecretUnusable
 from config.issues import ConfigurationError
 from jobs.ports import OutboxConflict
@@ -37,7 +41,6 @@ from lifecycle.errors import (
     Refused,
     UnknownName,
 )
-from storage.engine import DatabaseError
 from web import pages
 from web.feed_route import feed_endpoint
 from web.pages import STATIC, render
@@ -52,10 +55,23 @@ HTTP_STATUSES: Mapping[type[BaseException], int] = {
     PeriodError: 422,
     ConfigurationError: 503,  # the site's files are broken: nothing to do with the request
     SecretUnusable: 503,
-    DatabaseError: 503,
     OutboxConflict: 503,  # lost every retry to busy senders: try again
-    ConcordatError: 409,
 }
+# Errors the table does not name go by their exit code's kind: the web may not import
+# `storage`, so `DatabaseError` (exit 3) is found through `concordat.exits`.
+BY_EXIT_CODE: Mapping[int, int] = {DATABASE: 503, INVALID: 422, REFUSED: 409}
+
+
+def http_status(error: BaseException) -> int:
+    """The HTTP status of an error from the App: 404 unknown, 409 refused, 422 invalid
+    input, 503 the database or the site's configuration unusable; 500 for a bug."""
+    status = lookup(HTTP_STATUSES, error)
+    if status is not None:
+        return status
+    code = exit_code(error)
+    return 500 if code is None else BY_EXIT_CODE.get(code, 500)
+
+
 # Modules that add routes (the recording forms) when they are installed: each has
 # `routes() -> list[BaseRoute]`, and its routes are admin pages unless public by path.
 ROUTE_MODULES = ("web.forms",)
@@ -72,10 +88,9 @@ def build_web(
     """The web app over `app`: admin pages behind HTTP Basic (`admin` and `admin_password`;
     closed with a 503 when it is None), contact pages and feeds by token, the probes.
     `ready` says whether the rest of the process (the scheduler in `run`) is serving."""
-    web = Starlette(
+    web = _Web(
         routes=_routes(),
         middleware=[
-            Middleware(SecurityHeaders),
             Middleware(GZipMiddleware, minimum_size=500),
             Middleware(AdminGate, login=AdminLogin(admin_password)),
         ],
@@ -85,6 +100,14 @@ def build_web(
     web.state.ready = ready or (lambda: True)
     web.state.feed_cache = feed_cache
     return web
+
+
+class _Web(Starlette):
+    """Starlette with the security headers outside everything, so that even the bare 500
+    page of an unexpected error carries them."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 def _routes() -> list[BaseRoute]:
@@ -179,7 +202,7 @@ def _closed(request: Request) -> Response:
 
 
 async def _app_error(request: Request, error: Exception) -> Response:
-    status = lookup(HTTP_STATUSES, error) or 500
+    status = http_status(error)
     return render(request, "error.html.j2", {
         "heading": _HEADINGS.get(status, "Something went wrong"),
         "message": str(error),
@@ -210,3 +233,51 @@ _HEADINGS = {
 def _one_line(error: BaseException) -> str:
     text = " ".join(str(error).split())
     return (text[:300] + "...") if len(text) > 300 else text or type(error).__name__
+
+
+class WebServer(uvicorn.Server):
+    """uvicorn on a socket we bound ourselves, leaving signals to the command that runs it
+    (`run` stops the scheduler and the server together on one Ctrl-C)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    def stop(self) -> None:
+        """Finish the requests in flight, then return from `serve`."""
+        self.should_exit = True
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port; `PortUnusable` (exit 2) when it is taken or cannot
+    be had, said in one line rather than a traceback."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family = infos[0][0]
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(infos[0][4])
+            sock.listen(128)
+        except OSError:
+            sock.close()
+            raise
+    except OSError as error:
+        reason = "the address is already in use" if error.errno == errno.EADDRINUSE else error
+        raise PortUnusable(f"cannot listen on {host}:{port}: {reason}") from error
+    sock.set_inheritable(True)
+    return sock
+
+
+class PortUnusable(InvalidInput):
+    """Raised when the web server cannot listen where it was told (the port is taken, the
+    host is not this machine's)."""
+
+
+def web_server(web: Starlette) -> WebServer:
+    """A quiet uvicorn for `web`: warnings only, no access log (feed URLs carry tokens)."""
+    config = uvicorn.Config(
+        web, log_level="warning", access_log=False, lifespan="off", proxy_headers=True,
+        server_header=False,
+    )  # fmt: skip
+    return WebServer(config)

@@ -64,7 +64,7 @@ def running_service(cwd: Path, *args: str) -> Iterator[tuple[subprocess.Popen[st
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with (cwd / "stderr").open("w", encoding="utf-8") as errors:
         service = subprocess.Popen(
-            [sys.executable, "-m", "concordat", "run", *args],
+            [sys.executable, "-m", "concordat", "run", "--no-web", *args],
             cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=errors, text=True,
         )  # fmt: skip
         lines = Lines(service)

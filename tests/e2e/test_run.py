@@ -99,7 +99,7 @@ def test_a_second_service_on_one_sqlite_file_is_refused_and_sigterm_stops_cleanl
 ) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     service = subprocess.Popen(
-        [sys.executable, "-m", "concordat", "run", "--config", str(EXAMPLES)],
+        [sys.executable, "-m", "concordat", "run", "--no-web", "--config", str(EXAMPLES)],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -216,7 +216,8 @@ def test_a_second_signal_aborts_a_batch_stuck_at_the_server(tmp_path: Path) -> N
     try:
         config = config_with_smtp(tmp_path, port)
         service = subprocess.Popen(
-            [sys.executable, "-m", "concordat", "run", "--batch", "1", "--config", str(config)],
+            [sys.executable, "-m", "concordat", "run", "--no-web", "--batch", "1", "--config",
+             str(config)],
             cwd=tmp_path, env={**os.environ, "PYTHONUNBUFFERED": "1"},
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
@@ -251,7 +252,8 @@ def test_commands_and_replans_while_three_nodes_dispatch(
     where = ("--config", str(config), "--db", db)
     nodes = [
         subprocess.Popen(
-            [sys.executable, "-m", "concordat", "run", "--batch", "2", "--poll", "1", *where],
+            [sys.executable, "-m", "concordat", "run", "--no-web", "--batch", "2", "--poll", "1",
+             *where],
             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         for _ in range(3)

@@ -127,8 +127,8 @@ def test_a_node_killed_while_it_holds_rows_leaves_them_to_another_after_the_leas
     controller.start()
     try:
         config = config_with_smtp(tmp_path / "stalled", stalled_port)
-        node = start("run", "--lease", "10", "--batch", "2", "--config", str(config), "--db", db,
-                     cwd=tmp_path)  # fmt: skip
+        node = start("run", "--no-web", "--lease", "10", "--batch", "2", "--config", str(config),
+                     "--db", db, cwd=tmp_path)  # fmt: skip
         owner = f"{os.uname().nodename}:{node.pid}"
         deadline = time.monotonic() + 30
         held: dict[str, tuple[str | None, dt.datetime | None]] = {}
