@@ -17,8 +17,10 @@ from pathlib import Path
 
 from concordat.secret import SECRET_FILE, SiteSecret
 from concordat.sources import ConfigChange, ConfigSource, SqlStores, StoreSource
+from concordat.variation_links import chaser_links
 from config.loader import Configuration
 from jobs.clock import Clock, SystemClock
+from jobs.dry_run import Consequences, dry_run
 from jobs.handlers import Outcome, Services, handle
 from jobs.planner import DEFAULT_HORIZON_DAYS, PlanReport, replan
 from jobs.ports import RecordedFact
@@ -29,6 +31,7 @@ from lifecycle.facts import Fact
 from lifecycle.outbox import Entry, State
 from lifecycle.state import fold
 from lifecycle.timeline import Occurrence, plan
+from notifications.templating import Templates
 from storage.engine import DEFAULT_DATA_DIR, checked_url, default_url
 
 DEFAULT_CONFIG = "config/examples"
@@ -118,6 +121,16 @@ class App:
     def record(self, command: c.Command) -> Outcome:
         """Check, record and re-plan one command (raises `Refused` or `UnknownName`)."""
         return handle(command, self.services())
+
+    def consequences(self, command: c.Command) -> Consequences:
+        """What recording `command` would set off, decided and planned on the facts as they
+        are now, recording nothing (raises `Refused` or `UnknownName` as `record` would)."""
+        return dry_run(command, self.configuration(), self.stores.writer(), self.today())
+
+    def templates(self) -> Templates:
+        """The checked mail templates, with the links a message carries made as it is
+        rendered (a variation chaser's signing link, signed with the site secret)."""
+        return self.config.templates().with_links(chaser_links(self.configuration, self.secret))
 
     def replan(
         self,

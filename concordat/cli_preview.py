@@ -51,7 +51,7 @@ def preview_command(
         message = sample(chosen)
         typer.echo(f"no {kind} is planned for {agreement} from {day}: a sample follows", err=True)
     configuration = concordat.configuration()
-    email = render(message, configuration.mail.sender, templates=concordat.config.templates())
+    email = render(message, configuration.mail.sender, templates=concordat.templates())
     if out is None:
         typer.echo(email.as_string())
         return

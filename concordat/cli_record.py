@@ -7,12 +7,12 @@ import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from concordat import inputs
 from concordat.bootstrap import application, load_or_exit
 from concordat.options import (
     DEFAULT_CONFIG,
@@ -20,15 +20,12 @@ from concordat.options import (
     DbOption,
     app,
     fail,
-    parse_date,
-    parse_datetime,
 )
 from jobs.handlers import Outcome
 from lifecycle import commands as c
 from lifecycle.decisions import unsigned_parties
 from lifecycle.facts import ProcedureEscalated, to_payload
-from lifecycle.ids import CaseId, VariationId
-from lifecycle.localtime import LocalStart
+from lifecycle.ids import VariationId
 from lifecycle.procedure import StepWindow, chained_ladder
 
 notice_app = typer.Typer(help="Notice to terminate.", no_args_is_help=True)
@@ -50,7 +47,17 @@ for name, sub in (
 AgreementOption = Annotated[str, typer.Option("--agreement", help="Agreement id.")]
 OnOption = Annotated[str, typer.Option("--on", help="The day it happened, YYYY-MM-DD.")]
 ByOption = Annotated[str, typer.Option("--by", help="Party id.")]
-DISPUTE = "dispute"
+
+
+def read(action: str, agreement: str, fields: inputs.Fields, config: Path) -> c.Command:
+    """The command the options ask for, read as the web page reads its form
+    (`concordat.inputs`); the first option that cannot be read is the error."""
+    context = inputs.Context(lambda: load_or_exit(config).settings.timezone,
+                             lambda: _today(config))  # fmt: skip
+    try:
+        return inputs.build(action, agreement, fields, context, inputs.option_name)
+    except inputs.InvalidFields as error:
+        raise error.first from None
 
 
 def record(command: c.Command, config: Path, db: str | None) -> Outcome:
@@ -83,8 +90,10 @@ def notice_serve(
 ) -> None:
     """Serve notice; refused, naming the earliest valid end, when it breaks the notice rule,
     unless every party agreed the end (--ending with --agreed-by for each party)."""
-    end = parse_date(ending, "--ending") if ending else None
-    command = c.ServeNotice(agreement, by, parse_date(on, "--on"), end, tuple(agreed_by or ()))
+    fields: inputs.Fields = {
+        "by": by, "on": on, "ending": ending or "", "agreed_by": tuple(agreed_by or ())
+    }  # fmt: skip
+    command = read("notice-serve", agreement, fields, config)
     notice = record(command, config, db).state.notice
     if notice is not None:
         agreed = f" (agreed by {', '.join(notice.agreed_by)})" if notice.agreed_by else ""
@@ -99,7 +108,7 @@ def notice_withdraw(
     db: DbOption = None,
 ) -> None:
     """Withdraw the notice in force."""
-    record(c.WithdrawNotice(agreement, parse_date(on, "--on")), config, db)
+    record(read("notice-withdraw", agreement, {"on": on}, config), config, db)
 
 
 @dispute_app.command("raise")
@@ -112,8 +121,8 @@ def dispute_raise(
     db: DbOption = None,
 ) -> None:
     """Raise a dispute: prints its id, when discussion closes and when each step is due."""
-    command = c.StartProcedure(agreement, DISPUTE, by, parse_date(on, "--on"), summary)
-    _print_ladder(record(command, config, db), config)
+    fields = {"by": by, "on": on, "summary": summary}
+    _print_ladder(record(read("dispute-raise", agreement, fields, config), config, db), config)
 
 
 @dispute_app.command("resolve")
@@ -125,7 +134,8 @@ def dispute_resolve(
     db: DbOption = None,
 ) -> None:
     """Resolve an open dispute; its pending steps are withdrawn."""
-    record(c.CloseCase(CaseId.parse(case), parse_date(on, "--on"), outcome), config, db)
+    fields = {"case": case, "on": on, "outcome": outcome}
+    record(read("dispute-resolve", "", fields, config), config, db)
 
 
 @dispute_app.command("escalate")
@@ -136,7 +146,7 @@ def dispute_escalate(
     db: DbOption = None,
 ) -> None:
     """Escalate an open dispute to its next step early; prints the step it moved to."""
-    command = c.EscalateCase(CaseId.parse(case), parse_date(on, "--on"))
+    command = read("dispute-escalate", "", {"case": case, "on": on}, config)
     _print_ladder(record(command, config, db), config)
 
 
@@ -151,7 +161,8 @@ def procedure_start(
     db: DbOption = None,
 ) -> None:
     """Start any procedure the agreement declares (an FOI enquiry, say)."""
-    command = c.StartProcedure(agreement, procedure, by, parse_date(on, "--on"), summary)
+    fields = {"procedure": procedure, "by": by, "on": on, "summary": summary}
+    command = read("procedure-start", agreement, fields, config)
     _print_ladder(record(command, config, db), config)
 
 
@@ -164,7 +175,8 @@ def procedure_close(
     db: DbOption = None,
 ) -> None:
     """Close an open case; its pending steps are withdrawn."""
-    record(c.CloseCase(CaseId.parse(case), parse_date(on, "--on"), outcome), config, db)
+    fields = {"case": case, "on": on, "outcome": outcome}
+    record(read("procedure-close", "", fields, config), config, db)
 
 
 @meeting_app.command("move")
@@ -182,22 +194,8 @@ def meeting_move(
     db: DbOption = None,
 ) -> None:
     """Move one occurrence of a meeting; invites already sent are followed by an update."""
-    timezone = load_or_exit(config).settings.timezone
-    command = c.MoveMeeting(
-        agreement, meeting, parse_date(occurrence, "--occurrence"), _new_start(to, timezone)
-    )
-    record(command, config, db)
-
-
-def _new_start(text: str, zone: ZoneInfo) -> dt.datetime | LocalStart:
-    """--to as typed: a day alone keeps the meeting's own time; a local time is left for the
-    decision to check against the clocks changing; a time with an offset is one instant."""
-    if "T" not in text and " " not in text:
-        return LocalStart(parse_date(text, "--to"), None, zone)
-    moment = parse_datetime(text, "--to", zone)
-    if dt.datetime.fromisoformat(text).tzinfo is not None:
-        return moment
-    return LocalStart(moment.date(), moment.time(), zone)
+    fields = {"meeting": meeting, "occurrence": occurrence, "to": to}
+    record(read("meeting-move", agreement, fields, config), config, db)
 
 
 @meeting_app.command("cancel")
@@ -209,7 +207,8 @@ def meeting_cancel(
     db: DbOption = None,
 ) -> None:
     """Cancel one occurrence of a meeting; invites already sent are followed by a cancellation."""
-    record(c.CancelMeeting(agreement, meeting, parse_date(occurrence, "--occurrence")), config, db)
+    fields = {"meeting": meeting, "occurrence": occurrence}
+    record(read("meeting-cancel", agreement, fields, config), config, db)
 
 
 @variation_app.command("propose")
@@ -221,8 +220,8 @@ def variation_propose(
     db: DbOption = None,
 ) -> None:
     """Propose a variation; unsigned parties are chased until every party has signed."""
-    day = parse_date(on, "--on") if on else _today(config)
-    outcome = record(c.ProposeVariation(agreement, day, summary), config, db)
+    command = read("variation-propose", agreement, {"summary": summary, "on": on or ""}, config)
+    outcome = record(command, config, db)
     typer.echo(f"variation id: {next(reversed(outcome.state.variations))}")
 
 
@@ -235,8 +234,9 @@ def variation_sign(
     db: DbOption = None,
 ) -> None:
     """Record one party's signature; the variation takes effect when all have signed."""
+    fields = {"variation": variation, "by": by, "on": on}
+    outcome = record(read("variation-sign", "", fields, config), config, db)
     variation_id = VariationId.parse(variation)
-    outcome = record(c.SignVariation(variation_id, by, parse_date(on, "--on")), config, db)
     agreement = load_or_exit(config).agreement(outcome.recorded.fact.agreement)
     assert agreement is not None  # the command was just recorded against it
     missing = unsigned_parties(agreement, outcome.state.variations[str(variation_id)])
@@ -262,8 +262,8 @@ def extend(
     db: DbOption = None,
 ) -> None:
     """Extend the term to a new last day; past an "up to" limit only with --beyond-limit."""
-    day = parse_date(on, "--on") if on else _today(config)
-    record(c.ExtendTerm(agreement, parse_date(to, "--to"), day, beyond_limit), config, db)
+    fields = {"on": on or "", "to": to, "beyond_limit": "yes" if beyond_limit else ""}
+    record(read("extend", agreement, fields, config), config, db)
 
 
 @app.command("history")

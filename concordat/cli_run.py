@@ -89,7 +89,7 @@ def run_command(
         report = concordat.replan()
         mail = configuration.mail
         mailer = mailer_for(mail, os.environ, _data_dir(concordat), concordat.clock,
-                            concordat.config.templates())  # fmt: skip
+                            concordat.templates())  # fmt: skip
         claiming = ClaimOptions(dt.timedelta(seconds=lease), batch)
         zone = configuration.settings.timezone
         log = _logger(log_format)
@@ -152,7 +152,7 @@ def simulate_command(
     clock = SimulatedClock(dt.datetime.combine(first, dt.time(0), tzinfo=dt.UTC))
     transport = _simulation_transport(concordat, smtp, maildir)
     mailer = TransportMailer(transport, configuration.mail.sender, clock,
-                             concordat.config.templates())  # fmt: skip
+                             concordat.templates())  # fmt: skip
     dispatcher = Dispatcher(store, mailer, clock, f"simulator:{_owner()}",
                             configuration.settings.timezone, log=_logger(log_format),
                             lease_clock=SystemClock())  # fmt: skip
@@ -296,7 +296,7 @@ class Follower:
         try:
             concordat = self.concordat
             mailer = mailer_for(mail, os.environ, _data_dir(concordat), concordat.clock,
-                                concordat.config.templates())  # fmt: skip
+                                concordat.templates())  # fmt: skip
         except ConcordatError as error:
             self.say("invalid-configuration", f"{error}; still sending as before")
             return

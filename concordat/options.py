@@ -8,11 +8,8 @@ Nothing here reads the environment at import: typer reads `--config` and `--db` 
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -21,10 +18,9 @@ from typer.core import TyperGroup
 
 from concordat.app import DEFAULT_CONFIG, InvalidInput
 from concordat.exits import INVALID, exit_code
+from concordat.inputs import parse_date, parse_datetime
 from lifecycle.errors import ConcordatError, Refused
 from lifecycle.periods import Period
-
-ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -81,30 +77,6 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """Refuse with `message`: code 2 raises `InvalidInput`, any other `Refused`, so the exit
     code still comes from the one table."""
     raise (InvalidInput if code == INVALID else Refused)(message)
-
-
-def parse_date(text: str, what: str) -> dt.date:
-    """A YYYY-MM-DD date, refused with the reason when impossible (30 Feb) or written
-    another way (Python would also read 20091016 or 2025-W10-1)."""
-    try:
-        if not ISO_DAY.fullmatch(text):
-            raise ValueError("write it as YYYY-MM-DD")
-        return dt.date.fromisoformat(text)
-    except ValueError as error:
-        raise InvalidInput(
-            f"{what}: {text!r} is not a valid date (expected YYYY-MM-DD; {error})"
-        ) from error
-
-
-def parse_datetime(text: str, what: str, timezone: ZoneInfo) -> dt.datetime:
-    """A date and time such as 2024-11-12T14:00 (local) or with an offset."""
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError as error:
-        raise InvalidInput(
-            f"{what}: {text!r} is not a valid date and time (expected YYYY-MM-DDTHH:MM; {error})"
-        ) from error
-    return moment.replace(tzinfo=timezone) if moment.tzinfo is None else moment
 
 
 def parse_period(text: str) -> Period:

@@ -73,13 +73,26 @@ def _handle_locked(command: c.Command, agreement: Agreement, services: Services)
     with services.store.unit(agreement.id) as unit:
         facts = [item.fact for item in unit.history()]
         state = fold(facts)
-        calendar = services.configuration.calendar_for(agreement)
-        fact = _decider(command, today)(agreement, state, calendar)
-        if fact.on > today:
-            raise FactInFuture(fact.on)
+        fact = decide(command, agreement, state, services.configuration, today)
         recorded = unit.append_fact(fact, services.actor, services.clock.now())
         report = _replan(services, unit, agreement, [*facts, fact], today)
     return Outcome(recorded, report, apply(state, fact))
+
+
+def decide(
+    command: c.Command,
+    agreement: Agreement,
+    state: AgreementState,
+    configuration: Configuration,
+    today: dt.date,
+) -> Fact:
+    """The fact `command` records on the agreement in `state`, or `Refused`: the one
+    decision recording and its dry run (`jobs.dry_run`) both make."""
+    calendar = configuration.calendar_for(agreement)
+    fact = _decider(command, today)(agreement, state, calendar)
+    if fact.on > today:
+        raise FactInFuture(fact.on)
+    return fact
 
 
 def _replan(

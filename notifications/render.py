@@ -43,12 +43,12 @@ def render(
     """The email for `message`, from `sender`: plain text and HTML (multipart/alternative)
     from its kind's templates. `now` (aware) is its Date header; the caller passes its
     clock's time, so a simulated year carries simulated dates."""
-    bodies = (templates or _SHIPPED).render(message)
+    stamp = now or dt.datetime.now(dt.UTC)
+    bodies = (templates or _SHIPPED).render(message, now=stamp)
     email = EmailMessage(policy=_POLICY)
     email["Subject"] = header_text(message.subject)
     email["From"] = header_text(sender)
     email["To"] = header_text(message.recipient)
-    stamp = now or dt.datetime.now(dt.UTC)
     email["Date"] = format_datetime(stamp)
     email["Message-ID"] = message.message_id
     email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to a reminder

@@ -12,7 +12,7 @@ facts and nothing secret (no passwords, no other recipients' addresses).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,15 @@ from lifecycle.messages import Message, kind_of
 from lifecycle.reports import SITE
 
 FORMATS = ("txt", "html")
+# Addresses a message may carry beside its payload, made when it is rendered (a variation
+# chaser's signing link): each kind's templates may use every one, empty when not given.
+LINK_NAMES = ("sign_url",)
+# What `check` renders with, so an override that shows a link is checked with one.
+SAMPLE_LINKS: Mapping[str, str] = {"sign_url": "https://concordat.example.org/sign/sample"}
+Links = Callable[[Message, dt.datetime], Mapping[str, str]]
+"""Makes a message's links (by `LINK_NAMES`) at the instant it is rendered; given as a
+function by the application, which holds what signs them, so nothing secret reaches the
+outbox or this package."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +66,8 @@ class TemplateProblem:
 class Templates:
     """The shipped templates, with the site's overrides in front of them."""
 
-    def __init__(self, overrides: Path | None = None) -> None:
+    def __init__(self, overrides: Path | None = None, links: Links | None = None) -> None:
+        self.links = links
         loaders: list[Any] = [PackageLoader("notifications", "templates")]
         if overrides is not None:
             loaders.insert(0, FileSystemLoader(overrides))
@@ -71,10 +81,19 @@ class Templates:
             auto_reload=False,  # what was checked is what is sent: an edit needs a reload
         )
 
-    def render(self, message: Message) -> Rendered:
-        """The plain-text and HTML bodies of `message`, by its kind's templates."""
+    def with_links(self, links: Links | None) -> Templates:
+        """These templates (the same checked environment), rendering with `links`."""
+        other = Templates.__new__(Templates)
+        other.__dict__.update(self.__dict__)
+        other.links = links
+        return other
+
+    def render(self, message: Message, now: dt.datetime | None = None) -> Rendered:
+        """The plain-text and HTML bodies of `message`, by its kind's templates; with
+        links made for the instant `now` (when given and the templates have a link maker)."""
         kind = kind_of(message)
-        context = message_context(message)
+        links = self.links(message, now) if self.links is not None and now is not None else {}
+        context = message_context(message, links)
         text, html = (self._one(kind, form, context) for form in FORMATS)
         return Rendered(text, html)
 
@@ -82,7 +101,7 @@ class Templates:
         """Render every kind's templates against its sample; what fails, and why."""
         problems: list[TemplateProblem] = []
         for kind in KINDS:
-            context = message_context(samples[kind.name])
+            context = message_context(samples[kind.name], SAMPLE_LINKS)
             for form in FORMATS:
                 name = template_name(kind, form)
                 try:
@@ -106,10 +125,12 @@ def template_name(kind: Kind, form: str) -> str:
     return f"{kind.name}.{form}.j2"
 
 
-def message_context(message: Message) -> dict[str, Any]:
+def message_context(message: Message, links: Mapping[str, str] | None = None) -> dict[str, Any]:
     """What a template may use: the payload's facts, made readable (days with their weekday,
-    times with the time zone), and the message's own subject, kind and reference."""
+    times with the time zone), the message's own subject, kind and reference, and its links
+    (`LINK_NAMES`, "" when none)."""
     payload = message.payload
+    given = links or {}
     kind = kind_of(message)
     return {
         "p": payload,
@@ -131,6 +152,7 @@ def message_context(message: Message) -> dict[str, Any]:
         "told": list(payload.get("told") or []),
         "case": _case(payload),
         "variation": _variation(payload),
+        **{name: given.get(name, "") for name in LINK_NAMES},
     }
 
 
