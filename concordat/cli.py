@@ -12,6 +12,7 @@ from rich.progress import Progress
 
 import concordat.cli_calc
 import concordat.cli_db
+import concordat.cli_feeds
 import concordat.cli_outbox
 import concordat.cli_preview
 import concordat.cli_record

@@ -69,6 +69,7 @@ MAX_TEXT = 200  # a label or target longer than this is a mistake, not a name
 TOKEN = re.compile(r"[0-9a-f]{64}")
 CACHE_SIZE = 512  # documents kept per database; a board has a few hundred feeds at most
 PURPOSE = "feed"
+MAX_ID = 2**31 - 1
 
 
 class FeedRevoked(Refused):
@@ -145,7 +146,7 @@ def feeds_for(app: App, scope: FeedScope) -> list[FeedRecord]:
 def revoke_feed(app: App, feed_id: int) -> FeedRecord:
     """Revoke a feed: its URL answers 404 from now on. Revoking twice keeps the first time."""
     store = _feeds(app.stores.writer())
-    record = store.revoke_feed(feed_id, app.clock.now())
+    record = store.revoke_feed(_checked_id(feed_id), app.clock.now())
     if record is None:
         raise _unknown(store, feed_id)
     return record
@@ -154,7 +155,7 @@ def revoke_feed(app: App, feed_id: int) -> FeedRecord:
 def rotate_feed(app: App, feed_id: int) -> tuple[FeedRecord, FeedLinks]:
     """A new URL for a live feed; the old one answers 404 from now on."""
     store = _feeds(app.stores.writer())
-    record = store.rotate_feed(feed_id, _hasher(app))
+    record = store.rotate_feed(_checked_id(feed_id), _hasher(app))
     if record is None:
         raise _unknown(store, feed_id)
     if record.revoked_at is not None:
@@ -291,6 +292,13 @@ def _hasher(app: App) -> TokenHash:
     """What the store calls once it knows a feed's id: the SHA-256 of that generation's
     token, so the secret itself never reaches the store."""
     return lambda feed_id, generation: _digest(_token(app, feed_id, generation))
+
+
+def _checked_id(feed_id: int) -> int:
+    """A feed id the databases can hold (a 32-bit integer from 1), else `InvalidInput`."""
+    if isinstance(feed_id, bool) or not isinstance(feed_id, int) or not 1 <= feed_id <= MAX_ID:
+        raise InvalidInput(f"a feed id is a whole number from 1 to {MAX_ID} (got {feed_id!r})")
+    return feed_id
 
 
 def _unknown(store: FeedStore, feed_id: int) -> UnknownName:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, get_args
 
 from lifecycle.agreement import Agreement, Meeting
@@ -141,18 +141,30 @@ def feed_content(
         calendar = calendar_for(agreement)
         state = states.get(agreement.id, EMPTY)
         for meeting in _meetings(scope, agreement):
-            found = meeting_series(agreement, meeting, calendar, settings, state, first, last)
+            found = meeting_series(
+                only_meeting(agreement, meeting), meeting, calendar, settings, state, first, last
+            )
             if found is not None:
                 series.append(found)
         if scope.kind == "meeting":
             continue
-        occurrences = plan(agreement, calendar, settings, first, last, state=state)
+        # Meetings come from their series above; the plan of the rest does not depend on
+        # them, so it is made without expanding them a second time.
+        rest = replace(agreement, meetings=())
+        occurrences = plan(rest, calendar, settings, first, last, state=state)
         days += [
             _day(occurrence)
             for occurrence in occurrences
             if occurrence.kind is not OccurrenceKind.MEETING and _wanted(scope, state, occurrence)
         ]
     return FeedContent(tuple(series), tuple(days))
+
+
+def only_meeting(agreement: Agreement, meeting: Meeting) -> Agreement:
+    """The agreement with no clock but `meeting` and what bounds it (term, notice): its
+    series is the same (a meeting's occurrences depend on nothing else), and the plan it is
+    derived from is not made of every review and other meeting again."""
+    return replace(agreement, meetings=(meeting,), reviews=(), deadlines=())
 
 
 def _meeting(scope: FeedScope, agreements: Iterable[Agreement]) -> Meeting | None:
