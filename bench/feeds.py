@@ -2,12 +2,14 @@
 
 Run from the project root with the virtualenv active:
 
-    python bench/feeds.py [--quick] [--events N] [--requests N] [--clients P] [--concurrency C]
+    python bench/feeds.py [--quick] [--agreements N] [--requests N] [--clients P]
+                          [--concurrency C] [--latency-requests N]
 
-1. Configuration. A copy of the examples' site.toml and one generated agreement whose contact
-   `bench-contact` is named by --events - 1 (299) one-off deadlines, one a day from tomorrow,
-   and a monthly meeting (one VEVENT with an RRULE). A contact feed is issued for it
-   (`issue_feed`), and its body rendered once to count its VEVENTs (printed).
+1. Configuration. The examples' site.toml and N (7) copies of the Nottinghamshire example, whose
+   group manager (`ncc-group-manager`) is party to all of them: her contact feed (meetings as
+   series, reviews, deadlines, notice last days, term ends) holds about 300 events over the
+   feed's window. It is issued (`issue_feed`) on a fresh SQLite database and rendered once;
+   the events (series expanded), VEVENTs and bytes are printed.
 2. Server. One uvicorn, in a child process, on 127.0.0.1, serving
    `build_web(app, admin_password=None, feed_cache=True)` plus two bench-only routes: the same
    feed bytes as a static `Response` (the limit: Starlette, uvicorn and GZip with no Concordat
@@ -46,7 +48,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
+import recurring_ical_events
 import uvicorn
+from icalendar import Calendar
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
@@ -56,7 +60,8 @@ from web.server import build_web
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "config" / "examples"
-CONTACT = "bench-contact"
+SEED = "nottinghamshire-healthy-families"
+CONTACT = "ncc-group-manager"  # party to every copy: a board member's feed
 SECRET = "bench-feeds-site-secret-of-at-least-32-characters"
 # Under /feeds/ so that they are public like the feed itself (the dashboard is closed without an
 # admin password); the slash keeps them from matching `/feeds/{token}.ics`.
@@ -70,59 +75,26 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def agreement_toml(events: int, today: dt.date) -> str:
-    """One agreement: `events - 1` deadlines for CONTACT, one a day from tomorrow, and a monthly
-    meeting (one VEVENT, with its RRULE), none with reminders."""
-    deadlines = max(events - 1, 1)
-    start = today - dt.timedelta(days=365)
-    end = today + dt.timedelta(days=deadlines + 400)
-    lines = [
-        'id = "bench-feed"',
-        'title = "Feed benchmark agreement"',
-        'kind = "other"',
-        "binding = false",
-        "[term]",
-        f"start = {start.isoformat()}",
-        f"end = {end.isoformat()}",
-        "reminders = []",
-        "[[parties]]",
-        'id = "council"',
-        'name = "Bench Council"',
-        'roles = ["commissioner"]',
-        "[[parties.contacts]]",
-        f'id = "{CONTACT}"',
-        'name = "Bench Contact"',
-        'email = "bench.contact@council.example.org"',
-        'role = "lead"',
-        "[[meetings]]",
-        'id = "monthly"',
-        'title = "Monthly review meeting"',
-        'frequency = "monthly"',
-        'day = "second Tuesday"',
-        'time = "10:00"',
-        f'attendees = ["contact:{CONTACT}"]',
-        "reminders = []",
-    ]
-    for number in range(deadlines):
-        day = today + dt.timedelta(days=number + 1)
-        lines += [
-            "[[deadlines]]",
-            f'id = "d{number:04d}"',
-            f'title = "Deliverable {number + 1}: quarterly return and action log"',
-            f"date = {day.isoformat()}",
-            f'notify = ["contact:{CONTACT}"]',
-            "reminders = []",
-        ]
-    return "\n".join(lines) + "\n"
-
-
-def build_site(directory: Path, events: int) -> tuple[Path, str]:
-    """The configuration directory and the SQLite URL for the benchmark."""
+def build_site(directory: Path, copies: int) -> tuple[Path, str]:
+    """`copies` of the Nottinghamshire example (ids suffixed) beside the examples' site.toml,
+    and the SQLite URL for the benchmark."""
     config = directory / "config"
     config.mkdir()
     shutil.copy(EXAMPLES / "site.toml", config / "site.toml")
-    (config / "bench-feed.toml").write_text(agreement_toml(events, dt.date.today()), "utf-8")
+    text = (EXAMPLES / f"{SEED}.toml").read_text(encoding="utf-8")
+    for number in range(copies):
+        own = text.replace(f'id = "{SEED}"', f'id = "{SEED}-{number}"', 1)
+        (config / f"{SEED}-{number}.toml").write_text(own, encoding="utf-8")
     return config, f"sqlite:///{directory / 'concordat.db'}"
+
+
+def occurrences(body: bytes) -> int:
+    """The events a calendar shows for the feed: its series expanded over the feed's window
+    (a year back, 548 days ahead)."""
+    today = dt.date.today()
+    calendar = Calendar.from_ical(body)
+    window = (today - dt.timedelta(days=366), today + dt.timedelta(days=549))
+    return len(recurring_ical_events.of(calendar).between(*window))
 
 
 def open_app(config: Path, db: str) -> App:
@@ -130,8 +102,8 @@ def open_app(config: Path, db: str) -> App:
     return App.from_environment(config=config, db=db, environ=environ)
 
 
-def issue(config: Path, db: str) -> tuple[str, bytes, int]:
-    """Issue the contact feed: its URL path, its body and the number of VEVENTs in it."""
+def issue(config: Path, db: str) -> tuple[str, bytes]:
+    """Issue the contact feed: its URL path and its body."""
     app = open_app(config, db)
     app.stores.upgrade()
     _, links = issue_feed(app, FeedScope("contact", CONTACT), "benchmark")
@@ -139,7 +111,7 @@ def issue(config: Path, db: str) -> tuple[str, bytes, int]:
     assert record is not None, "a feed just issued is not found by its token"
     body = feed_document(app, record, cached=False).body
     app.stores.close()
-    return f"/feeds/{links.token}.ics", body, body.count(b"BEGIN:VEVENT")
+    return f"/feeds/{links.token}.ics", body
 
 
 def serve(config: Path, db: str, port: int, static_body: bytes) -> None:
@@ -271,10 +243,12 @@ def verdict(ok: bool) -> str:
 
 def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="concordat-bench-feeds-") as folder:
-        config, db = build_site(Path(folder), args.events)
+        config, db = build_site(Path(folder), args.agreements)
         log("issuing the contact feed ...")
-        path, body, vevents = issue(config, db)
-        print(f"contact feed: {vevents} VEVENTs, {len(body)} bytes")
+        path, body = issue(config, db)
+        print(f"contact feed of {CONTACT}, party to {args.agreements} agreements: "
+              f"{occurrences(body)} events ({body.count(b'BEGIN:VEVENT')} VEVENTs), "
+              f"{len(body)} bytes")  # fmt: skip
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         context = mp.get_context("spawn")
@@ -320,7 +294,8 @@ def report(figures: dict[str, Figures], args: argparse.Namespace) -> int:
 
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
-    parser.add_argument("--events", type=int, default=300, help="events in the feed (300)")
+    parser.add_argument("--agreements", type=int, default=7,
+                        help="copies of the Nottinghamshire example (7)")  # fmt: skip
     parser.add_argument("--requests", type=int, default=3000, help="per throughput run (3000)")
     parser.add_argument("--latency-requests", type=int, default=500,
                         help="sequential requests for latency (500)")  # fmt: skip
@@ -332,7 +307,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.requests, args.latency_requests = 600, 150
-    for name in ("events", "requests", "latency_requests", "clients", "concurrency"):
+    for name in ("agreements", "requests", "latency_requests", "clients", "concurrency"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     return args
