@@ -22,7 +22,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -210,27 +210,56 @@ def new_context(browser: Browser, *, admin: bool) -> BrowserContext:
     return context
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keeps each phase's report on the test item, so that a page fixture can tell, as it
+    closes, whether the test failed."""
+    report = yield
+    item.stash.setdefault(REPORTS, {})[call.when] = report
+    return report
+
+
+REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+
+
+def _open_page(browser: Browser, request: pytest.FixtureRequest, *, admin: bool) -> Iterator[Page]:
+    """A page in a context of its own; when the test fails, the page as it was is saved as
+    `<test>-failed.png` beside the step screenshots."""
+    context = new_context(browser, admin=admin)
+    page = context.new_page()
+    yield page
+    call = request.node.stash.get(REPORTS, {}).get("call")
+    if call is not None and call.failed:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(Exception):  # the page may be gone; the failure says why
+            path = SCREENSHOTS / f"{_safe(request.node.name)}-failed.png"
+            page.screenshot(path=str(path), full_page=True)
+    context.close()
+
+
 @pytest.fixture
-def admin_page(browser: Browser) -> Iterator[Page]:
+def admin_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A page signed in as the administrator (HTTP Basic)."""
-    context = new_context(browser, admin=True)
-    yield context.new_page()
-    context.close()
+    yield from _open_page(browser, request, admin=True)
 
 
 @pytest.fixture
-def public_page(browser: Browser) -> Iterator[Page]:
+def public_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A page with no credentials: what a contact opening their link sees."""
-    context = new_context(browser, admin=False)
-    yield context.new_page()
-    context.close()
+    yield from _open_page(browser, request, admin=False)
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
 
 class Shots:
     """Numbered screenshots of one test's steps, under test-artifacts/screenshots/."""
 
     def __init__(self, test_name: str) -> None:
-        self.prefix = re.sub(r"[^A-Za-z0-9_.-]+", "_", test_name)
+        self.prefix = _safe(test_name)
         self.count = 0
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 

@@ -114,9 +114,10 @@ def test_a_dispute_raised_through_the_form_shows_its_countdown(
     new_dates = page.locator("table").first
     expect(new_dates).to_contain_text(day(closes))
     check_accessibility(page)
-    page.goto(f"{server.url}/agreements/{AGREEMENT}")
-    expect(page.locator("main")).to_contain_text("No dispute or procedure is open.")
-    page.go_back()
+    elsewhere = page.context.new_page()  # the confirmation stays open, untouched
+    elsewhere.goto(f"{server.url}/agreements/{AGREEMENT}")
+    expect(elsewhere.locator("main")).to_contain_text("No dispute or procedure is open.")
+    elsewhere.close()
 
     page.get_by_role("button", name="Record").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Recorded")
