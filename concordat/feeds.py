@@ -54,6 +54,7 @@ __all__ = [
     "FeedRecord",
     "FeedRevoked",
     "FeedScope",
+    "checked_label",
     "feed_document",
     "feeds_for",
     "find_feed",

@@ -94,6 +94,8 @@ def involved(scope: FeedScope, agreements: Iterable[Agreement]) -> list[Agreemen
     no longer has the target)."""
     if scope.kind == "contact":
         return [a for a in agreements if any(c.id == scope.target for c in a.contacts)]
+    if scope.kind == "agreement":
+        return [a for a in agreements if a.id == scope.target]
     agreement_id = scope.target.partition(":")[0]
     return [a for a in agreements if a.id == agreement_id]
 

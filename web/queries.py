@@ -95,7 +95,7 @@ def agreement_view(app: App, agreement_id: str) -> AgreementView:
     agreement = app.agreement(agreement_id)
     configuration = app.configuration()
     today = app.today()
-    state = fold(app.facts().get(agreement.id, []))
+    state = fold(recorded.fact for recorded in app.history(agreement.id))
     calendar = configuration.calendar_for(agreement)
     last = min(today + dt.timedelta(days=TIMELINE_DAYS - 1), calendar.last)
     timeline = app.occurrences(today, last, agreement.id, with_facts=True)

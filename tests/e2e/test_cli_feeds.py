@@ -100,3 +100,22 @@ def test_hostile_or_unknown_input_is_refused(
     assert "Traceback" not in result.stderr
     listed = concordat(env, "list")
     assert "0 feed(s)" in listed.stdout or listed.returncode == 3  # nothing stored
+
+
+def test_rotations_at_once_from_two_processes_both_happen(env: dict[str, str]) -> None:
+    issued = concordat(env, "issue", "--agreement", "stockport-0-19")
+    assert issued.returncode == 0, issued.stderr
+    command = [sys.executable, "-m", "concordat", "feeds", "rotate", "1"]
+    running = [
+        subprocess.Popen(
+            command, cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for _ in range(3)
+    ]
+    results = [process.communicate(timeout=120) for process in running]
+    assert [process.returncode for process in running] == [0, 0, 0], results
+    generations = sorted(out.split("generation ")[1].split()[0] for out, _ in results)
+    assert generations == ["1", "2", "3"]  # one after the other, none lost
+    listed = concordat(env, "list")
+    final = URL.findall(next(out for out, _ in results if "generation 3" in out))
+    assert final[0][0] in listed.stdout

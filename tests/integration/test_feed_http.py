@@ -169,6 +169,33 @@ def test_a_contacts_feed_holds_only_their_agreements_and_meetings(
     assert OccurrenceKind.TERM_START.value not in kinds
 
 
+def test_a_contacts_feed_expands_to_their_share_of_the_apps_occurrences(
+    concordat: App, base: str
+) -> None:
+    """The chair's feed: Sefton's meetings the chair is invited to, its reviews, deadlines,
+    notice and term dates, and the open dispute's steps, exactly as the App plans them."""
+    _, links = issue_feed(concordat, FeedScope("contact", "council-chair"))
+    body = httpx.get(base + path_of(links)).content
+    first, last = feed_window(concordat.today(), concordat.configuration().calendar)
+    sefton = concordat.agreement(SEFTON)
+    chair = next(contact for contact in sefton.contacts if contact.id == "council-chair")
+    agreement_level = {
+        OccurrenceKind.REVIEW,
+        OccurrenceKind.DEADLINE,
+        OccurrenceKind.NOTICE_DEADLINE,
+        OccurrenceKind.TERM_END,
+        OccurrenceKind.PROCEDURE_STEP,  # the one case is open
+    }
+    want = [
+        o
+        for o in concordat.occurrences(first, last, SEFTON, with_facts=True)
+        if o.kind in agreement_level
+        or (o.kind is OccurrenceKind.MEETING and chair in sefton.recipients(o.recipients))
+    ]
+    assert any(o.kind is OccurrenceKind.PROCEDURE_STEP for o in want)
+    assert expanded(body, first, last) == planned(want)
+
+
 def test_wrong_revoked_and_rotated_tokens_are_404(concordat: App, base: str) -> None:
     record, links = issue_feed(concordat, FeedScope("agreement", SEFTON))
     assert httpx.get(base + path_of(links)).status_code == 200

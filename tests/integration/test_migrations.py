@@ -22,7 +22,7 @@ from storage.store import SqlStore
 HEAD = "0005"
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLES = {"fact", "outbox", "audit", "plan_stamp", "alembic_version"}
+TABLES = {"fact", "outbox", "audit", "plan_stamp", "feed_tokens", "alembic_version"}
 
 
 def test_upgrade_creates_the_tables_once(pg_admin_url: str, tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ from concordat.sources import ConfigSource, GivenStore
 from config.loader import Configuration
 from jobs.clock import FixedClock
 from jobs.memory import MemoryStore
+from jobs.ports import FeedRecord
 from lifecycle.errors import UnknownName
 from lifecycle.feeds import (
     DayItem,
@@ -164,6 +165,7 @@ def test_unknown_targets_list_the_known_ones(examples: Configuration, app: App) 
     for scope, listed in [
         (FeedScope("contact", "nobody"), "council-chair"),
         (FeedScope("agreement", "nowhere"), "sefton-partnership"),
+        (FeedScope("agreement", "sefton-partnership:partnership-board"), "stockport-0-19"),
         (FeedScope("meeting", "sefton-partnership:nothing"), "sefton-partnership:partnership"),
     ]:
         with pytest.raises(UnknownName, match=listed):
@@ -236,6 +238,16 @@ def test_documents_are_deterministic_and_cached(app: App) -> None:
     assert one.last_modified == dt.datetime(2025, 6, 1, 23, 0, tzinfo=dt.UTC)  # local midnight
     assert one.etag.startswith('"')
     assert len(one.etag) == 66
+
+
+def test_a_feed_whose_target_left_the_configuration_is_empty(app: App) -> None:
+    """A feed issued before its contact or agreement was removed shows nothing (and no
+    error): nothing of anyone else's takes its place."""
+    gone = FeedRecord(7, FeedScope("contact", "left-the-board"), "", 0, STAMP, None)
+    document = feed_document(app, gone)
+    calendar = Calendar.from_ical(document.body)
+    assert list(calendar.walk("VEVENT")) == []
+    assert document.name == "Concordat: left-the-board"
 
 
 def test_feed_text_is_safe_against_line_breaks(examples: Configuration) -> None:

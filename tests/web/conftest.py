@@ -37,12 +37,13 @@ class Served:
         return httpx.get(self.url + path, auth=auth, timeout=30, **options)  # type: ignore[arg-type]
 
 
-def make_app(tmp_path: Path, db: str | None = None) -> App:
-    """An App on the examples, a SQLite file in `tmp_path` (planned) unless `db` is given."""
+def make_app(tmp_path: Path, db: str | None = None, *, planned: bool | None = None) -> App:
+    """An App on the examples and a SQLite file in `tmp_path`, or `db`; planned unless told
+    (by default, only the SQLite file)."""
     environ = {"CONCORDAT_DATA": str(tmp_path), "CONCORDAT_SECRET": "s" * 40}
     app = App.from_environment(EXAMPLES, db or f"sqlite:///{tmp_path}/concordat.db",
                                clock=FixedClock(TODAY), environ=environ)  # fmt: skip
-    if db is None:
+    if planned if planned is not None else db is None:
         app.replan()
     return app
 

@@ -93,3 +93,24 @@ def test_run_serves_the_dashboard_beside_the_scheduler_and_stops_both_on_sigterm
     assert out.rstrip().endswith("concordat: stopped; nothing held")
     with pytest.raises(httpx.TransportError):
         httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (("--port", "70000"), "Invalid value for '--port'"),
+        (("--port", "eighty"), "Invalid value for '--port'"),
+        (("--host", "no-such-host.invalid"), "cannot listen on no-such-host.invalid:"),
+        (("--host", "127.0.0.1\r\nX: y"), "cannot listen on 127.0.0.1"),
+    ],
+)
+def test_serve_refuses_where_it_cannot_listen_with_exit_2(
+    tmp_path: Path, options: tuple[str, str], said: str
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "concordat", "serve", "--config", str(EXAMPLES), *options],
+        env=environment(tmp_path), cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert said in result.stderr
+    assert "Traceback" not in result.stderr

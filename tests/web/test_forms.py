@@ -14,7 +14,7 @@ import pytest
 
 from concordat.cli_record import read
 from lifecycle import commands as c
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, new_pg_database
 from tests.web.conftest import PASSWORD, Served
 from tests.web.forms_support import Browser, FormData, app_at, facts_of, hidden_fields, record_all
 
@@ -116,6 +116,21 @@ def test_each_form_records_the_fact_the_command_line_records(
     cli_app.record(read(case.action, case.agreement, case.fields, EXAMPLES))
     assert facts_of(page_app, case.agreement) == facts_of(cli_app, case.agreement)
     assert page_app.history(case.agreement)[-1].recorded_by == "web:admin"
+    cli_app.close()
+
+
+def test_a_form_on_postgresql_records_the_fact_the_command_line_records_on_sqlite(
+    tmp_path: Path, serve: Callable[..., Served], browse: Browse, pg_admin_url: str
+) -> None:
+    case = next(case for case in CASES if case.action == "dispute-escalate")
+    page_app = app_at(tmp_path, case.today, db=new_pg_database(pg_admin_url))
+    record_all(page_app, case.before)
+    result = through_the_page(browse(serve(page_app).url), case)
+    assert "Recorded (#2)" in result.text
+    cli_app = app_at(tmp_path, case.today, "cli")
+    record_all(cli_app, case.before)
+    cli_app.record(read(case.action, case.agreement, case.fields, EXAMPLES))
+    assert facts_of(page_app, case.agreement) == facts_of(cli_app, case.agreement)
     cli_app.close()
 
 

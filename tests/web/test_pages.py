@@ -15,7 +15,7 @@ import pytest
 import concordat.feeds as feeds
 from lifecycle import commands as c
 from lifecycle.outbox import State
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, new_pg_database
 from tests.web.conftest import TODAY, Served, make_app
 from tests.web.html_check import parse
 from web.pages import ACTIONS
@@ -102,6 +102,21 @@ def test_an_open_dispute_shows_its_step_closing_day_and_operational_days_left(
     assert "halton, st-helens, pct" in variations  # nobody has signed yet
 
 
+@pytest.mark.slow
+def test_the_pages_read_postgresql_alike(
+    tmp_path: Path, serve: Callable[..., Served], request: pytest.FixtureRequest
+) -> None:
+    db = new_pg_database(request.getfixturevalue("pg_admin_url"))
+    app = make_app(tmp_path, db, planned=True)
+    app.record(c.StartProcedure(HALTON, "dispute", "halton", dt.date(2009, 5, 28), "Pooled"))
+    served = serve(app)
+    assert served.get("/readyz", auth=None).text == "ready"
+    pending = app.stores.reader().state_counts()[State.PENDING]
+    assert f"Pending messages 1 to 50 of {pending}" in served.get("/outbox").text
+    halton_page = served.get(f"/agreements/{HALTON}").text
+    assert '<td class="number">8</td>' in halton_page.split("Open disputes")[1].split("</table>")[0]
+
+
 def test_outbox_page_counts_and_pages_the_pending_rows(served: Served) -> None:
     counts = served.app.stores.reader().state_counts()
     answer = served.get("/outbox")
@@ -129,7 +144,7 @@ def test_a_wrong_or_malformed_contact_token_is_404_and_says_nothing_more(served:
 
 @pytest.mark.skipif(not hasattr(feeds, "issue_feed"), reason="the feeds branch is not merged")
 def test_a_contacts_page_opens_with_their_feed_token(served: Served) -> None:
-    issue: Callable[..., tuple[feeds.FeedRecord, feeds.FeedLinks]] = feeds.issue_feed  # type: ignore[attr-defined]
+    issue: Callable[..., tuple[feeds.FeedRecord, feeds.FeedLinks]] = vars(feeds)["issue_feed"]
     _, links = issue(served.app, feeds.FeedScope("contact", "halton-contact"), "Paul's dates")
     answer = served.get(f"/me/{links.token}", auth=None)
     assert answer.status_code == 200
@@ -140,3 +155,6 @@ def test_a_contacts_page_opens_with_their_feed_token(served: Served) -> None:
     assert f'href="{links.webcal}"' in answer.text
     agreement_feed = issue(served.app, feeds.FeedScope("agreement", HALTON))[1]
     assert served.get(f"/me/{agreement_feed.token}", auth=None).status_code == 404
+    admin_view = served.get(f"/agreements/{HALTON}").text
+    assert agreement_feed.url in admin_view
+    assert links.url in admin_view  # the contact's feed, under the agreement's contacts

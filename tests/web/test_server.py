@@ -125,6 +125,9 @@ def test_errors_from_the_app_become_statuses(served: Served) -> None:
         assert answer.status_code == 422, offset
         assert "x-injected" not in answer.headers
     assert served.get("/agreements/" + "x" * 10_000).status_code in (404, 414)
+    odd = served.get("/agreements/%0d%0aSet-Cookie:%20x=1")
+    assert odd.status_code == 404
+    assert "x=1" not in odd.headers.get("set-cookie", "")
 
 
 def test_pages_are_gzipped_when_asked(served: Served) -> None:
