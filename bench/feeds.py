@@ -102,15 +102,23 @@ def open_app(config: Path, db: str) -> App:
     return App.from_environment(config=config, db=db, environ=environ)
 
 
-def issue(config: Path, db: str) -> tuple[str, bytes]:
-    """Issue the contact feed: its URL path and its body."""
+def issue(config: Path, db: str, runs: int) -> tuple[str, bytes]:
+    """Issue the contact feed; render it `runs` more times in this process (no HTTP: what the
+    full render costs on its own) and print the times. Returns its URL path and its body."""
     app = open_app(config, db)
     app.stores.upgrade()
     _, links = issue_feed(app, FeedScope("contact", CONTACT), "benchmark")
     record = find_feed(app, links.token)
     assert record is not None, "a feed just issued is not found by its token"
     body = feed_document(app, record, cached=False).body
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        feed_document(app, record, cached=False)
+        times.append((time.perf_counter() - began) * 1000)
     app.stores.close()
+    print(f"in-process render, no HTTP ({runs} runs): p50 {percentile(times, 0.5):.1f} ms, "
+          f"max {max(times):.1f} ms")  # fmt: skip
     return f"/feeds/{links.token}.ics", body
 
 
@@ -245,7 +253,7 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="concordat-bench-feeds-") as folder:
         config, db = build_site(Path(folder), args.agreements)
         log("issuing the contact feed ...")
-        path, body = issue(config, db)
+        path, body = issue(config, db, args.render_runs)
         print(f"contact feed of {CONTACT}, party to {args.agreements} agreements: "
               f"{occurrences(body)} events ({body.count(b'BEGIN:VEVENT')} VEVENTs), "
               f"{len(body)} bytes")  # fmt: skip
@@ -299,6 +307,8 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=3000, help="per throughput run (3000)")
     parser.add_argument("--latency-requests", type=int, default=500,
                         help="sequential requests for latency (500)")  # fmt: skip
+    parser.add_argument("--render-runs", type=int, default=30,
+                        help="in-process renders timed (30)")  # fmt: skip
     parser.add_argument("--clients", type=int, default=2, help="client processes (2)")
     parser.add_argument("--concurrency", type=int, default=4,
                         help="connections per client process (4)")  # fmt: skip
@@ -307,7 +317,8 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.requests, args.latency_requests = 600, 150
-    for name in ("agreements", "requests", "latency_requests", "clients", "concurrency"):
+    counts = ("agreements", "render_runs", "requests", "latency_requests", "clients", "concurrency")
+    for name in counts:
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     return args
