@@ -180,6 +180,10 @@ def test_a_contacts_page_from_an_issued_feed_has_three_subscribe_links(
     shot(page, "contact")
     check_accessibility(page)
 
+    # The token opens this page, not the dashboard (asked through the page's own context,
+    # without credentials: a navigation would end in Chromium's auth error page).
+    assert page.request.get(f"{server.url}/").status == 401
+
     feed = httpx.get(url, timeout=10)
     assert feed.status_code == 200
     assert feed.headers["content-type"].startswith("text/calendar")
