@@ -29,10 +29,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from concordat.app import App, InvalidInput
-from concordat.exits import DATABASE, INVALID, REFUSED, exit_code, lookup
+from concordat.exits import DATABASE, EXIT_CODES, lookup
 from concordat.secret import SecretUnusable
 from config.issues import ConfigurationError
-from jobs.ports import OutboxConflict
 from lifecycle.errors import (
     CalendarRangeError,
     ConcordatError,
@@ -46,7 +45,10 @@ from web.feed_route import feed_endpoint
 from web.pages import STATIC, render
 from web.security import PASSWORD_ENV, REALM, AdminLogin, SecurityHeaders, is_public
 
+# Every error `concordat.exits` calls a database problem (exit 3: `DatabaseError`, which the
+# web may not import from `storage`, and `OutboxConflict`) is 503 here.
 HTTP_STATUSES: Mapping[type[BaseException], int] = {
+    **{kind: 503 for kind, code in EXIT_CODES.items() if code == DATABASE},
     UnknownName: 404,
     MalformedId: 404,
     Refused: 409,
@@ -55,27 +57,21 @@ HTTP_STATUSES: Mapping[type[BaseException], int] = {
     PeriodError: 422,
     ConfigurationError: 503,  # the site's files are broken: nothing to do with the request
     SecretUnusable: 503,
-    OutboxConflict: 503,  # lost every retry to busy senders: try again
+    ConcordatError: 409,
 }
-# Errors the table does not name go by their exit code's kind: the web may not import
-# `storage`, so `DatabaseError` (exit 3) is found through `concordat.exits`.
-BY_EXIT_CODE: Mapping[int, int] = {DATABASE: 503, INVALID: 422, REFUSED: 409}
 
 
 def http_status(error: BaseException) -> int:
     """The HTTP status of an error from the App: 404 unknown, 409 refused, 422 invalid
     input, 503 the database or the site's configuration unusable; 500 for a bug."""
-    status = lookup(HTTP_STATUSES, error)
-    if status is not None:
-        return status
-    code = exit_code(error)
-    return 500 if code is None else BY_EXIT_CODE.get(code, 500)
+    return lookup(HTTP_STATUSES, error) or 500
 
 
 # Modules that add routes (the recording forms) when they are installed: each has
 # `routes() -> list[BaseRoute]`, and its routes are admin pages unless public by path.
 ROUTE_MODULES = ("web.forms",)
 Ready = Callable[[], bool]
+GRACE = 10  # seconds a stopping server waits for the requests in flight
 
 
 def build_web(
@@ -278,6 +274,6 @@ def web_server(web: Starlette) -> WebServer:
     """A quiet uvicorn for `web`: warnings only, no access log (feed URLs carry tokens)."""
     config = uvicorn.Config(
         web, log_level="warning", access_log=False, lifespan="off", proxy_headers=True,
-        server_header=False,
+        server_header=False, timeout_graceful_shutdown=GRACE,
     )  # fmt: skip
     return WebServer(config)

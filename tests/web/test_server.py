@@ -235,3 +235,20 @@ def test_an_unexpected_error_is_a_bare_500_that_still_carries_the_headers(
 )
 def test_only_probes_and_token_paths_are_public(path: str, public: bool) -> None:
     assert is_public(path) is public
+
+
+def test_the_status_table_gives_each_kind_of_error_its_status() -> None:
+    from concordat.app import InvalidInput
+    from jobs.ports import OutboxConflict
+    from lifecycle.errors import ConcordatError, Refused, UnknownName
+    from storage.engine import DatabaseError
+    from web.server import HTTP_STATUSES, http_status
+
+    assert http_status(UnknownName("agreement", "x", [])) == 404
+    assert http_status(Refused("no")) == 409
+    assert http_status(InvalidInput("bad")) == 422
+    assert http_status(DatabaseError("down")) == 503
+    assert http_status(OutboxConflict("a", ["k"])) == 503
+    assert http_status(ConcordatError("other")) == 409
+    assert http_status(RuntimeError("a bug")) == 500
+    assert DatabaseError in HTTP_STATUSES  # the forms look statuses up in the table itself
