@@ -82,6 +82,12 @@ def test_the_list_leads_to_an_agreement_page(server: Server, admin_page: Page, s
     shot(page, "agreements")
     check_accessibility(page)
 
+    # From the keyboard: the first Tab reaches the skip link, which moves focus to the content.
+    page.keyboard.press("Tab")
+    expect(page.locator(":focus")).to_have_text("Skip to main content")
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+
     title = title_of(server)
     page.get_by_role("link", name=title, exact=True).click()
     page.wait_for_url(f"{server.url}/agreements/{AGREEMENT}")
