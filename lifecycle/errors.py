@@ -49,7 +49,8 @@ class MalformedId(ConcordatError, ValueError):
     def __init__(self, what: str, text: str, expected: str) -> None:
         self.what = what
         self.text = text
-        super().__init__(f"{text!r} is not a valid {what} id (expected {expected})")
+        shown = text if len(text) <= 80 else text[:80] + "..."  # 10 KB of input is not echoed
+        super().__init__(f"{shown!r} is not a valid {what} id (expected {expected})")
 
 
 class Refused(ConcordatError, ValueError):

@@ -62,8 +62,8 @@ def _split(text: str, what: str, expected: str) -> tuple[str, str, int]:
     if len(parts) != 3 or not all(parts):
         raise MalformedId(what, text, expected)
     agreement, middle, number = parts
-    if not (number.isascii() and number.isdigit()) or number.startswith("0"):
-        raise MalformedId(what, text, expected)
+    if not (number.isascii() and number.isdigit()) or number.startswith("0") or len(number) > 18:
+        raise MalformedId(what, text, expected)  # 18 digits: no case number is larger
     return agreement, middle, int(number)
 
 

@@ -60,7 +60,7 @@ def routes() -> list[BaseRoute]:
         Route(f"{base}/record/{{action}}", form_page, methods=["GET"]),
         Route(f"{base}/record/{{action}}", preview, methods=["POST"]),
         Route(f"{base}/record/{{action}}/confirm", confirm, methods=["POST"]),
-        Route(f"{base}/recorded/{{number:int}}", recorded_page, methods=["GET"]),
+        Route(f"{base}/recorded/{{number}}", recorded_page, methods=["GET"]),
         *links.routes(),
     ]
 
@@ -122,7 +122,10 @@ async def recorded_page(request: Request) -> Response:
     """What a recorded fact is and what it set off in the plan."""
     app = _app(request)
     agreement = app.agreement(request.path_params["agreement_id"])
-    number: int = request.path_params["number"]
+    text: str = request.path_params["number"]
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        raise HTTPException(404, "there is no such fact: facts are numbered 1, 2, 3...")
+    number = int(text)
     page = await run_in_threadpool(_recorded, app, agreement, number)
     return render(request, "record_done.html.j2", page)
 
@@ -186,7 +189,8 @@ def _target(request: Request) -> tuple[App, Agreement, str, FormSpec]:
     action = request.path_params["action"]
     spec = FORMS.get(action)
     if spec is None:
-        raise HTTPException(404, f"there is no form {action!r}; known: {', '.join(FORMS)}")
+        shown = action if len(action) <= 60 else action[:60] + "..."
+        raise HTTPException(404, f"there is no form {shown!r}; known: {', '.join(FORMS)}")
     return app, agreement, action, spec
 
 

@@ -79,3 +79,10 @@ def test_a_local_time_the_clocks_skip_is_a_field_error_of_to() -> None:
 def test_an_unknown_action_is_bad_input() -> None:
     with pytest.raises(InvalidInput, match="unknown action"):
         build("notice-eat")
+
+
+def test_a_case_number_of_10_000_digits_is_a_malformed_id_not_a_crash() -> None:
+    with pytest.raises(inputs.InvalidFields) as raised:
+        build("dispute-escalate", case="a.dispute." + "9" * 10_000, on="2022-09-20")
+    assert isinstance(raised.value.first, MalformedId)
+    assert len(str(raised.value.first)) < 200

@@ -236,6 +236,9 @@ def test_every_field_has_a_label_and_unknown_forms_are_404(
     sign = browser.client.get(f"/agreements/{NOTTS}/record/variation-sign").text
     assert f'<option value="{NOTTS}.variation.1">' in sign
     assert browser.client.get(f"/agreements/{NOTTS}/record/nope").status_code == 404
+    for number in ("9" * 5000, "-1", "x", "99"):
+        assert browser.client.get(f"/agreements/{NOTTS}/recorded/{number}").status_code == 404
+    assert "Recorded (#1)" in browser.client.get(f"/agreements/{NOTTS}/recorded/1").text
     assert browser.client.get("/agreements/nope/record/extend").status_code == 404
 
 
@@ -311,3 +314,21 @@ def test_a_body_too_large_is_refused_unread(
     page = browser.post(path, {"by": "council", "on": "2022-09-12", "summary": "x" * 100_000})
     assert page.status_code == 413
     assert facts_of(app, SEFTON) == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.action for case in CASES])
+def test_a_line_break_or_10_kb_in_any_field_is_refused_beside_it(
+    tmp_path: Path, serve: Callable[..., Served], browse: Browse, case: Case
+) -> None:
+    app = app_at(tmp_path, case.today)
+    record_all(app, case.before)
+    browser = browse(serve(app).url)
+    path = f"/agreements/{case.agreement}/record/{case.action}"
+    for name, value in case.fields.items():
+        text = (value[0] if isinstance(value, tuple) else value) or "x"
+        for bad in (text[:1] + "\r\nBcc: x@y" + text[1:], text + "9" * 10_000):
+            hostile = {**case.fields, name: (bad,) if isinstance(value, tuple) else bad}
+            page = browser.post(path, hostile)
+            assert page.status_code == 422, (name, bad[:20], page.text)
+            assert f'id="error-{name}">' in page.text, (name, page.text)
+    assert len(facts_of(app, case.agreement)) == len(case.before)
