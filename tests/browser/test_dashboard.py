@@ -73,6 +73,12 @@ def operational_days_between(server: Server, first: dt.date, last: dt.date) -> i
     return count
 
 
+def open_cases(page: Page) -> int:
+    """How many open cases the agreement page lists (it shows no table when there are none)."""
+    expect(page.get_by_role("heading", name="Open disputes and procedures")).to_be_visible()
+    return page.locator("table", has_text="Operational days left").locator("tbody tr").count()
+
+
 def test_the_list_leads_to_an_agreement_page(server: Server, admin_page: Page, shot: Shots) -> None:
     page = admin_page
     page.goto(f"{server.url}/")
@@ -140,6 +146,29 @@ def test_a_dispute_raised_through_the_form_shows_its_countdown(
     expect(cells.nth(3)).to_have_text(str(left))  # operational days left
     shot(page, "countdown")
     check_accessibility(page)
+
+
+def test_a_form_sent_empty_names_each_missing_field_and_records_nothing(
+    server: Server, admin_page: Page, shot: Shots
+) -> None:
+    page = admin_page
+    page.goto(f"{server.url}/agreements/{AGREEMENT}")
+    before = open_cases(page)
+    page.goto(f"{server.url}/agreements/{AGREEMENT}/record/dispute-raise")
+    page.get_by_label("Summary").fill("   ")
+    page.get_by_role("button", name="Check what this sets off").click()
+    summary = page.get_by_role("alert")
+    expect(summary).to_be_visible()
+    errors = summary.get_by_role("link")
+    expect(errors).to_have_count(3)  # party, day, summary
+    shot(page, "errors")
+    check_accessibility(page)
+    for field in ("Party", "Day it happened", "Summary"):
+        expect(page.get_by_label(field)).to_have_attribute("aria-invalid", "true")
+    errors.last.click()  # an error's link takes the keyboard to its field
+    expect(page.get_by_label("Summary")).to_be_focused()
+    page.goto(f"{server.url}/agreements/{AGREEMENT}")
+    assert open_cases(page) == before
 
 
 def test_the_outbox_page_shows_the_planned_messages(
