@@ -172,6 +172,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+    # A page can look right while the server logged a crash behind it (a 500 the test never
+    # read, a failure in a background task): any traceback fails the module.
+    output = log.read_text(encoding="utf-8", errors="replace")
+    if "Traceback" in output:
+        pytest.fail(f"concordat serve logged a traceback:\n{output}")
 
 
 @pytest.fixture(scope="module")
