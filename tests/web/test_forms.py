@@ -17,6 +17,7 @@ from lifecycle import commands as c
 from tests.conftest import EXAMPLES, new_pg_database
 from tests.web.conftest import PASSWORD, Served
 from tests.web.forms_support import Browser, FormData, app_at, facts_of, hidden_fields, record_all
+from tests.web.html_check import parse
 
 Browse = Callable[..., Browser]
 
@@ -90,13 +91,16 @@ def through_the_page(browser: Browser, case: Case) -> httpx.Response:
     shown = browser.post(path, case.fields)
     assert shown.status_code == 200, shown.text
     assert ">Record</button>" in shown.text
+    assert parse(shown.text).problems() == []
     sent: dict[str, list[str]] = {}
     for name, value in hidden_fields(shown.text):
         sent.setdefault(name, []).append(value)
     done = browser.client.post(f"{path}/confirm", data=sent)
     assert done.status_code == 303, done.text
     assert done.headers["location"].startswith(f"/agreements/{case.agreement}/recorded/")
-    return browser.client.get(done.headers["location"])
+    result = browser.client.get(done.headers["location"])
+    assert parse(result.text).problems() == []
+    return result
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.action for case in CASES])
@@ -229,6 +233,7 @@ def test_every_field_has_a_label_and_unknown_forms_are_404(
     for case in CASES:
         page = browser.client.get(f"/agreements/{case.agreement}/record/{case.action}")
         assert page.status_code == 200, (case.action, page.text)
+        assert parse(page.text).problems() == [], case.action
         for name in case.fields:
             assert f'name="{name}"' in page.text, (case.action, name)
             if case.action != "notice-serve" or name != "agreed_by":
@@ -298,6 +303,7 @@ def test_hostile_input_is_refused_beside_its_field_and_records_nothing(
     for target in (path, f"{path}/confirm"):
         page = browser.post(target, fields, token_from=path)
         assert page.status_code == 422, page.text
+        assert parse(page.text).problems() == []
         beside = page.text.split(f'id="error-{field}">', 1)
         assert len(beside) == 2, page.text
         assert reason in beside[1].split("</p>", 1)[0]

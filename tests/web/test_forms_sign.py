@@ -23,6 +23,7 @@ from lifecycle.outbox import State
 from notifications.render import render
 from tests.web.conftest import Served
 from tests.web.forms_support import app_at, facts_of
+from tests.web.html_check import parse
 
 NOTTS = "nottinghamshire-healthy-families"
 VARIATION = VariationId(NOTTS, 1)
@@ -60,6 +61,7 @@ def test_a_link_signs_once_for_its_party_without_the_admin_login(
         assert page.status_code == 200, page.text
         assert "Sign on behalf of Nottinghamshire County Council" in page.text
         assert "New KPI schedule" in page.text
+        assert parse(page.text).problems() == []
         signed = press(partner, path)
         assert signed.status_code == 303, signed.text
         assert partner.get(path).text.count("This link has been used") == 1
