@@ -103,6 +103,19 @@ def test_the_list_leads_to_an_agreement_page(server: Server, admin_page: Page, s
     check_accessibility(page)
 
 
+def test_an_unknown_agreement_is_a_404_page_that_passes_axe(
+    server: Server, admin_page: Page, shot: Shots
+) -> None:
+    page = admin_page
+    answer = page.goto(f"{server.url}/agreements/no-such-agreement")
+    assert answer is not None
+    assert answer.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
+    expect(page.locator("main")).to_contain_text("no-such-agreement")
+    shot(page, "not-found")
+    check_accessibility(page)
+
+
 def test_a_dispute_raised_through_the_form_shows_its_countdown(
     server: Server, admin_page: Page, shot: Shots, tmp_path: Path
 ) -> None:
