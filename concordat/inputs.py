@@ -133,7 +133,7 @@ class _Reader:
         return self._read(name, lambda text: parse_date(text, self.spell(name)), dt.date.min)
 
     def optional_date(self, name: str, default: Callable[[], dt.date] | None = None) -> dt.date:
-        """A day, or when left empty `default()` (None when there is no default)."""
+        """A day; when left empty, `default()` if there is a default (else the date error)."""
         if not self.text(name) and default is not None:
             return default()
         return self.date(name)

@@ -338,3 +338,11 @@ def test_a_line_break_or_10_kb_in_any_field_is_refused_beside_it(
             assert page.status_code == 422, (name, bad[:20], page.text)
             assert f'id="error-{name}">' in page.text, (name, page.text)
     assert len(facts_of(app, case.agreement)) == len(case.before)
+
+
+def test_every_form_the_agreement_page_links_to_exists_and_matches_a_cli_command() -> None:
+    from concordat.inputs import ACTIONS
+    from web.form_fields import FORMS
+    from web.pages import ACTIONS as LINKED
+
+    assert [action for action, _ in LINKED] == list(FORMS) == list(ACTIONS)
