@@ -49,11 +49,12 @@ def parse_date(text: str, what: str) -> dt.date:
     another way (Python would also read 20091016 or 2025-W10-1)."""
     try:
         if not ISO_DAY.fullmatch(text):
-            raise ValueError("write it as YYYY-MM-DD")
+            raise ValueError
         return dt.date.fromisoformat(text)
     except ValueError as error:
+        reason = f"; {error}" if str(error) else ""  # why a well-formed date is impossible
         raise InvalidInput(
-            f"{what}: {_shown(text)} is not a valid date (expected YYYY-MM-DD; {error})"
+            f"{what}: {_shown(text)} is not a valid date (expected YYYY-MM-DD{reason})"
         ) from error
 
 
