@@ -1,10 +1,13 @@
 """Calendar feeds for board members, agreements and meeting series: the use cases every door
 (the `concordat feeds` commands, the web route, the dashboard) calls with the App.
 
-Tokens. A feed's token is `app.secret.sign("feed", "<id>:<generation>")` (hex): the
-dashboard can show a feed's URL again, yet the database keeps only its SHA-256, so a copy of
-the database opens no feed and a token cannot be made without the site's secret. Revoking
-stamps `revoked_at`; rotating bumps the generation, so the old URL stops working at once.
+Tokens. A feed's token is
+`app.secret.sign("feed", "<salt>:<id>:<generation>:<kind>:<target>")` (hex), the salt being 16
+random bytes made at issue and kept across rotations: the dashboard can show a feed's URL
+again, yet the database keeps only its SHA-256, so a copy of the database opens no feed, a
+token cannot be made without the site's secret, and another database with the same secret (a
+fresh one, a restored copy) never hands out a token for feed 1 that opens its own feed 1.
+Revoking stamps `revoked_at`; rotating bumps the generation, so the old URL stops working.
 
 Documents. What a feed holds is chosen by `lifecycle.feeds` from `timeline.plan` and the
 meeting series the invites carry, given the recorded facts, in a window of a year back to
@@ -21,6 +24,7 @@ import datetime as dt
 import hashlib
 import hmac
 import re
+import secrets
 import threading
 import unicodedata
 import weakref
@@ -70,6 +74,7 @@ MAX_TEXT = 200  # a label or target longer than this is a mistake, not a name
 TOKEN = re.compile(r"[0-9a-f]{64}")
 CACHE_SIZE = 512  # documents kept per database; a board has a few hundred feeds at most
 PURPOSE = "feed"
+SALT_BYTES = 16
 MAX_ID = 2**31 - 1
 
 
@@ -130,7 +135,9 @@ def issue_feed(app: App, scope: FeedScope, label: str = "") -> tuple[FeedRecord,
     scope = scope_of(scope.kind, scope.target)
     check_target(scope, app.configuration().agreements)
     note = checked_label(label)
-    record = _feeds(app.stores.writer()).add_feed(scope, note, app.clock.now(), _hasher(app))
+    salt = secrets.token_hex(SALT_BYTES)
+    store = _feeds(app.stores.writer())
+    record = store.add_feed(scope, note, app.clock.now(), salt, _hasher(app))
     return record, links_of(app, record)
 
 
@@ -166,7 +173,7 @@ def rotate_feed(app: App, feed_id: int) -> tuple[FeedRecord, FeedLinks]:
 
 def links_of(app: App, record: FeedRecord) -> FeedLinks:
     """The feed's current token and URLs (made again from the secret, never stored)."""
-    token = _token(app, record.id, record.generation)
+    token = _token(app, record)
     base = app.public_url().rstrip("/")
     url = f"{base}/feeds/{token}.ics"
     return FeedLinks(token, url, "webcal://" + url.partition("://")[2])
@@ -180,7 +187,7 @@ def find_feed(app: App, token: str) -> FeedRecord | None:
     record = _feeds(app.stores.reader()).feed_by_hash(_digest(token))
     if record is None or record.revoked_at is not None:
         return None
-    expected = _token(app, record.id, record.generation)
+    expected = _token(app, record)
     return record if hmac.compare_digest(expected, token) else None
 
 
@@ -281,8 +288,12 @@ def _feeds(store: Store) -> FeedStore:
     return store
 
 
-def _token(app: App, feed_id: int, generation: int) -> str:
-    return app.secret.sign(PURPOSE, f"{feed_id}:{generation}")
+def _token(app: App, record: FeedRecord) -> str:
+    """The row's current token: its salt, id and generation, and the scope it opens (the
+    target last, since it is the only part that may hold a colon)."""
+    scope = record.scope
+    message = f"{record.salt}:{record.id}:{record.generation}:{scope.kind}:{scope.target}"
+    return app.secret.sign(PURPOSE, message)
 
 
 def _digest(token: str) -> str:
@@ -292,7 +303,7 @@ def _digest(token: str) -> str:
 def _hasher(app: App) -> TokenHash:
     """What the store calls once it knows a feed's id: the SHA-256 of that generation's
     token, so the secret itself never reaches the store."""
-    return lambda feed_id, generation: _digest(_token(app, feed_id, generation))
+    return lambda record: _digest(_token(app, record))
 
 
 def _checked_id(feed_id: int) -> int:

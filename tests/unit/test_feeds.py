@@ -203,7 +203,9 @@ def test_issue_find_rotate_revoke(app: App) -> None:
     scope = FeedScope("contact", "council-chair")
     record, links = issue_feed(app, scope, "  Jane's iPad  ")
     assert record.label == "Jane's iPad"
-    assert links.token == app.secret.sign("feed", f"{record.id}:0")
+    assert len(record.salt) == 32
+    signed = f"{record.salt}:{record.id}:0:contact:council-chair"
+    assert links.token == app.secret.sign("feed", signed)
     assert links.url == f"http://127.0.0.1:8080/feeds/{links.token}.ics"
     assert links.webcal == f"webcal://127.0.0.1:8080/feeds/{links.token}.ics"
     assert links_of(app, record) == links
@@ -213,6 +215,7 @@ def test_issue_find_rotate_revoke(app: App) -> None:
     assert feeds_for(app, scope) == [record]
     rotated, new_links = rotate_feed(app, record.id)
     assert rotated.generation == 1
+    assert rotated.salt == record.salt
     assert find_feed(app, links.token) is None
     assert find_feed(app, new_links.token) == rotated
     revoked = revoke_feed(app, record.id)
@@ -226,6 +229,36 @@ def test_issue_find_rotate_revoke(app: App) -> None:
     for bad in (0, -1, 2**31, True):
         with pytest.raises(InvalidInput, match="whole number"):
             rotate_feed(app, bad)
+
+
+def fresh_app(tmp_path: Path) -> App:
+    """Another App with the same secret and a fresh database."""
+    return App(
+        ConfigSource(EXAMPLES),
+        GivenStore(MemoryStore()),
+        FixedClock(dt.datetime(2025, 6, 2, 10, 0, tzinfo=dt.UTC)),
+        "tester",
+        SiteSecret("k" * 40, tmp_path / "secret"),
+    )
+
+
+def test_tokens_are_tied_to_their_database_and_scope(app: App, tmp_path: Path) -> None:
+    """Two fresh databases under one secret each issue feed 1: for different scopes, or even
+    the same one, their tokens differ, and neither opens the other's feed 1."""
+    other = fresh_app(tmp_path)
+    mine, my_links = issue_feed(app, FeedScope("contact", "council-chair"))
+    theirs, their_links = issue_feed(other, FeedScope("agreement", "sefton-partnership"))
+    assert mine.id == theirs.id == 1
+    assert mine.generation == theirs.generation == 0
+    assert my_links.token != their_links.token
+    assert find_feed(other, my_links.token) is None
+    assert find_feed(app, their_links.token) is None
+    third = fresh_app(tmp_path)
+    same, same_links = issue_feed(third, FeedScope("contact", "council-chair"))
+    assert same.id == 1
+    assert same_links.token != my_links.token  # the salt alone keeps them apart
+    assert find_feed(third, my_links.token) is None
+    assert find_feed(app, same_links.token) is None
 
 
 def test_documents_are_deterministic_and_cached(app: App) -> None:
