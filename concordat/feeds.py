@@ -75,6 +75,9 @@ TOKEN = re.compile(r"[0-9a-f]{64}")
 CACHE_SIZE = 512  # documents kept per database; a board has a few hundred feeds at most
 PURPOSE = "feed"
 SALT_BYTES = 16
+# Bidi embeddings, overrides and isolates: refused in a label even alone (a label of only
+# zero-width spaces is merely empty), since they reorder whatever is shown after them.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 MAX_ID = 2**31 - 1
 
 
@@ -126,8 +129,20 @@ def scope_of(kind: str, target: str) -> FeedScope:
 
 
 def checked_label(label: str) -> str:
-    """The administrator's note for a feed: one line, at most 200 characters."""
-    return _one_line("label", label)
+    """The administrator's note for a feed: one line, at most 200 characters, NFC; "" when it
+    shows nothing (only spaces or zero-width marks). A format character (category Cf: the
+    bidi overrides and isolates U+202A-U+202E and U+2066-U+2069, zero-width spaces and joiners)
+    is refused, since it would make the label read otherwise than it is stored, in the
+    terminal and on the dashboard alike."""
+    bidi = next((ch for ch in label if ch in BIDI_CONTROLS), None)
+    text = _one_line("label", unicodedata.normalize("NFC", label))
+    character = bidi or next((ch for ch in text if unicodedata.category(ch) == "Cf"), None)
+    if character is not None:
+        raise InvalidInput(
+            f"the label must be plain text: it contains the invisible format character "
+            f"U+{ord(character):04X} ({unicodedata.name(character, 'unnamed')})"
+        )
+    return text
 
 
 def issue_feed(app: App, scope: FeedScope, label: str = "") -> tuple[FeedRecord, FeedLinks]:

@@ -190,13 +190,31 @@ def test_hostile_scopes_are_invalid_input(kind: str, target: str, reason: str) -
         scope_of(kind, target)
 
 
-@pytest.mark.parametrize(("label", "reason"), [("a\nb", r"U\+000A"), ("é" * 201, "at most 200")])
+@pytest.mark.parametrize(
+    ("label", "reason"),
+    [
+        ("a\nb", r"U\+000A"),
+        ("é" * 201, "at most 200"),
+        ("\u202egpj.exe", r"U\+202E \(RIGHT-TO-LEFT OVERRIDE\)"),
+        ("Jane\u2066x\u2069", r"U\+2066"),
+        ("Jane\u202a", r"U\+202A"),
+        ("Ja\u200bne", r"U\+200B"),
+        ("Jane\u00ad", r"U\+00AD"),
+    ],
+)
 def test_hostile_labels_are_refused_and_nothing_is_stored(
     app: App, label: str, reason: str
 ) -> None:
     with pytest.raises(InvalidInput, match=reason):
         issue_feed(app, FeedScope("agreement", "sefton-partnership"), label)
     assert list_feeds(app) == []
+
+
+def test_labels_are_normalised_and_blank_ones_are_none(app: App) -> None:
+    record, _ = issue_feed(app, FeedScope("agreement", "sefton-partnership"), "\u200b \u2060")
+    assert record.label == ""
+    composed, _ = issue_feed(app, FeedScope("agreement", "sefton-partnership"), "Re\u0301mi")
+    assert composed.label == "Rémi"
 
 
 def test_issue_find_rotate_revoke(app: App) -> None:
