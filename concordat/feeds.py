@@ -38,11 +38,14 @@ from jobs.ports import FeedRecord, FeedStore, Store, TokenHash
 from lifecycle.errors import Refused, UnknownName
 from lifecycle.feeds import (
     FEED_KINDS,
+    FeedContent,
+    FeedItem,
     FeedKind,
     FeedScope,
     check_target,
     display_name,
     feed_content,
+    feed_items,
     feed_window,
     involved,
 )
@@ -53,6 +56,7 @@ from notifications.ical import domain_of, feed
 __all__ = [
     "FEED_KINDS",
     "FeedDocument",
+    "FeedItem",
     "FeedKind",
     "FeedLinks",
     "FeedRecord",
@@ -60,6 +64,7 @@ __all__ = [
     "FeedScope",
     "checked_label",
     "feed_document",
+    "feed_items_between",
     "feeds_for",
     "find_feed",
     "issue_feed",
@@ -243,11 +248,7 @@ def _render(
     """Render the feed: states from the facts, content from the plan, bytes from icalendar."""
     configuration = app.configuration()
     settings = configuration.settings
-    states = {i: fold(item.fact for item in store.history(i)) for i in with_facts}
-    first, last = feed_window(today, configuration.calendar)
-    content = feed_content(
-        scope, configuration.agreements, configuration.calendar_for, settings, states, first, last
-    )
+    content = _content(app, scope, store, with_facts, today)
     day_start = dt.datetime.combine(today, dt.time(), tzinfo=settings.timezone).astimezone(dt.UTC)
     modified = max(day_start, latest or day_start).replace(microsecond=0)
     name = display_name(scope, configuration.agreements)
@@ -259,6 +260,37 @@ def _render(
         name=name,
     )
     return FeedDocument(body, f'"{hashlib.sha256(body).hexdigest()}"', modified, name)
+
+
+def _content(
+    app: App, scope: FeedScope, store: Store, with_facts: list[str], today: dt.date
+) -> FeedContent:
+    """What the scope's feed holds today: its window of the plan, given the recorded facts of
+    the agreements in `with_facts`."""
+    configuration = app.configuration()
+    states = {i: fold(item.fact for item in store.history(i)) for i in with_facts}
+    first, last = feed_window(today, configuration.calendar)
+    return feed_content(
+        scope,
+        configuration.agreements,
+        configuration.calendar_for,
+        configuration.settings,
+        states,
+        first,
+        last,
+    )
+
+
+def feed_items_between(
+    app: App, record: FeedRecord, first: dt.date, last: dt.date
+) -> list[FeedItem]:
+    """The feed's own entries (today's document's content) dated from `first` to `last`:
+    what a page shows of a feed, so that the page and the calendar never disagree."""
+    configuration = app.configuration()
+    ids = [a.id for a in involved(record.scope, configuration.agreements)]
+    store = app.stores.reader()
+    content = _content(app, record.scope, store, ids, app.today())
+    return feed_items(content, first, last)
 
 
 class _Cache:

@@ -34,6 +34,7 @@ from lifecycle.errors import UnknownName
 from lifecycle.feeds import (
     DayItem,
     FeedScope,
+    concerns,
     feed_content,
     feed_window,
     involved,
@@ -42,6 +43,7 @@ from lifecycle.feeds import (
 from lifecycle.occurrence import OccurrenceKind
 from lifecycle.series import meeting_series
 from lifecycle.state import AgreementState
+from lifecycle.timeline import plan
 from notifications.ical import day_uid, domain_of, feed, uid
 from tests.conftest import EXAMPLES
 from web.feed_route import matches
@@ -104,6 +106,36 @@ def test_a_contact_not_invited_to_a_meeting_does_not_get_it(examples: Configurat
     outsider = next((cid, mid) for mid, ids in invited.items() for cid in sorted(everyone - ids))
     found = content(examples, FeedScope("contact", outsider[0]))
     assert outsider[1] not in {series.meeting for series in found.series}
+
+
+def test_a_contact_gets_a_date_only_when_notified_of_it(examples: Configuration) -> None:
+    """The one rule (`concerns`, as the messages resolve recipients): Sefton's report to the
+    Health and Wellbeing Board goes to whom its `notify` names (deputies included), and is
+    in their feeds only; every agreement-level date in any contact's feed names them."""
+    sefton = examples.agreement("sefton-partnership")
+    assert sefton is not None
+    review = next(r for r in sefton.reviews if r.id == "hwb-report")
+    told = {c.id for c in sefton.recipients(review.notify)}
+    assert told
+    assert {c.id for c in sefton.contacts} - told
+    for contact in sefton.contacts:
+        found = content(examples, FeedScope("contact", contact.id))
+        has = any(d.key.split(".")[1:3] == ["review", "hwb-report"] for d in found.days)
+        assert has == (contact.id in told), contact.id
+    for agreement in examples.agreements:
+        for contact in agreement.contacts:
+            found = content(examples, FeedScope("contact", contact.id))
+            first, last = feed_window(TODAY, examples.calendar)
+            planned = {
+                (o.agreement, o.date, o.title): o
+                for o in plan(
+                    agreement, examples.calendar_for(agreement), examples.settings, first, last
+                )
+            }
+            for day in found.days:
+                occurrence = planned.get((day.agreement, day.date, day.summary))
+                if occurrence is not None:
+                    assert concerns(agreement, occurrence.recipients, contact.id), day
 
 
 def test_a_meetings_series_is_the_same_from_the_trimmed_agreement(
