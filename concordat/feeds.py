@@ -21,6 +21,8 @@ look-up and one read of the fact marks.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import gzip
 import hashlib
 import hmac
 import re
@@ -80,6 +82,7 @@ TOKEN = re.compile(r"[0-9a-f]{64}")
 CACHE_SIZE = 512  # documents kept per database; a board has a few hundred feeds at most
 PURPOSE = "feed"
 SALT_BYTES = 16
+GZIP_LEVEL = 6  # zlib's default: most of level 9's gain for far less work
 # Bidi embeddings, overrides and isolates: refused in a label even alone (a label of only
 # zero-width spaces is merely empty), since they reorder whatever is shown after them.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -109,12 +112,27 @@ class FeedLinks:
 @dataclass(frozen=True)
 class FeedDocument:
     """A rendered feed: deterministic bytes for the same inputs, their strong ETag, when the
-    inputs last changed, and the calendar's name."""
+    inputs last changed, and the calendar's name.
+
+    Its gzip encoding is another representation, so it has its own strong ETag
+    (`"<hex>-gz"`): one tag for two different byte sequences would let a cache answer a
+    range or a revalidation with the wrong bytes. It is compressed once, when first asked
+    for, and kept with the document (in the documents' cache)."""
 
     body: bytes
     etag: str
     last_modified: dt.datetime
     name: str
+
+    @functools.cached_property
+    def gzipped(self) -> bytes:
+        """The body gzip-compressed, deterministically (no timestamp in the header)."""
+        return gzip.compress(self.body, compresslevel=GZIP_LEVEL, mtime=0)
+
+    @property
+    def gzip_etag(self) -> str:
+        """The strong ETag of `gzipped`: the body's with `-gz` inside the quotes."""
+        return f'{self.etag[:-1]}-gz"'
 
 
 def scope_of(kind: str, target: str) -> FeedScope:

@@ -46,7 +46,7 @@ from lifecycle.state import AgreementState
 from lifecycle.timeline import plan
 from notifications.ical import day_uid, domain_of, feed, uid
 from tests.conftest import EXAMPLES
-from web.feed_route import matches
+from web.feed_route import accepts_gzip, matches
 
 TODAY = dt.date(2025, 6, 2)
 STAMP = dt.datetime(2025, 6, 2, 0, 0, tzinfo=dt.UTC)
@@ -392,3 +392,37 @@ def test_series_uids_are_the_invites(examples: Configuration) -> None:
 )
 def test_if_none_match(header: str | None, expected: bool) -> None:
     assert matches(header, '"abc"') is expected
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, False),
+        ("", False),
+        ("gzip", True),
+        ("GZIP", True),
+        ("br, gzip;q=0.5", True),
+        ("x-gzip", True),
+        ("*", True),
+        ("gzip;q=0", False),
+        ("gzip; q=0.000", False),
+        ("gzip;q=0, *", False),
+        ("*;q=0", False),
+        ("identity", False),
+        ("br, deflate", False),
+        ("gzip;q=nan", False),
+        ("gzip;q=2", False),
+        ("gzip;q=abc", False),
+        (",,;;", False),
+    ],
+)
+def test_accept_encoding(header: str | None, expected: bool) -> None:
+    assert accepts_gzip(header) is expected
+
+
+def test_the_gzip_encoding_is_deterministic_and_kept(app: App) -> None:
+    record, _ = issue_feed(app, FeedScope("agreement", "sefton-partnership"))
+    document = feed_document(app, record)
+    assert document.gzipped is feed_document(app, record).gzipped  # compressed once
+    assert document.gzipped == feed_document(app, record, cached=False).gzipped
+    assert document.gzip_etag == document.etag[:-1] + '-gz"'
