@@ -2,8 +2,9 @@
 
 A feed is for one holder: a contact (a board member), one agreement, or one meeting series.
 What it carries is chosen here and nothing is dated here: every date comes from
-`timeline.plan`, and every meeting from `series.meeting_series` (the very series the invites
-carry), both given the agreement's folded facts.
+`timeline.plan`, and every meeting from `series.meeting_series` (derived as the invites'
+series: the same UID and dates, but over the feed's window only, and SEQUENCE 0), both given
+the agreement's folded facts.
 
 - **agreement**: everything the agreement's plan holds in the window (no reminders).
 - **meeting** (`agreement:meeting`): that one series.
