@@ -20,6 +20,7 @@ from concordat.bootstrap import application
 from concordat.feeds import (
     FeedLinks,
     FeedRecord,
+    checked_label,
     issue_feed,
     links_of,
     list_feeds,
@@ -57,10 +58,14 @@ def issue(
                                  ("meeting", meeting)) if v is not None]  # fmt: skip
     if len(given) != 1:
         raise InvalidInput("give exactly one of --contact, --agreement or --meeting")
-    if label is not None and not label.strip():
-        raise InvalidInput("the label must not be empty (leave --label out for none)")
+    note = ""
+    if label is not None:
+        # Checked once normalised: a label of only zero-width marks shows nothing.
+        note = checked_label(label)
+        if not note:
+            raise InvalidInput("the label must not be empty (leave --label out for none)")
     kind, target = given[0]
-    record, links = issue_feed(application(config, db), scope_of(kind, target), label or "")
+    record, links = issue_feed(application(config, db), scope_of(kind, target), note)
     typer.echo(f"issued feed {record.id} ({record.scope})")
     _print_links(links)
 

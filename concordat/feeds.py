@@ -1,10 +1,13 @@
 """Calendar feeds for board members, agreements and meeting series: the use cases every door
 (the `concordat feeds` commands, the web route, the dashboard) calls with the App.
 
-Tokens. A feed's token is `app.secret.sign("feed", "<id>:<generation>")` (hex): the
-dashboard can show a feed's URL again, yet the database keeps only its SHA-256, so a copy of
-the database opens no feed and a token cannot be made without the site's secret. Revoking
-stamps `revoked_at`; rotating bumps the generation, so the old URL stops working at once.
+Tokens. A feed's token is
+`app.secret.sign("feed", "<salt>:<id>:<generation>:<kind>:<target>")` (hex), the salt being 16
+random bytes made at issue and kept across rotations: the dashboard can show a feed's URL
+again, yet the database keeps only its SHA-256, so a copy of the database opens no feed, a
+token cannot be made without the site's secret, and another database with the same secret (a
+fresh one, a restored copy) never hands out a token for feed 1 that opens its own feed 1.
+Revoking stamps `revoked_at`; rotating bumps the generation, so the old URL stops working.
 
 Documents. What a feed holds is chosen by `lifecycle.feeds` from `timeline.plan` and the
 meeting series the invites carry, given the recorded facts, in a window of a year back to
@@ -18,9 +21,12 @@ look-up and one read of the fact marks.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import gzip
 import hashlib
 import hmac
 import re
+import secrets
 import threading
 import unicodedata
 import weakref
@@ -34,11 +40,14 @@ from jobs.ports import FeedRecord, FeedStore, Store, TokenHash
 from lifecycle.errors import Refused, UnknownName
 from lifecycle.feeds import (
     FEED_KINDS,
+    FeedContent,
+    FeedItem,
     FeedKind,
     FeedScope,
     check_target,
     display_name,
     feed_content,
+    feed_items,
     feed_window,
     involved,
 )
@@ -49,6 +58,7 @@ from notifications.ical import domain_of, feed
 __all__ = [
     "FEED_KINDS",
     "FeedDocument",
+    "FeedItem",
     "FeedKind",
     "FeedLinks",
     "FeedRecord",
@@ -56,6 +66,7 @@ __all__ = [
     "FeedScope",
     "checked_label",
     "feed_document",
+    "feed_items_between",
     "feeds_for",
     "find_feed",
     "issue_feed",
@@ -70,6 +81,11 @@ MAX_TEXT = 200  # a label or target longer than this is a mistake, not a name
 TOKEN = re.compile(r"[0-9a-f]{64}")
 CACHE_SIZE = 512  # documents kept per database; a board has a few hundred feeds at most
 PURPOSE = "feed"
+SALT_BYTES = 16
+GZIP_LEVEL = 6  # zlib's default: most of level 9's gain for far less work
+# Bidi embeddings, overrides and isolates: refused in a label even alone (a label of only
+# zero-width spaces is merely empty), since they reorder whatever is shown after them.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 MAX_ID = 2**31 - 1
 
 
@@ -96,12 +112,27 @@ class FeedLinks:
 @dataclass(frozen=True)
 class FeedDocument:
     """A rendered feed: deterministic bytes for the same inputs, their strong ETag, when the
-    inputs last changed, and the calendar's name."""
+    inputs last changed, and the calendar's name.
+
+    Its gzip encoding is another representation, so it has its own strong ETag
+    (`"<hex>-gz"`): one tag for two different byte sequences would let a cache answer a
+    range or a revalidation with the wrong bytes. It is compressed once, when first asked
+    for, and kept with the document (in the documents' cache)."""
 
     body: bytes
     etag: str
     last_modified: dt.datetime
     name: str
+
+    @functools.cached_property
+    def gzipped(self) -> bytes:
+        """The body gzip-compressed, deterministically (no timestamp in the header)."""
+        return gzip.compress(self.body, compresslevel=GZIP_LEVEL, mtime=0)
+
+    @property
+    def gzip_etag(self) -> str:
+        """The strong ETag of `gzipped`: the body's with `-gz` inside the quotes."""
+        return f'{self.etag[:-1]}-gz"'
 
 
 def scope_of(kind: str, target: str) -> FeedScope:
@@ -121,8 +152,20 @@ def scope_of(kind: str, target: str) -> FeedScope:
 
 
 def checked_label(label: str) -> str:
-    """The administrator's note for a feed: one line, at most 200 characters."""
-    return _one_line("label", label)
+    """The administrator's note for a feed: one line, at most 200 characters, NFC; "" when it
+    shows nothing (only spaces or zero-width marks). A format character (category Cf: the
+    bidi overrides and isolates U+202A-U+202E and U+2066-U+2069, zero-width spaces and joiners)
+    is refused, since it would make the label read otherwise than it is stored, in the
+    terminal and on the dashboard alike."""
+    bidi = next((ch for ch in label if ch in BIDI_CONTROLS), None)
+    text = _one_line("label", unicodedata.normalize("NFC", label))
+    character = bidi or next((ch for ch in text if unicodedata.category(ch) == "Cf"), None)
+    if character is not None:
+        raise InvalidInput(
+            f"the label must be plain text: it contains the invisible format character "
+            f"U+{ord(character):04X} ({unicodedata.name(character, 'unnamed')})"
+        )
+    return text
 
 
 def issue_feed(app: App, scope: FeedScope, label: str = "") -> tuple[FeedRecord, FeedLinks]:
@@ -130,7 +173,9 @@ def issue_feed(app: App, scope: FeedScope, label: str = "") -> tuple[FeedRecord,
     scope = scope_of(scope.kind, scope.target)
     check_target(scope, app.configuration().agreements)
     note = checked_label(label)
-    record = _feeds(app.stores.writer()).add_feed(scope, note, app.clock.now(), _hasher(app))
+    salt = secrets.token_hex(SALT_BYTES)
+    store = _feeds(app.stores.writer())
+    record = store.add_feed(scope, note, app.clock.now(), salt, _hasher(app))
     return record, links_of(app, record)
 
 
@@ -166,7 +211,7 @@ def rotate_feed(app: App, feed_id: int) -> tuple[FeedRecord, FeedLinks]:
 
 def links_of(app: App, record: FeedRecord) -> FeedLinks:
     """The feed's current token and URLs (made again from the secret, never stored)."""
-    token = _token(app, record.id, record.generation)
+    token = _token(app, record)
     base = app.public_url().rstrip("/")
     url = f"{base}/feeds/{token}.ics"
     return FeedLinks(token, url, "webcal://" + url.partition("://")[2])
@@ -180,7 +225,7 @@ def find_feed(app: App, token: str) -> FeedRecord | None:
     record = _feeds(app.stores.reader()).feed_by_hash(_digest(token))
     if record is None or record.revoked_at is not None:
         return None
-    expected = _token(app, record.id, record.generation)
+    expected = _token(app, record)
     return record if hmac.compare_digest(expected, token) else None
 
 
@@ -221,11 +266,7 @@ def _render(
     """Render the feed: states from the facts, content from the plan, bytes from icalendar."""
     configuration = app.configuration()
     settings = configuration.settings
-    states = {i: fold(item.fact for item in store.history(i)) for i in with_facts}
-    first, last = feed_window(today, configuration.calendar)
-    content = feed_content(
-        scope, configuration.agreements, configuration.calendar_for, settings, states, first, last
-    )
+    content = _content(app, scope, store, with_facts, today)
     day_start = dt.datetime.combine(today, dt.time(), tzinfo=settings.timezone).astimezone(dt.UTC)
     modified = max(day_start, latest or day_start).replace(microsecond=0)
     name = display_name(scope, configuration.agreements)
@@ -237,6 +278,37 @@ def _render(
         name=name,
     )
     return FeedDocument(body, f'"{hashlib.sha256(body).hexdigest()}"', modified, name)
+
+
+def _content(
+    app: App, scope: FeedScope, store: Store, with_facts: list[str], today: dt.date
+) -> FeedContent:
+    """What the scope's feed holds today: its window of the plan, given the recorded facts of
+    the agreements in `with_facts`."""
+    configuration = app.configuration()
+    states = {i: fold(item.fact for item in store.history(i)) for i in with_facts}
+    first, last = feed_window(today, configuration.calendar)
+    return feed_content(
+        scope,
+        configuration.agreements,
+        configuration.calendar_for,
+        configuration.settings,
+        states,
+        first,
+        last,
+    )
+
+
+def feed_items_between(
+    app: App, record: FeedRecord, first: dt.date, last: dt.date
+) -> list[FeedItem]:
+    """The feed's own entries (today's document's content) dated from `first` to `last`:
+    what a page shows of a feed, so that the page and the calendar never disagree."""
+    configuration = app.configuration()
+    ids = [a.id for a in involved(record.scope, configuration.agreements)]
+    store = app.stores.reader()
+    content = _content(app, record.scope, store, ids, app.today())
+    return feed_items(content, first, last)
 
 
 class _Cache:
@@ -281,8 +353,12 @@ def _feeds(store: Store) -> FeedStore:
     return store
 
 
-def _token(app: App, feed_id: int, generation: int) -> str:
-    return app.secret.sign(PURPOSE, f"{feed_id}:{generation}")
+def _token(app: App, record: FeedRecord) -> str:
+    """The row's current token: its salt, id and generation, and the scope it opens (the
+    target last, since it is the only part that may hold a colon)."""
+    scope = record.scope
+    message = f"{record.salt}:{record.id}:{record.generation}:{scope.kind}:{scope.target}"
+    return app.secret.sign(PURPOSE, message)
 
 
 def _digest(token: str) -> str:
@@ -292,7 +368,7 @@ def _digest(token: str) -> str:
 def _hasher(app: App) -> TokenHash:
     """What the store calls once it knows a feed's id: the SHA-256 of that generation's
     token, so the secret itself never reaches the store."""
-    return lambda feed_id, generation: _digest(_token(app, feed_id, generation))
+    return lambda record: _digest(_token(app, record))
 
 
 def _checked_id(feed_id: int) -> int:

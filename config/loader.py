@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from config.bank_holidays_file import read_bank_holidays
 from config.build import build_agreement
 from config.issues import ConfigIssue, ConfigurationError, IssueLog, key_path
+from config.locate import key_lines, line_of
 from config.mail import DEFAULT_PORTS, MailSettings
 from config.references import check_references
 from config.schema import FIRST_YEAR, LAST_YEAR, AgreementFile, MailFile, SiteFile, clock_time
@@ -115,6 +116,7 @@ def load_configuration(directory: Path, cache: LoadCache | None = None) -> Confi
             built[path] = (file_digest, agreement)
     loaded = [(path, agreement) for path, (_, agreement) in built.items()]
     issues += _duplicate_agreements(loaded)
+    issues += _contacts_across_agreements(loaded)
     if issues:
         raise ConfigurationError(issues)
     calendar = _calendar(site_digest, closed, cache)
@@ -219,6 +221,40 @@ def _duplicate_agreements(loaded: list[tuple[Path, Agreement]]) -> list[ConfigIs
         else:
             seen[agreement.id] = path
     return issues
+
+
+def _contacts_across_agreements(loaded: list[tuple[Path, Agreement]]) -> list[ConfigIssue]:
+    """A contact id is one person across agreements: where it appears in several, it must
+    name the same e-mail address (case aside) in each. A contact's feed and page (`/me/`)
+    gather every agreement in which the id appears, so an id meaning someone else in another
+    agreement would show that person's meetings and dates to the wrong holder."""
+    first: dict[str, tuple[Path, str, str]] = {}  # contact id -> file, key, address
+    issues: list[ConfigIssue] = []
+    for path, agreement in loaded:
+        lines: dict[str, int] | None = None
+        for party_index, party in enumerate(agreement.parties):
+            for contact_index, contact in enumerate(party.contacts):
+                key = f"parties[{party_index}].contacts[{contact_index}].email"
+                seen = first.setdefault(contact.id, (path, key, contact.email))
+                if seen[0] == path or seen[2].casefold() == contact.email.casefold():
+                    continue
+                if lines is None:
+                    lines = _key_lines(path)
+                message = (
+                    f"contact id {contact.id!r} is {contact.email!r} here but {seen[2]!r} in "
+                    f"{seen[0]} ({seen[1]}); a contact id used in several agreements must "
+                    "name the same e-mail address in each (a contact's feed gathers them all)"
+                )
+                issues.append(ConfigIssue(str(path), line_of(key, lines), key, message))
+    return issues
+
+
+def _key_lines(path: Path) -> dict[str, int]:
+    """The file's key lines, for an issue found after parsing; none when it cannot be read."""
+    try:
+        return key_lines(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return {}
 
 
 def _site_digest(directory: Path, site: SiteFile) -> str:

@@ -72,12 +72,12 @@ class MemoryStore:
                 raise
 
     def add_feed(
-        self, scope: FeedScope, label: str, at: dt.datetime, token_hash: TokenHash
+        self, scope: FeedScope, label: str, at: dt.datetime, salt: str, token_hash: TokenHash
     ) -> FeedRecord:
         with self.lock:
             feed_id = max(self.feed_rows, default=0) + 1
-            record = FeedRecord(feed_id, scope, label, 0, at, None)
-            self.feed_rows[feed_id] = (record, token_hash(feed_id, 0))
+            record = FeedRecord(feed_id, scope, label, 0, at, None, salt)
+            self.feed_rows[feed_id] = (record, token_hash(record))
             return record
 
     def feed(self, feed_id: int) -> FeedRecord | None:
@@ -110,7 +110,7 @@ class MemoryStore:
             if found is None or found[0].revoked_at is not None:
                 return None if found is None else found[0]
             record = replace(found[0], generation=found[0].generation + 1)
-            self.feed_rows[feed_id] = (record, token_hash(feed_id, record.generation))
+            self.feed_rows[feed_id] = (record, token_hash(record))
             return record
 
     def fact_marks(self, agreements: Sequence[str]) -> dict[str, tuple[int, dt.datetime]]:

@@ -209,7 +209,9 @@ class Store(Protocol):
 class FeedRecord:
     """A calendar feed handed out: whose (`scope`), a note for the administrator (`label`),
     and the generation its token is derived from (bumped by a rotation, which kills the old
-    URL). The token itself is never stored: only its SHA-256."""
+    URL). The token itself is never stored: only its SHA-256. `salt` is random, made when the
+    feed is issued and kept across rotations: it is signed into the token, so another database
+    (a fresh one, a restored copy) with the same secret never hands out the same URL."""
 
     id: int
     scope: FeedScope
@@ -217,11 +219,12 @@ class FeedRecord:
     generation: int
     created_at: dt.datetime
     revoked_at: dt.datetime | None
+    salt: str = ""
 
 
-# (feed id, generation) -> the SHA-256 hex of that generation's token. The store asks for it
-# once it knows the id, so the site's secret never reaches the store.
-TokenHash = Callable[[int, int], str]
+# A feed's row (its id, scope, generation and salt) -> the SHA-256 hex of that generation's
+# token. The store asks for it once it knows the id, so the site's secret never reaches it.
+TokenHash = Callable[[FeedRecord], str]
 
 
 @runtime_checkable
@@ -231,9 +234,9 @@ class FeedStore(Protocol):
     happen, one after the other, and neither is lost."""
 
     def add_feed(
-        self, scope: FeedScope, label: str, at: dt.datetime, token_hash: TokenHash
+        self, scope: FeedScope, label: str, at: dt.datetime, salt: str, token_hash: TokenHash
     ) -> FeedRecord:
-        """Store a new live feed at generation 0."""
+        """Store a new live feed at generation 0 with its random `salt`."""
         ...
 
     def feed(self, feed_id: int) -> FeedRecord | None:

@@ -2,16 +2,20 @@
 
 A feed is for one holder: a contact (a board member), one agreement, or one meeting series.
 What it carries is chosen here and nothing is dated here: every date comes from
-`timeline.plan`, and every meeting from `series.meeting_series` (the very series the invites
-carry), both given the agreement's folded facts.
+`timeline.plan`, and every meeting from `series.meeting_series` (derived as the invites'
+series: the same UID and dates, but over the feed's window only, and SEQUENCE 0), both given
+the agreement's folded facts.
 
 - **agreement**: everything the agreement's plan holds in the window (no reminders).
 - **meeting** (`agreement:meeting`): that one series.
 - **contact**: every agreement in which a contact with that id appears, and within each only
-  the meetings the contact is invited to (`Agreement.recipients(meeting.attendees)`, deputies
-  included, as for invites) and the agreement-level dates: reviews, deadlines, the last days
-  to serve notice, the term's end and the step deadlines of open procedures (disputes, FOI).
-  Nothing from an agreement the contact is not party to is ever looked at.
+  what concerns the contact by one rule (`concerns`), the one the messages follow: the
+  contact is among `Agreement.recipients(...)` of the thing's recipients (deputies
+  included), so a meeting when they are invited (its attendees) and an agreement-level date
+  (reviews, deadlines, the last days to serve notice, the term's end and the step deadlines
+  of open procedures) when they are notified of it. Nothing from an agreement the contact is
+  not party to is ever looked at. The contact's page (`/me/TOKEN`) lists `feed_items` of the
+  same content, so page and feed cannot disagree.
 
 Pure: no I/O, no clock (today is passed in).
 """
@@ -27,7 +31,7 @@ from lifecycle.agreement import Agreement, Meeting
 from lifecycle.calendar import OperationalCalendar
 from lifecycle.errors import UnknownName
 from lifecycle.occurrence import Occurrence, OccurrenceKind, PlanSettings
-from lifecycle.series import MeetingSeries, meeting_series
+from lifecycle.series import MeetingSeries, day_of, meeting_series
 from lifecycle.state import AgreementState
 from lifecycle.timeline import plan
 
@@ -70,6 +74,19 @@ class DayItem:
     date: dt.date
     summary: str
     description: str
+    agreement: str
+    kind: OccurrenceKind
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One dated entry of a feed as a page lists it: a meeting of a series (`start` set for a
+    timed one) or an all-day due date."""
+
+    date: dt.date
+    start: dt.datetime | None
+    title: str
+    location: str
     agreement: str
     kind: OccurrenceKind
 
@@ -157,9 +174,34 @@ def feed_content(
         days += [
             _day(occurrence)
             for occurrence in occurrences
-            if occurrence.kind is not OccurrenceKind.MEETING and _wanted(scope, state, occurrence)
+            if occurrence.kind is not OccurrenceKind.MEETING
+            and _wanted(scope, agreement, state, occurrence)
         ]
     return FeedContent(tuple(series), tuple(days))
+
+
+def feed_items(content: FeedContent, first: dt.date, last: dt.date) -> list[FeedItem]:
+    """The content's meetings (each of its series' planned starts) and due dates dated from
+    `first` to `last`, in date and time order."""
+    items = [
+        _meeting_item(one, start)
+        for one in content.series
+        for start, _ in one.starts()
+        if first <= day_of(start) <= last
+    ]
+    items += [
+        FeedItem(day.date, None, day.summary, "", day.agreement, day.kind)
+        for day in content.days
+        if first <= day.date <= last
+    ]
+    return sorted(items, key=_item_order)
+
+
+def concerns(agreement: Agreement, references: tuple[str, ...], contact_id: str) -> bool:
+    """The one rule of what concerns a contact: they are among the recipients the references
+    name (an occurrence's `recipients`, a meeting's `attendees`), deputies included, exactly
+    as the messages and invites resolve them (`Agreement.recipients`)."""
+    return any(contact.id == contact_id for contact in agreement.recipients(references))
 
 
 def only_meeting(agreement: Agreement, meeting: Meeting) -> Agreement:
@@ -184,19 +226,20 @@ def _meetings(scope: FeedScope, agreement: Agreement) -> list[Meeting]:
     if scope.kind == "meeting":
         found = _meeting(scope, (agreement,))
         return [found] if found is not None else []
-    return [
-        meeting
-        for meeting in agreement.meetings
-        if any(c.id == scope.target for c in agreement.recipients(meeting.attendees))
-    ]
+    return [m for m in agreement.meetings if concerns(agreement, m.attendees, scope.target)]
 
 
-def _wanted(scope: FeedScope, state: AgreementState, occurrence: Occurrence) -> bool:
+def _wanted(
+    scope: FeedScope, agreement: Agreement, state: AgreementState, occurrence: Occurrence
+) -> bool:
     """An all-day occurrence the scope shows: all of an agreement's; for a contact, the
-    agreement-level dates, and a procedure's steps only while its case is open."""
+    agreement-level dates they are notified of (`concerns`), and a procedure's steps only
+    while its case is open."""
     if scope.kind == "agreement":
         return True
     if occurrence.kind not in CONTACT_KINDS:
+        return False
+    if not concerns(agreement, occurrence.recipients, scope.target):
         return False
     if occurrence.kind is OccurrenceKind.PROCEDURE_STEP:
         case = state.cases.get(occurrence.rule.split(":")[1])
@@ -219,3 +262,14 @@ def _day(occurrence: Occurrence) -> DayItem:
         occurrence.agreement,
         occurrence.kind,
     )
+
+
+def _item_order(item: FeedItem) -> tuple[dt.date, dt.time, str, str]:
+    moment = item.start.time() if item.start is not None else dt.time()
+    return (item.date, moment, item.agreement, item.title)
+
+
+def _meeting_item(series: MeetingSeries, start: dt.datetime | dt.date) -> FeedItem:
+    timed = start if isinstance(start, dt.datetime) else None
+    kind = OccurrenceKind.MEETING
+    return FeedItem(day_of(start), timed, series.title, series.location, series.agreement, kind)

@@ -261,19 +261,20 @@ class SqlStore:
         return True
 
     def add_feed(
-        self, scope: FeedScope, label: str, at: dt.datetime, token_hash: TokenHash
+        self, scope: FeedScope, label: str, at: dt.datetime, salt: str, token_hash: TokenHash
     ) -> FeedRecord:
         # The hash needs the id, which the insert gives: a placeholder no token can hash
         # to ("-" is not hex) stands in until the update, in the same transaction.
         row = {"kind": scope.kind, "target": scope.target, "label": label, "generation": 0,
-               "token_hash": f"-{uuid.uuid4().hex}", "created_at": utc(at)}  # fmt: skip
+               "salt": salt, "token_hash": f"-{uuid.uuid4().hex}",
+               "created_at": utc(at)}  # fmt: skip
         with unavailable_on_failure(self.engine), writing(self.engine) as connection:
-            added = insert(FEEDS).values(**row).returning(FEEDS.c.id)
-            feed_id = int(connection.execute(added).scalar_one())
+            added = insert(FEEDS).values(**row).returning(*FEEDS.c)
+            record = _feed(connection.execute(added).one())
             final = (
                 update(FEEDS)
-                .where(FEEDS.c.id == feed_id)
-                .values(token_hash=token_hash(feed_id, 0))
+                .where(FEEDS.c.id == record.id)
+                .values(token_hash=token_hash(record))
                 .returning(*FEEDS.c)
             )
             return _feed(connection.execute(final).one())
@@ -303,17 +304,14 @@ class SqlStore:
     def rotate_feed(self, feed_id: int, token_hash: TokenHash) -> FeedRecord | None:
         live = and_(FEEDS.c.id == feed_id, FEEDS.c.revoked_at.is_(None))
         bump = (
-            update(FEEDS)
-            .where(live)
-            .values(generation=FEEDS.c.generation + 1)
-            .returning(FEEDS.c.generation)
+            update(FEEDS).where(live).values(generation=FEEDS.c.generation + 1).returning(*FEEDS.c)
         )
         with unavailable_on_failure(self.engine), writing(self.engine) as connection:
             # The bump takes the row's write lock (PostgreSQL) or runs under the database's
             # (SQLite, BEGIN IMMEDIATE): a second rotation waits and bumps the result.
-            generation = connection.execute(bump).scalar_one_or_none()
-            if generation is not None:
-                new_hash = token_hash(feed_id, int(generation))
+            bumped = connection.execute(bump).first()
+            if bumped is not None:
+                new_hash = token_hash(_feed(bumped))
                 connection.execute(
                     update(FEEDS).where(FEEDS.c.id == feed_id).values(token_hash=new_hash)
                 )
@@ -523,7 +521,7 @@ def _feed(row: Row[Any]) -> FeedRecord:
     kind = next(kind for kind in FEED_KINDS if kind == row.kind)
     revoked = None if row.revoked_at is None else utc(row.revoked_at)
     return FeedRecord(row.id, FeedScope(kind, row.target), row.label, row.generation,
-                      utc(row.created_at), revoked)  # fmt: skip
+                      utc(row.created_at), revoked, row.salt)  # fmt: skip
 
 
 def _plain(value: object) -> object:

@@ -88,8 +88,10 @@ class PlanStamp(SQLModel, table=True):
 
 
 class FeedToken(SQLModel, table=True):
-    """A calendar feed handed out. The token is derived from the site's secret, the id and
-    the generation; only its SHA-256 is kept, so a copy of the database opens no feed."""
+    """A calendar feed handed out. The token is derived from the site's secret, the random
+    salt made at issue (kept across rotations), the id, the generation and the scope; only its
+    SHA-256 is kept, so a copy of the database opens no feed, and another database with the
+    same secret never hands out the same token."""
 
     __tablename__ = "feed_tokens"
     __table_args__ = (
@@ -102,6 +104,7 @@ class FeedToken(SQLModel, table=True):
     target: str = Field(max_length=200)
     label: str = Field(max_length=200)
     generation: int = 0
+    salt: str = Field(max_length=32)
     token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
     created_at: dt.datetime
     revoked_at: dt.datetime | None = None

@@ -4,8 +4,12 @@ A wrong, malformed, rotated or revoked token gets the same short 404, so a probe
 nothing about which feeds exist. A live one gets its document with a strong ETag (the
 SHA-256 of the deterministic body), Last-Modified and a five-minute private cache; a client
 revalidating with `If-None-Match` gets 304 without a body, and without rendering when the
-document for today's inputs is cached. The App's work (a database read, perhaps a render) is
-synchronous, so it runs in the thread pool and never blocks the event loop.
+document for today's inputs is cached. A client that takes gzip gets the document's own
+gzip encoding (compressed once per document) with its own ETag `"<hex>-gz"`,
+`Content-Encoding: gzip` and `Vary: Accept-Encoding`; since Content-Encoding is set,
+starlette's GZipMiddleware leaves it alone instead of compressing under the body's ETag.
+The App's work (a database read, perhaps a render, the compression) is synchronous, so it
+runs in the thread pool and never blocks the event loop.
 """
 
 from __future__ import annotations
@@ -32,8 +36,9 @@ async def feed_endpoint(request: Request) -> Response:
     app: App = request.app.state.concordat
     cached = bool(getattr(request.app.state, "feed_cache", True))
     token = str(request.path_params.get("token", "")).removesuffix(SUFFIX)
+    zipped = accepts_gzip(request.headers.get("accept-encoding"))
     try:
-        document = await run_in_threadpool(_document, app, token, cached)
+        document = await run_in_threadpool(_document, app, token, cached, zipped)
     except ConcordatError as error:
         if exit_code(error) != DATABASE:  # unreachable, busy, needs an upgrade: try later
             raise
@@ -45,21 +50,69 @@ async def feed_endpoint(request: Request) -> Response:
     if document is None:
         return PlainTextResponse(NOT_FOUND, status_code=404, headers={"Cache-Control": "no-store"})
     headers = {
-        "ETag": document.etag,
+        "ETag": document.gzip_etag if zipped else document.etag,
         "Last-Modified": format_datetime(document.last_modified, usegmt=True),
         "Cache-Control": CACHE_CONTROL,
+        "Vary": "Accept-Encoding",
         "X-Content-Type-Options": "nosniff",
     }
-    if matches(request.headers.get("if-none-match"), document.etag):
+    # Either tag names today's document: a client holding the other encoding still has
+    # the current calendar (the comparison is weak anyway).
+    if_none_match = request.headers.get("if-none-match")
+    if matches(if_none_match, document.etag) or matches(if_none_match, document.gzip_etag):
         return Response(status_code=304, headers=headers)
     headers["Content-Disposition"] = 'inline; filename="concordat.ics"'
+    if zipped:
+        # Content-Encoding set here makes GZipMiddleware pass the response through as is.
+        headers["Content-Encoding"] = "gzip"
+        return Response(document.gzipped, media_type=CALENDAR, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", "").lower():
+        # Refused (`gzip;q=0`) yet named: GZipMiddleware looks only for the word and would
+        # compress the body under its own ETag; an explicit identity coding stops it.
+        headers["Content-Encoding"] = "identity"
     return Response(document.body, media_type=CALENDAR, headers=headers)
 
 
-def _document(app: App, token: str, cached: bool) -> FeedDocument | None:
-    """The live feed's document, or None (in a worker thread)."""
+def _document(app: App, token: str, cached: bool, zipped: bool) -> FeedDocument | None:
+    """The live feed's document, or None (in a worker thread, which also compresses it when
+    the client takes gzip, once per document)."""
     record = find_feed(app, token)
-    return None if record is None else feed_document(app, record, cached=cached)
+    if record is None:
+        return None
+    document = feed_document(app, record, cached=cached)
+    if zipped:
+        _ = document.gzipped
+    return document
+
+
+def accepts_gzip(header: str | None) -> bool:
+    """Whether RFC 9110 Accept-Encoding lets us send gzip: `gzip` (or `x-gzip`, or `*`)
+    listed with a quality above 0. An unparseable quality counts as refusal."""
+    if not header:
+        return False
+    qualities: dict[str, float] = {}
+    for member in header.split(","):
+        coding, _, parameters = member.partition(";")
+        name = coding.strip().lower()
+        if name:
+            qualities[name] = _quality(parameters)
+    for name in ("gzip", "x-gzip", "*"):
+        if name in qualities:
+            return qualities[name] > 0
+    return False
+
+
+def _quality(parameters: str) -> float:
+    """The `q=` weight of an Accept-Encoding member (1 when absent, 0 when malformed)."""
+    for parameter in parameters.split(";"):
+        key, _, value = parameter.strip().partition("=")
+        if key.strip().lower() == "q":
+            try:
+                weight = float(value.strip())
+            except ValueError:
+                return 0.0
+            return weight if 0.0 <= weight <= 1.0 else 0.0
+    return 1.0
 
 
 def matches(header: str | None, etag: str) -> bool:

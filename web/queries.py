@@ -10,7 +10,15 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 from concordat.app import App, OutboxPage
-from concordat.feeds import FeedRecord, FeedScope, feeds_for, find_feed, links_of
+from concordat.feeds import (
+    FeedItem,
+    FeedRecord,
+    FeedScope,
+    feed_items_between,
+    feeds_for,
+    find_feed,
+    links_of,
+)
 from jobs.ports import Activity
 from lifecycle.agreement import Agreement, Contact
 from lifecycle.dashboard import (
@@ -22,6 +30,7 @@ from lifecycle.dashboard import (
     standing,
     unsigned,
 )
+from lifecycle.feeds import display_name
 from lifecycle.occurrence import Occurrence
 from lifecycle.outbox import Entry, State
 from lifecycle.state import AgreementState, Variation, fold, last_day
@@ -178,9 +187,10 @@ MAX_TOKEN = 200  # a longer "token" is not looked up at all
 
 @dataclass(frozen=True)
 class Subscription:
-    """A feed and the links that add it to each calendar program."""
+    """A feed and the links that add it to each calendar program, under the calendar's own
+    name (never the administrator's label, which is a note for them only)."""
 
-    label: str
+    name: str
     url: str
     webcal: str
     outlook: str
@@ -189,19 +199,24 @@ class Subscription:
 
 @dataclass(frozen=True)
 class ContactView:
-    """A contact's own page: their agreements, what is coming up for them, their feeds."""
+    """A contact's own page: their agreements, what is coming up for them, and the one feed
+    whose token opened the page."""
 
     contact: Contact
     agreements: list[Agreement]
-    upcoming: list[Occurrence]
-    subscriptions: list[Subscription]
+    upcoming: list[FeedItem]
+    subscription: Subscription
     first: dt.date
     last: dt.date
 
 
 def contact_view(app: App, token: str) -> ContactView | None:
     """The page a contact's feed token opens; None for a wrong, revoked or malformed token,
-    a feed of another scope, or a contact no longer configured."""
+    a feed of another scope, or a contact no longer configured.
+
+    It shows that feed only: the contact's other feeds (another device's, one being rotated
+    because it leaked) are not the holder's business, so rotating or revoking a leaked URL
+    locks its holder out. The dates are the feed's own entries in the page's window."""
     if not token or len(token) > MAX_TOKEN or not token.isascii():
         return None
     record = find_feed(app, token)
@@ -215,26 +230,20 @@ def contact_view(app: App, token: str) -> ContactView | None:
     contact = next(c for c in mine[0].contacts if c.id == contact_id)
     today = app.today()
     last = min(today + dt.timedelta(days=TIMELINE_DAYS - 1), configuration.calendar.last)
-    upcoming = [
-        occurrence
-        for agreement in mine
-        for occurrence in app.occurrences(today, last, agreement.id, with_facts=True)
-        if any(c.id == contact_id for c in agreement.recipients(occurrence.recipients))
-    ]
-    upcoming.sort(key=Occurrence.sort_key)
-    feeds = [subscription(app, r, contact.name) for r in feeds_for(app, record.scope)]
-    return ContactView(contact, mine, upcoming, feeds, today, last)
+    upcoming = feed_items_between(app, record, today, last)
+    name = display_name(record.scope, configuration.agreements)
+    return ContactView(contact, mine, upcoming, subscription(app, record, name), today, last)
 
 
 def subscription(app: App, record: FeedRecord, name: str) -> Subscription:
     """The feed's URLs and its subscribe links for Outlook on the web, Google Calendar and
-    Apple Calendar (the webcal:// URL itself), each URL-encoded as a query value."""
+    Apple Calendar (the webcal:// URL itself), each URL-encoded as a query value; `name` is
+    the calendar's name the subscriber sees (the feed's X-WR-CALNAME)."""
     links = links_of(app, record)
-    label = record.label or f"Concordat: {name}"
     outlook = "https://outlook.office.com/calendar/0/addfromweb?" + urlencode(
-        {"url": links.url, "name": label}, quote_via=quote
+        {"url": links.url, "name": name}, quote_via=quote
     )
     google = "https://calendar.google.com/calendar/r?" + urlencode(
         {"cid": links.webcal}, quote_via=quote
     )
-    return Subscription(label, links.url, links.webcal, outlook, google)
+    return Subscription(name, links.url, links.webcal, outlook, google)

@@ -88,6 +88,10 @@ def test_issue_list_rotate_revoke(env: dict[str, str]) -> None:
         (("--contact", "dph", "--label", "x" * 201), 2, "at most 200"),
         (("--contact", "dph", "--label", ""), 2, "must not be empty"),
         (("--contact", ""), 2, "must not be empty"),
+        (("--agreement", "sefton-partnership", "--label", "\u200b"), 2, "must not be empty"),
+        (("--agreement", "sefton-partnership", "--label", " \u2060 "), 2, "must not be empty"),
+        (("--agreement", "sefton-partnership", "--label", "\u202e"), 2, "U+202E"),
+        (("--agreement", "sefton-partnership", "--label", "ab\u2067c"), 2, "U+2067"),
         (("--meeting", "sefton-partnership"), 2, "AGREEMENT:MEETING"),
     ],
 )

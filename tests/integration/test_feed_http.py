@@ -228,12 +228,12 @@ def test_etag_304_head_and_gzip(concordat: App, base: str) -> None:
     assert first.headers["cache-control"] == "private, max-age=300"
     assert first.headers["last-modified"].endswith("GMT")
     for header in (etag, f"W/{etag}", f'"nope", {etag}', "*"):
-        again = httpx.get(url, headers={"If-None-Match": header})
+        again = httpx.get(url, headers={"If-None-Match": header, "Accept-Encoding": "identity"})
         assert again.status_code == 304, header
         assert again.content == b""
         assert again.headers["etag"] == etag
     assert httpx.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
-    head = httpx.head(url)
+    head = httpx.head(url, headers={"Accept-Encoding": "identity"})
     assert (head.status_code, head.content, head.headers["etag"]) == (200, b"", etag)
     zipped = httpx.get(url, headers={"Accept-Encoding": "gzip"})
     assert zipped.headers["content-encoding"] == "gzip"
@@ -241,8 +241,46 @@ def test_etag_304_head_and_gzip(concordat: App, base: str) -> None:
     gzipped = {"Accept-Encoding": "gzip"}
     with httpx.Client() as client, client.stream("GET", url, headers=gzipped) as raw:
         compressed = b"".join(raw.iter_raw())
-    assert gzip.decompress(compressed) == first.content
+    assert gzip.decompress(compressed) == first.content  # compressed once, not twice
     assert len(compressed) < len(first.content)
+
+
+def vary(header: str) -> set[str]:
+    """The Vary header's members (GZipMiddleware may repeat the route's own)."""
+    return {member.strip().lower() for member in header.split(",")}
+
+
+def test_each_encoding_has_its_own_etag_and_either_revalidates(concordat: App, base: str) -> None:
+    """The body and its gzip encoding are two representations: two strong ETags, both
+    naming today's document for If-None-Match; GZipMiddleware compresses nothing again."""
+    _, links = issue_feed(concordat, FeedScope("contact", "council-chair"))
+    url = base + path_of(links)
+    with httpx.Client() as client:
+        plain = client.get(url, headers={"Accept-Encoding": "identity"})
+        with client.stream("GET", url, headers={"Accept-Encoding": "gzip"}) as raw:
+            compressed = b"".join(raw.iter_raw())
+            zipped_headers = raw.headers
+    etag = plain.headers["etag"]
+    assert "content-encoding" not in plain.headers
+    assert vary(plain.headers["vary"]) == {"accept-encoding"}
+    assert zipped_headers["content-encoding"] == "gzip"
+    assert zipped_headers["etag"] == etag[:-1] + '-gz"'
+    assert vary(zipped_headers["vary"]) == {"accept-encoding"}
+    assert int(zipped_headers["content-length"]) == len(compressed)
+    assert gzip.decompress(compressed) == plain.content
+    assert plain.content.startswith(b"BEGIN:VCALENDAR")
+    for accept, expected in (("identity", etag), ("gzip", zipped_headers["etag"])):
+        for held in (etag, zipped_headers["etag"]):
+            answer = httpx.get(url, headers={"Accept-Encoding": accept, "If-None-Match": held})
+            assert answer.status_code == 304, (accept, held)
+            assert answer.headers["etag"] == expected
+            assert vary(answer.headers["vary"]) == {"accept-encoding"}
+            assert answer.content == b""
+    other = httpx.get(url, headers={"Accept-Encoding": "gzip;q=0, br", "If-None-Match": '"x"'})
+    assert other.status_code == 200
+    assert other.headers["etag"] == etag
+    assert other.headers.get("content-encoding", "identity") == "identity"
+    assert other.content == plain.content
 
 
 def test_the_etag_changes_when_a_recorded_fact_changes_the_feed(concordat: App, base: str) -> None:

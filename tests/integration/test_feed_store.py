@@ -19,8 +19,15 @@ LATER = AT + dt.timedelta(hours=1)
 CONTACT = FeedScope("contact", "council-chair")
 
 
-def token_hash(feed_id: int, generation: int) -> str:
-    return hashlib.sha256(f"token {feed_id}:{generation}".encode()).hexdigest()
+SALT = "0123456789abcdef0123456789abcdef"
+
+
+def token_hash(record: FeedRecord) -> str:
+    return hash_of(record.id, record.generation, record.salt)
+
+
+def hash_of(feed_id: int, generation: int, salt: str = SALT) -> str:
+    return hashlib.sha256(f"token {salt}:{feed_id}:{generation}".encode()).hexdigest()
 
 
 def feeds_of(store: Store) -> FeedStore:
@@ -30,26 +37,27 @@ def feeds_of(store: Store) -> FeedStore:
 
 def test_added_feeds_come_back_by_id_and_by_hash(any_store: Store) -> None:
     store = feeds_of(any_store)
-    first = store.add_feed(CONTACT, "Jane's phone £ ✓", AT, token_hash)
-    second = store.add_feed(FeedScope("meeting", "a:board"), "", LATER, token_hash)
-    assert first == FeedRecord(first.id, CONTACT, "Jane's phone £ ✓", 0, AT, None)
+    first = store.add_feed(CONTACT, "Jane's phone £ ✓", AT, SALT, token_hash)
+    second = store.add_feed(FeedScope("meeting", "a:board"), "", LATER, SALT, token_hash)
+    assert first == FeedRecord(first.id, CONTACT, "Jane's phone £ ✓", 0, AT, None, SALT)
     assert second.id > first.id
     assert store.feeds() == [first, second]
     assert store.feed(first.id) == first
     assert store.feed(second.id + 100) is None
-    assert store.feed_by_hash(token_hash(first.id, 0)) == first
-    assert store.feed_by_hash(token_hash(first.id, 1)) is None
+    assert store.feed_by_hash(hash_of(first.id, 0)) == first
+    assert store.feed_by_hash(hash_of(first.id, 1)) is None
     assert store.feed_by_hash("") is None
 
 
 def test_rotation_replaces_the_hash_and_revocation_stays(any_store: Store) -> None:
     store = feeds_of(any_store)
-    record = store.add_feed(CONTACT, "", AT, token_hash)
+    record = store.add_feed(CONTACT, "", AT, SALT, token_hash)
     rotated = store.rotate_feed(record.id, token_hash)
     assert rotated is not None
     assert rotated.generation == 1
-    assert store.feed_by_hash(token_hash(record.id, 0)) is None
-    assert store.feed_by_hash(token_hash(record.id, 1)) == rotated
+    assert rotated.salt == SALT  # kept across rotations
+    assert store.feed_by_hash(hash_of(record.id, 0)) is None
+    assert store.feed_by_hash(hash_of(record.id, 1)) == rotated
     revoked = store.revoke_feed(record.id, LATER)
     assert revoked is not None
     assert revoked.revoked_at == LATER
@@ -99,18 +107,18 @@ def at_once(count: int, work: Callable[[], object]) -> list[BaseException]:
 @pytest.mark.parametrize("rotations", [8])
 def test_rotations_at_once_each_bump_the_generation(any_store: Store, rotations: int) -> None:
     store = feeds_of(any_store)
-    record = store.add_feed(CONTACT, "", AT, token_hash)
+    record = store.add_feed(CONTACT, "", AT, SALT, token_hash)
     assert at_once(rotations, lambda: store.rotate_feed(record.id, token_hash)) == []
     final = store.feed(record.id)
     assert final is not None
     assert final.generation == rotations  # none lost
-    assert store.feed_by_hash(token_hash(record.id, rotations)) == final
-    assert all(store.feed_by_hash(token_hash(record.id, g)) is None for g in range(rotations))
+    assert store.feed_by_hash(hash_of(record.id, rotations)) == final
+    assert all(store.feed_by_hash(hash_of(record.id, g)) is None for g in range(rotations))
 
 
 def test_revoke_racing_rotations_leaves_it_revoked(any_store: Store) -> None:
     store = feeds_of(any_store)
-    record = store.add_feed(CONTACT, "", AT, token_hash)
+    record = store.add_feed(CONTACT, "", AT, SALT, token_hash)
 
     def one() -> None:
         store.rotate_feed(record.id, token_hash)

@@ -10,6 +10,7 @@ import pytest
 
 from config.issues import ConfigIssue, ConfigurationError
 from config.loader import load_configuration
+from tests.conftest import EXAMPLES
 
 VALID = """\
 id = "demo"
@@ -200,6 +201,35 @@ def test_duplicate_agreement_ids_across_files(tmp_path: Path) -> None:
     issue = only_issue(write(tmp_path, {"a.toml": VALID, "b.toml": VALID}))
     assert issue.file.endswith("b.toml")
     assert "duplicate agreement id 'demo'" in issue.message
+
+
+def test_a_contact_id_shared_by_agreements_must_be_one_address(tmp_path: Path) -> None:
+    """Across files, one contact id names one person: another address is refused, naming
+    both files, the key and the two addresses; the same address in another case is fine."""
+    other = VALID.replace('id = "demo"', 'id = "other"', 1)
+    same = other.replace("jo@trust.example.org", "JO@Trust.Example.ORG")
+    (tmp_path / "same").mkdir()
+    (tmp_path / "clash").mkdir()
+    load_configuration(write(tmp_path / "same", {"a.toml": VALID, "b.toml": same}))
+    clash = other.replace("jo@trust.example.org", "someone.else@trust.example.org")
+    directory = write(tmp_path / "clash", {"a.toml": VALID, "b.toml": clash})
+    issue = only_issue(directory)
+    assert issue.file.endswith("b.toml")
+    assert issue.path == "parties[1].contacts[0].email"
+    assert issue.line == line_containing(clash, "someone.else@trust.example.org")
+    assert "contact id 'trust-lead'" in issue.message
+    assert "'someone.else@trust.example.org'" in issue.message
+    assert "'jo@trust.example.org'" in issue.message
+    assert str(directory / "a.toml") in issue.message
+
+
+def test_the_examples_share_no_contact_id_with_another_address() -> None:
+    examples = load_configuration(EXAMPLES)
+    addresses: dict[str, set[str]] = {}
+    for agreement in examples.agreements:
+        for contact in agreement.contacts:
+            addresses.setdefault(contact.id, set()).add(contact.email.casefold())
+    assert all(len(found) == 1 for found in addresses.values())
 
 
 def test_invalid_email(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ from lifecycle.errors import UnknownName
 from lifecycle.feeds import (
     DayItem,
     FeedScope,
+    concerns,
     feed_content,
     feed_window,
     involved,
@@ -42,9 +43,10 @@ from lifecycle.feeds import (
 from lifecycle.occurrence import OccurrenceKind
 from lifecycle.series import meeting_series
 from lifecycle.state import AgreementState
+from lifecycle.timeline import plan
 from notifications.ical import day_uid, domain_of, feed, uid
 from tests.conftest import EXAMPLES
-from web.feed_route import matches
+from web.feed_route import accepts_gzip, matches
 
 TODAY = dt.date(2025, 6, 2)
 STAMP = dt.datetime(2025, 6, 2, 0, 0, tzinfo=dt.UTC)
@@ -104,6 +106,36 @@ def test_a_contact_not_invited_to_a_meeting_does_not_get_it(examples: Configurat
     outsider = next((cid, mid) for mid, ids in invited.items() for cid in sorted(everyone - ids))
     found = content(examples, FeedScope("contact", outsider[0]))
     assert outsider[1] not in {series.meeting for series in found.series}
+
+
+def test_a_contact_gets_a_date_only_when_notified_of_it(examples: Configuration) -> None:
+    """The one rule (`concerns`, as the messages resolve recipients): Sefton's report to the
+    Health and Wellbeing Board goes to whom its `notify` names (deputies included), and is
+    in their feeds only; every agreement-level date in any contact's feed names them."""
+    sefton = examples.agreement("sefton-partnership")
+    assert sefton is not None
+    review = next(r for r in sefton.reviews if r.id == "hwb-report")
+    told = {c.id for c in sefton.recipients(review.notify)}
+    assert told
+    assert {c.id for c in sefton.contacts} - told
+    for contact in sefton.contacts:
+        found = content(examples, FeedScope("contact", contact.id))
+        has = any(d.key.split(".")[1:3] == ["review", "hwb-report"] for d in found.days)
+        assert has == (contact.id in told), contact.id
+    for agreement in examples.agreements:
+        for contact in agreement.contacts:
+            found = content(examples, FeedScope("contact", contact.id))
+            first, last = feed_window(TODAY, examples.calendar)
+            planned = {
+                (o.agreement, o.date, o.title): o
+                for o in plan(
+                    agreement, examples.calendar_for(agreement), examples.settings, first, last
+                )
+            }
+            for day in found.days:
+                occurrence = planned.get((day.agreement, day.date, day.summary))
+                if occurrence is not None:
+                    assert concerns(agreement, occurrence.recipients, contact.id), day
 
 
 def test_a_meetings_series_is_the_same_from_the_trimmed_agreement(
@@ -190,7 +222,18 @@ def test_hostile_scopes_are_invalid_input(kind: str, target: str, reason: str) -
         scope_of(kind, target)
 
 
-@pytest.mark.parametrize(("label", "reason"), [("a\nb", r"U\+000A"), ("é" * 201, "at most 200")])
+@pytest.mark.parametrize(
+    ("label", "reason"),
+    [
+        ("a\nb", r"U\+000A"),
+        ("é" * 201, "at most 200"),
+        ("\u202egpj.exe", r"U\+202E \(RIGHT-TO-LEFT OVERRIDE\)"),
+        ("Jane\u2066x\u2069", r"U\+2066"),
+        ("Jane\u202a", r"U\+202A"),
+        ("Ja\u200bne", r"U\+200B"),
+        ("Jane\u00ad", r"U\+00AD"),
+    ],
+)
 def test_hostile_labels_are_refused_and_nothing_is_stored(
     app: App, label: str, reason: str
 ) -> None:
@@ -199,11 +242,20 @@ def test_hostile_labels_are_refused_and_nothing_is_stored(
     assert list_feeds(app) == []
 
 
+def test_labels_are_normalised_and_blank_ones_are_none(app: App) -> None:
+    record, _ = issue_feed(app, FeedScope("agreement", "sefton-partnership"), "\u200b \u2060")
+    assert record.label == ""
+    composed, _ = issue_feed(app, FeedScope("agreement", "sefton-partnership"), "Re\u0301mi")
+    assert composed.label == "Rémi"
+
+
 def test_issue_find_rotate_revoke(app: App) -> None:
     scope = FeedScope("contact", "council-chair")
     record, links = issue_feed(app, scope, "  Jane's iPad  ")
     assert record.label == "Jane's iPad"
-    assert links.token == app.secret.sign("feed", f"{record.id}:0")
+    assert len(record.salt) == 32
+    signed = f"{record.salt}:{record.id}:0:contact:council-chair"
+    assert links.token == app.secret.sign("feed", signed)
     assert links.url == f"http://127.0.0.1:8080/feeds/{links.token}.ics"
     assert links.webcal == f"webcal://127.0.0.1:8080/feeds/{links.token}.ics"
     assert links_of(app, record) == links
@@ -213,6 +265,7 @@ def test_issue_find_rotate_revoke(app: App) -> None:
     assert feeds_for(app, scope) == [record]
     rotated, new_links = rotate_feed(app, record.id)
     assert rotated.generation == 1
+    assert rotated.salt == record.salt
     assert find_feed(app, links.token) is None
     assert find_feed(app, new_links.token) == rotated
     revoked = revoke_feed(app, record.id)
@@ -226,6 +279,36 @@ def test_issue_find_rotate_revoke(app: App) -> None:
     for bad in (0, -1, 2**31, True):
         with pytest.raises(InvalidInput, match="whole number"):
             rotate_feed(app, bad)
+
+
+def fresh_app(tmp_path: Path) -> App:
+    """Another App with the same secret and a fresh database."""
+    return App(
+        ConfigSource(EXAMPLES),
+        GivenStore(MemoryStore()),
+        FixedClock(dt.datetime(2025, 6, 2, 10, 0, tzinfo=dt.UTC)),
+        "tester",
+        SiteSecret("k" * 40, tmp_path / "secret"),
+    )
+
+
+def test_tokens_are_tied_to_their_database_and_scope(app: App, tmp_path: Path) -> None:
+    """Two fresh databases under one secret each issue feed 1: for different scopes, or even
+    the same one, their tokens differ, and neither opens the other's feed 1."""
+    other = fresh_app(tmp_path)
+    mine, my_links = issue_feed(app, FeedScope("contact", "council-chair"))
+    theirs, their_links = issue_feed(other, FeedScope("agreement", "sefton-partnership"))
+    assert mine.id == theirs.id == 1
+    assert mine.generation == theirs.generation == 0
+    assert my_links.token != their_links.token
+    assert find_feed(other, my_links.token) is None
+    assert find_feed(app, their_links.token) is None
+    third = fresh_app(tmp_path)
+    same, same_links = issue_feed(third, FeedScope("contact", "council-chair"))
+    assert same.id == 1
+    assert same_links.token != my_links.token  # the salt alone keeps them apart
+    assert find_feed(third, my_links.token) is None
+    assert find_feed(app, same_links.token) is None
 
 
 def test_documents_are_deterministic_and_cached(app: App) -> None:
@@ -288,6 +371,8 @@ def test_series_uids_are_the_invites(examples: Configuration) -> None:
     body = feed(found.series, domain=domain, stamp=STAMP, days=found.days)
     uids = {str(event["UID"]) for event in Calendar.from_ical(body).walk("VEVENT")}
     assert uid(found.series[0], domain) in uids
+    events = list(Calendar.from_ical(body).walk("VEVENT"))
+    assert {str(event["SEQUENCE"]) for event in events if "RRULE" in event} == {"0"}
     assert domain_of("clerk@council.example.org") == "council.example.org"
     assert domain_of("clerk@") == "localhost"
 
@@ -309,3 +394,37 @@ def test_series_uids_are_the_invites(examples: Configuration) -> None:
 )
 def test_if_none_match(header: str | None, expected: bool) -> None:
     assert matches(header, '"abc"') is expected
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, False),
+        ("", False),
+        ("gzip", True),
+        ("GZIP", True),
+        ("br, gzip;q=0.5", True),
+        ("x-gzip", True),
+        ("*", True),
+        ("gzip;q=0", False),
+        ("gzip; q=0.000", False),
+        ("gzip;q=0, *", False),
+        ("*;q=0", False),
+        ("identity", False),
+        ("br, deflate", False),
+        ("gzip;q=nan", False),
+        ("gzip;q=2", False),
+        ("gzip;q=abc", False),
+        (",,;;", False),
+    ],
+)
+def test_accept_encoding(header: str | None, expected: bool) -> None:
+    assert accepts_gzip(header) is expected
+
+
+def test_the_gzip_encoding_is_deterministic_and_kept(app: App) -> None:
+    record, _ = issue_feed(app, FeedScope("agreement", "sefton-partnership"))
+    document = feed_document(app, record)
+    assert document.gzipped is feed_document(app, record).gzipped  # compressed once
+    assert document.gzipped == feed_document(app, record, cached=False).gzipped
+    assert document.gzip_etag == document.etag[:-1] + '-gz"'

@@ -4,21 +4,30 @@ equal to what `concordat plan` gives (one truth for dates)."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
+import re
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
+import recurring_ical_events
+from icalendar import Calendar
 
 import concordat.feeds as feeds
+from concordat.app import App
+from jobs.clock import FixedClock
 from lifecycle import commands as c
 from lifecycle.outbox import State
 from tests.conftest import EXAMPLES, new_pg_database
 from tests.web.conftest import TODAY, Served, make_app
 from tests.web.html_check import parse
 from web.pages import ACTIONS
+from web.queries import TIMELINE_DAYS
 
 HALTON = "halton-st-helens-s31"
 AGREEMENTS = ("cambs-peterborough-s75", HALTON, "nottinghamshire-healthy-families",
@@ -158,3 +167,74 @@ def test_a_contacts_page_opens_with_their_feed_token(served: Served) -> None:
     admin_view = served.get(f"/agreements/{HALTON}").text
     assert agreement_feed.url in admin_view
     assert links.url in admin_view  # the contact's feed, under the agreement's contacts
+
+
+ROW = re.compile(
+    r'<tr><td><time datetime="([0-9-]+)">.*?</td><th scope="row">(.*?)(?: <span|</th>)'
+)
+
+
+def page_items(page: str) -> Counter[tuple[str, str]]:
+    """The contact page's "coming up" rows as (date, title)."""
+    return Counter((day, html.unescape(title)) for day, title in ROW.findall(page))
+
+
+def feed_items(body: bytes, first: dt.date, last: dt.date) -> Counter[tuple[str, str]]:
+    """The feed's events from `first` to `last`, expanded, as (local date, title)."""
+    events = recurring_ical_events.of(Calendar.from_ical(body)).between(
+        first, last + dt.timedelta(days=1)
+    )
+    found: Counter[tuple[str, str]] = Counter()
+    for event in events:
+        start = event["DTSTART"].dt
+        day = start.date() if isinstance(start, dt.datetime) else start
+        found[(day.isoformat(), str(event["SUMMARY"]))] += 1
+    return found
+
+
+def test_a_contacts_page_shows_only_the_feed_that_opened_it(served: Served) -> None:
+    """Two feeds of one contact (two devices): each page shows its own URL only, under the
+    calendar's name, never the administrator's labels; revoking one locks its holder out."""
+    scope = feeds.FeedScope("contact", "halton-contact")
+    phone, phone_links = feeds.issue_feed(served.app, scope, "Paul's phone (ADMIN NOTE)")
+    _, laptop_links = feeds.issue_feed(served.app, scope, "Laptop, leaked once")
+    page = served.get(f"/me/{phone_links.token}", auth=None).text
+    assert phone_links.url in page
+    assert phone_links.token in page
+    assert laptop_links.token not in page
+    assert "ADMIN NOTE" not in page
+    assert "leaked once" not in page
+    assert "<h3>Concordat: Paul McWade</h3>" in page
+    assert "name=Concordat%3A%20Paul%20McWade" in page  # the Outlook link's calendar name
+    feeds.revoke_feed(served.app, phone.id)
+    assert served.get(f"/me/{phone_links.token}", auth=None).status_code == 404
+    assert phone_links.token not in served.get(f"/me/{laptop_links.token}", auth=None).text
+
+
+@pytest.mark.parametrize("now", [TODAY, dt.datetime(2025, 9, 1, 8, 0, tzinfo=dt.UTC)])
+def test_every_contacts_page_lists_exactly_their_feeds_items(
+    tmp_path: Path, serve: Callable[..., Served], now: dt.datetime
+) -> None:
+    """One rule for what concerns a contact: for every example contact, the page's rows are
+    the feed's own events in the page's window (meetings expanded from their series), and
+    a date the contact is not notified of (Sefton's report to the Health and Wellbeing
+    Board, for the members it does not name) is in neither."""
+    environ = {"CONCORDAT_DATA": str(tmp_path), "CONCORDAT_SECRET": "s" * 40}
+    db = f"sqlite:///{tmp_path}/concordat.db"
+    served = serve(App.from_environment(EXAMPLES, db, clock=FixedClock(now), environ=environ))
+    app = served.app
+    today = now.date()
+    last = today + dt.timedelta(days=TIMELINE_DAYS - 1)
+    contacts = sorted({c.id for a in app.configuration().agreements for c in a.contacts})
+    assert len(contacts) > 20
+    seen = 0
+    with httpx.Client(base_url=served.url, timeout=60) as client:
+        for contact in contacts:
+            _, links = feeds.issue_feed(app, feeds.FeedScope("contact", contact))
+            page = client.get(f"/me/{links.token}")
+            assert page.status_code == 200, contact
+            body = client.get(f"/feeds/{links.token}.ics").content
+            shown = page_items(page.text)
+            assert shown == feed_items(body, today, last), contact
+            seen += len(shown)
+    assert seen > 40

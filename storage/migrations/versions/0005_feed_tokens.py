@@ -1,7 +1,8 @@
 """Calendar feeds: one row per feed handed out (a contact's, an agreement's or a meeting
-series'). The token is derived from the site's secret, the id and the generation; only its
-SHA-256 is stored (unique, the lookup on every request). Ids are never reused on SQLite
-either (AUTOINCREMENT), since a token names its id.
+series'). The token is derived from the site's secret, a random per-row salt (made at issue,
+kept across rotations, so another database with the same secret hands out other tokens), the
+id, the generation and the scope; only its SHA-256 is stored (unique, the lookup on every
+request). Ids are never reused on SQLite either (AUTOINCREMENT), since a token names its id.
 
 Revision ID: 0005
 Revises: 0004
@@ -26,6 +27,7 @@ def upgrade() -> None:
         sa.Column("target", sa.String(200), nullable=False),
         sa.Column("label", sa.String(200), nullable=False),
         sa.Column("generation", sa.Integer(), nullable=False),
+        sa.Column("salt", sa.String(32), nullable=False),
         sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
