@@ -6,8 +6,9 @@ SHA-256 of the deterministic body), Last-Modified and a five-minute private cach
 revalidating with `If-None-Match` gets 304 without a body, and without rendering when the
 document for today's inputs is cached. A client that takes gzip gets the document's own
 gzip encoding (compressed once per document) with its own ETag `"<hex>-gz"`,
-`Content-Encoding: gzip` and `Vary: Accept-Encoding`; since Content-Encoding is set,
-starlette's GZipMiddleware leaves it alone instead of compressing under the body's ETag.
+`Content-Encoding: gzip` and `Vary: Accept-Encoding`; the server's GZipMiddleware is not
+applied under `/feeds/` (`web.server.PagesGZip`), so nothing compresses a feed under the
+plain body's ETag.
 The App's work (a database read, perhaps a render, the compression) is synchronous, so it
 runs in the thread pool and never blocks the event loop.
 """
@@ -63,13 +64,8 @@ async def feed_endpoint(request: Request) -> Response:
         return Response(status_code=304, headers=headers)
     headers["Content-Disposition"] = 'inline; filename="concordat.ics"'
     if zipped:
-        # Content-Encoding set here makes GZipMiddleware pass the response through as is.
         headers["Content-Encoding"] = "gzip"
         return Response(document.gzipped, media_type=CALENDAR, headers=headers)
-    if "gzip" in request.headers.get("accept-encoding", "").lower():
-        # Refused (`gzip;q=0`) yet named: GZipMiddleware looks only for the word and would
-        # compress the body under its own ETag; an explicit identity coding stops it.
-        headers["Content-Encoding"] = "identity"
     return Response(document.body, media_type=CALENDAR, headers=headers)
 
 

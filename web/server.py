@@ -89,7 +89,7 @@ def build_web(
     web = _Web(
         routes=_routes(),
         middleware=[
-            Middleware(GZipMiddleware, minimum_size=500),
+            Middleware(PagesGZip, minimum_size=500),
             Middleware(AdminGate, login=AdminLogin(admin_password)),
         ],
         exception_handlers={ConcordatError: _app_error, HTTPException: _http_error},
@@ -99,6 +99,18 @@ def build_web(
     web.state.ready = ready or (lambda: True)
     web.state.feed_cache = feed_cache
     return web
+
+
+class PagesGZip(GZipMiddleware):
+    """gzip for the pages, not for the feeds: a feed compresses itself once per document,
+    under an ETag of its own (`web/feed_route.py`); compressing it again here would send
+    two encodings under one strong ETag, and misread `gzip;q=0`."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/feeds/"):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 class _Web(Starlette):
