@@ -130,6 +130,11 @@ class FeedDocument:
         return gzip.compress(self.body, compresslevel=GZIP_LEVEL, mtime=0)
 
     @property
+    def compressed(self) -> bool:
+        """Whether `gzipped` is made already (asking for it otherwise is CPU work)."""
+        return "gzipped" in self.__dict__
+
+    @property
     def gzip_etag(self) -> str:
         """The strong ETag of `gzipped`: the body's with `-gz` inside the quotes."""
         return f'{self.etag[:-1]}-gz"'
@@ -232,27 +237,50 @@ def find_feed(app: App, token: str) -> FeedRecord | None:
 def feed_document(app: App, record: FeedRecord, *, cached: bool = True) -> FeedDocument:
     """The feed's iCalendar document for today; from the cache when its inputs are
     unchanged, unless `cached` is False (then rendered afresh and not kept)."""
+    inputs = _inputs(app, record)
+    cache = _cache(app.stores)
+    if cached:
+        found = cache.get(inputs.key)
+        if found is not None:
+            return found
+    marks = inputs.marks
+    latest = max((at for _, at in marks.values()), default=None)
+    with_facts = [i for i in inputs.ids if i in marks]
+    store = app.stores.reader()
+    document = _render(app, record.scope, store, with_facts, inputs.today, latest)
+    if cached:
+        cache.put(inputs.key, document)
+    return document
+
+
+def cached_feed_document(app: App, record: FeedRecord) -> FeedDocument | None:
+    """The document `feed_document` would return, if the cache holds it for today's inputs;
+    None rather than render. One indexed read: what a revalidation (a 304) costs."""
+    return _cache(app.stores).get(_inputs(app, record).key)
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """What a feed's document depends on: its agreements' configuration and facts, today."""
+
+    ids: list[str]
+    marks: dict[str, tuple[int, dt.datetime]]
+    today: dt.date
+    key: Hashable
+
+
+def _inputs(app: App, record: FeedRecord) -> _Inputs:
     configuration = app.configuration()
     today = app.today()
     ids = [a.id for a in involved(record.scope, configuration.agreements)]
-    store = app.stores.reader()
-    marks = _feeds(store).fact_marks(ids)
+    marks = _feeds(app.stores.reader()).fact_marks(ids)
     key = (
         record.scope,
         tuple((i, configuration.digests.get(i, "")) for i in ids),
         tuple(sorted(marks.items())),
         today,
     )
-    cache = _cache(app.stores)
-    if cached:
-        found = cache.get(key)
-        if found is not None:
-            return found
-    latest = max((at for _, at in marks.values()), default=None)
-    document = _render(app, record.scope, store, [i for i in ids if i in marks], today, latest)
-    if cached:
-        cache.put(key, document)
-    return document
+    return _Inputs(ids, marks, today, key)
 
 
 def _render(

@@ -161,6 +161,12 @@ class StoreSource(Protocol):
         """The store, refused unless it exists at the newest revision; never changed."""
         ...
 
+    @property
+    def local(self) -> bool:
+        """Whether a read is a look into this machine's file or memory (SQLite, the fake),
+        never a wait on a network or a lock: cheap enough to make on the event loop."""
+        ...
+
     def upgrade(self) -> tuple[str | None, str]:
         """Migrate; (revision before, revision after)."""
         ...
@@ -184,6 +190,10 @@ class SqlStores:
         self.data_dir = data_dir
         self._engine: Engine | None = None
         self._checked: SqlStore | None = None
+
+    @property
+    def local(self) -> bool:
+        return self.url.startswith("sqlite")  # WAL: a reader never waits for a writer
 
     def writer(self) -> Store:
         if self._checked is None:
@@ -249,6 +259,10 @@ class GivenStore:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+
+    @property
+    def local(self) -> bool:
+        return True
 
     def writer(self) -> Store:
         return self.store

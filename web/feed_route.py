@@ -23,7 +23,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from concordat.app import App
 from concordat.exits import DATABASE, exit_code
-from concordat.feeds import FeedDocument, feed_document, find_feed
+from concordat.feeds import FeedDocument, cached_feed_document, feed_document, find_feed
 from lifecycle.errors import ConcordatError
 
 CALENDAR = "text/calendar; charset=utf-8"
@@ -39,7 +39,9 @@ async def feed_endpoint(request: Request) -> Response:
     token = str(request.path_params.get("token", "")).removesuffix(SUFFIX)
     zipped = accepts_gzip(request.headers.get("accept-encoding"))
     try:
-        document = await run_in_threadpool(_document, app, token, cached, zipped)
+        document = _revalidated(app, token, cached, zipped) if app.stores.local else None
+        if document is None:
+            document = await run_in_threadpool(_document, app, token, cached, zipped)
     except ConcordatError as error:
         if exit_code(error) != DATABASE:  # unreachable, busy, needs an upgrade: try later
             raise
@@ -67,6 +69,23 @@ async def feed_endpoint(request: Request) -> Response:
         headers["Content-Encoding"] = "gzip"
         return Response(document.gzipped, media_type=CALENDAR, headers=headers)
     return Response(document.body, media_type=CALENDAR, headers=headers)
+
+
+def _revalidated(app: App, token: str, cached: bool, zipped: bool) -> FeedDocument | None:
+    """On the event loop, for a local database only: the document when the cache already
+    holds it in the encoding asked for, after the two indexed reads that say it is still
+    current (the token, the facts' marks); None sends the request to a worker thread. A
+    worker thread costs more than these reads: with it a 304 ran at 0.38 of a static
+    response's rate, without it at 0.57 (bench/feeds.py)."""
+    if not cached:
+        return None
+    record = find_feed(app, token)
+    if record is None:
+        return None  # answered by the worker alike, so wrong tokens take the same path
+    document = cached_feed_document(app, record)
+    if document is None or (zipped and not document.compressed):
+        return None  # to render, or to compress: CPU work for a worker
+    return document
 
 
 def _document(app: App, token: str, cached: bool, zipped: bool) -> FeedDocument | None:
