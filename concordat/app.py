@@ -22,8 +22,9 @@ from config.loader import Configuration
 from jobs.clock import Clock, SystemClock
 from jobs.dry_run import Consequences, dry_run
 from jobs.handlers import Outcome, Services, handle
+from jobs.memory import MemoryStore
 from jobs.planner import DEFAULT_HORIZON_DAYS, PlanReport, replan
-from jobs.ports import RecordedFact
+from jobs.ports import RecordedFact, Store
 from lifecycle import commands as c
 from lifecycle.agreement import Agreement
 from lifecycle.errors import CalendarRangeError, ConcordatError, UnknownName
@@ -32,7 +33,7 @@ from lifecycle.outbox import Entry, State
 from lifecycle.state import fold
 from lifecycle.timeline import Occurrence, plan
 from notifications.templating import Templates
-from storage.engine import DEFAULT_DATA_DIR, checked_url, default_url
+from storage.engine import DEFAULT_DATA_DIR, NoDatabase, checked_url, default_url
 
 DEFAULT_CONFIG = "config/examples"
 Progress = Callable[[int], None]
@@ -126,12 +127,25 @@ class App:
     def consequences(self, command: c.Command) -> Consequences:
         """What recording `command` would set off, decided and planned on the facts as they
         are now, recording nothing (raises `Refused` or `UnknownName` as `record` would)."""
-        return dry_run(command, self.configuration(), self.stores.writer(), self.today())
+        return dry_run(command, self.configuration(), self._read_only(), self.today())
+
+    def _read_only(self) -> Store:
+        """The store for a look that must write nothing, not even a migration: the database
+        as it is, or an empty store when none exists yet (nothing has been recorded)."""
+        try:
+            return self.stores.reader()
+        except NoDatabase:
+            return MemoryStore()
 
     def templates(self) -> Templates:
-        """The checked mail templates, with the links a message carries made as it is
-        rendered (a variation chaser's signing link, signed with the site secret)."""
-        links = chaser_links(self.configuration, self.secret, self.public_url)
+        """The checked mail templates, making no link: what previews and simulations render
+        with, so that they never hand out a working signing link."""
+        return self.config.templates()
+
+    def sending_templates(self) -> Templates:
+        """The templates the service sends with: a variation chaser carries a signing link
+        for its recipient's party, signed with the site secret, made as it is rendered."""
+        links = chaser_links(self.configuration, self.secret)
         return self.config.templates().with_links(links)
 
     def public_url(self) -> str:

@@ -91,7 +91,7 @@ def run_command(
         report = concordat.replan()
         mail = configuration.mail
         mailer = mailer_for(mail, os.environ, _data_dir(concordat), concordat.clock,
-                            concordat.templates())  # fmt: skip
+                            concordat.sending_templates())  # fmt: skip
         claiming = ClaimOptions(dt.timedelta(seconds=lease), batch)
         zone = configuration.settings.timezone
         log = _logger(log_format)
@@ -297,7 +297,7 @@ class Follower:
         try:
             concordat = self.concordat
             mailer = mailer_for(mail, os.environ, _data_dir(concordat), concordat.clock,
-                                concordat.templates())  # fmt: skip
+                                concordat.sending_templates())  # fmt: skip
         except ConcordatError as error:
             self.say("invalid-configuration", f"{error}; still sending as before")
             return
@@ -345,6 +345,7 @@ def serve_command(
     concordat = application(config, db)
     concordat.configuration()  # an invalid one is refused here, exit 2
     listening = _listen(concordat, host, port)
+    concordat.upgrade_database()  # here, once, so that no page a visitor opens migrates it
     typer.echo(f"concordat: serving the dashboard at {listening.url} (Ctrl-C or SIGTERM stops)")
     web = _web(concordat, listening, None)
     assert web is not None

@@ -105,9 +105,7 @@ def sign_url(public_url: str, token: str) -> str:
 
 
 def chaser_links(
-    configuration: Callable[[], Configuration],
-    secret: SiteSecret,
-    public_url: Callable[[], str],
+    configuration: Callable[[], Configuration], secret: SiteSecret
 ) -> Callable[[Message, dt.datetime], Mapping[str, str]]:
     """The link maker the mail templates are given: a variation chaser gets `sign_url`, a
     link for its recipient's party valid for `VALID_FOR` from the instant it is rendered;
@@ -116,6 +114,9 @@ def chaser_links(
     def links(message: Message, now: dt.datetime) -> Mapping[str, str]:
         if message.payload.get("kind") != OccurrenceKind.VARIATION_CHASER.value:
             return {}
+        base_url = configuration().web.base_url
+        if base_url is None:  # a partner elsewhere cannot open http://127.0.0.1: no link
+            return {}
         grant = _chaser_grant(configuration(), message, now)
         if grant is None:
             return {}
@@ -123,7 +124,7 @@ def chaser_links(
             token = make_token(secret, grant)
         except SecretUnusable:  # the chaser still goes, with the command to type instead
             return {}
-        return {"sign_url": sign_url(public_url(), token)}
+        return {"sign_url": sign_url(base_url, token)}
 
     return links
 

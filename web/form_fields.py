@@ -120,7 +120,7 @@ def choices_for(agreement: Agreement, state: AgreementState) -> dict[str, Choice
 def agreement_choices(app: App, agreement: Agreement) -> dict[str, Choices]:
     """The choices from the agreement's recorded facts (none yet on a new database)."""
     try:
-        history = app.stores.writer().history(agreement.id)
+        history = app.stores.reader().history(agreement.id)
     except ConcordatError:
         history = []
     return choices_for(agreement, fold(item.fact for item in history))

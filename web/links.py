@@ -11,6 +11,7 @@ second (409, with its reason).
 from __future__ import annotations
 
 import dataclasses
+import logging
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -22,10 +23,12 @@ from concordat.app import App
 from concordat.variation_links import LinkExpired, LinkInvalid, SignGrant, read_token
 from lifecycle import commands as c
 from lifecycle.decisions import unsigned_parties
-from lifecycle.errors import Refused, UnknownName
+from lifecycle.errors import ConcordatError, Refused, UnknownName
 from lifecycle.state import fold
 from web.pages import render
 from web.security import check_csrf
+
+LOG = logging.getLogger("concordat.web")
 
 MAX_BODY = 4096
 
@@ -66,7 +69,10 @@ async def sign(request: Request) -> Response:
     command = c.SignVariation(grant.variation, grant.party, app.today())
     try:
         await run_in_threadpool(recorder.record, command)
-    except (Refused, UnknownName) as error:
+    except ConcordatError as error:
+        if not isinstance(error, Refused | UnknownName):  # the detail is for the log only
+            LOG.warning("signing through a link failed: %s", error)
+            return _problem(request, 503, "Not available", "Try again later.")
         try:
             page = await run_in_threadpool(_variation_page, app, grant)
         except UnknownName:
@@ -79,16 +85,20 @@ async def sign(request: Request) -> Response:
 def _grant(app: App, request: Request) -> SignGrant | Response:
     """The token's grant, or the short page saying why there is none."""
     try:
-        return read_token(app.secret, request.path_params["token"], app.clock.now())
+        grant = read_token(app.secret, request.path_params["token"], app.clock.now())
     except LinkInvalid as error:
         return _problem(request, 404, "Link not valid", str(error))
     except LinkExpired as error:
         return _problem(request, 410, "Link expired", str(error))
+    agreement = app.configuration().agreement(grant.variation.agreement)
+    if agreement is None or agreement.party(grant.party) is None:  # never one of ours
+        return _problem(request, 404, "Link not valid", "This link names no party of it.")
+    return grant
 
 
 def _variation_page(app: App, grant: SignGrant) -> dict[str, Any]:
     agreement = app.agreement(grant.variation.agreement)
-    state = fold(item.fact for item in app.stores.writer().history(agreement.id))
+    state = fold(item.fact for item in app.stores.reader().history(agreement.id))
     variation = state.variations.get(str(grant.variation))
     if variation is None:
         raise UnknownName("variation", str(grant.variation), [])

@@ -366,3 +366,17 @@ def test_two_people_confirming_at_once_are_decided_one_after_the_other(
     assert sorted(answer.status_code for answer in answers) == [303, 409, 409, 409]
     assert all("already cancelled" in a.text for a in answers if a.status_code == 409)
     assert len(facts_of(app, NOTTS)) == 1
+
+
+def test_a_confirmation_on_a_site_without_a_database_creates_none(
+    tmp_path: Path, serve: Callable[..., Served], browse: Browse
+) -> None:
+    app = app_at(tmp_path, d(2022, 9, 13))
+    browser = browse(serve(app).url)
+    shown = browser.post(
+        f"/agreements/{SEFTON}/record/dispute-raise",
+        {"by": "council", "on": "2022-09-12", "summary": "Data sharing"},
+    )
+    assert shown.status_code == 200, shown.text
+    assert ">Record</button>" in shown.text
+    assert not (tmp_path / "page" / "concordat.db").exists()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
@@ -15,12 +16,14 @@ import pytest
 
 from concordat.app import App
 from concordat.variation_links import SignGrant, make_token, read_token, sign_url
+from jobs.clock import FixedClock
 from lifecycle import commands as c
 from lifecycle.facts import VariationSigned
 from lifecycle.ids import VariationId
-from lifecycle.messages import MessageKind
+from lifecycle.messages import Message, MessageKind
 from lifecycle.outbox import State
 from notifications.render import render
+from tests.conftest import EXAMPLES
 from tests.web.conftest import Served
 from tests.web.forms_support import app_at, facts_of
 from tests.web.html_check import parse
@@ -133,10 +136,50 @@ def test_an_expired_link_is_410_and_records_nothing(signing: tuple[App, Served])
     assert len(facts_of(app, NOTTS)) == 1
 
 
+BASE_URL = "https://concordat.example.org"
+
+
+def app_with_base_url(tmp_path: Path) -> App:
+    """An App on a copy of the examples whose site.toml names a public base URL."""
+    config = tmp_path / "config"
+    shutil.copytree(EXAMPLES, config)
+    site = config / "site.toml"
+    text = site.read_text(encoding="utf-8")
+    site.write_text(text.replace("[web]\n", f'[web]\nbase_url = "{BASE_URL}"\n'), "utf-8")
+    folder = tmp_path / "data"
+    folder.mkdir()
+    environ = {"CONCORDAT_DATA": str(folder), "CONCORDAT_SECRET": "s" * 40}
+    clock = FixedClock(dt.datetime(2025, 1, 6, 10, 0, tzinfo=dt.UTC))
+    return App.from_environment(config, f"sqlite:///{folder}/c.db", clock=clock, environ=environ)
+
+
+def chasers_of(app: App) -> list[Message]:
+    app.record(c.ProposeVariation(NOTTS, dt.date(2025, 1, 6), "New KPI schedule"))
+    return [
+        e.message
+        for e in app.stores.writer().outbox(NOTTS)
+        if e.message.payload.get("kind") == "variation_chaser" and e.state is State.PENDING
+    ]
+
+
+@pytest.mark.parametrize("with_base_url", [False, True])
+def test_previews_and_sites_without_a_base_url_hand_out_no_signing_link(
+    tmp_path: Path, with_base_url: bool
+) -> None:
+    app = app_with_base_url(tmp_path) if with_base_url else app_at(tmp_path, dt.date(2025, 1, 6))
+    (message, *_) = chasers_of(app)
+    now = dt.datetime(2025, 1, 13, 9, 0, tzinfo=dt.UTC)
+    previewed = _text(render(message, "c@example.org", now=now, templates=app.templates()))
+    assert "/sign/" not in previewed
+    assert "concordat variation sign" in previewed
+    sent = _text(render(message, "c@example.org", now=now, templates=app.sending_templates()))
+    assert ("/sign/" in sent) is with_base_url
+
+
 def test_the_variation_chaser_carries_a_working_link_for_its_recipients_party(
     tmp_path: Path,
 ) -> None:
-    app = app_at(tmp_path, dt.date(2025, 1, 6))
+    app = app_with_base_url(tmp_path)
     app.record(c.ProposeVariation(NOTTS, dt.date(2025, 1, 6), "New KPI schedule"))
     chasers = [
         e.message
@@ -150,15 +193,15 @@ def test_the_variation_chaser_carries_a_working_link_for_its_recipients_party(
     assert agreement is not None
     now = dt.datetime(2025, 1, 13, 9, 0, tzinfo=dt.UTC)
     for message in chasers:
-        email = render(message, "concordat@example.org", now=now, templates=app.templates())
+        email = render(message, "concordat@example.org", now=now, templates=app.sending_templates())
         text = _text(email)
-        found = re.search(r"(http://\S+/sign/(\S+))", text)
+        found = re.search(r"(https://\S+/sign/(\S+))", text)
         assert found is not None, text
         url, token = found.groups()
         party = next(c.party for c in agreement.contacts if c.email == message.recipient)
         grant = read_token(app.secret, token, now)
         assert grant == SignGrant(VARIATION, party, now + dt.timedelta(days=28))
-        assert url == sign_url(configuration.web.public_url, token)
+        assert url == sign_url(BASE_URL, token)
         assert "concordat variation sign" not in text
     # The link is made when the mail is rendered: the outbox rows do not change.
     again = {e.message.key: e.message.fingerprint for e in app.stores.writer().outbox(NOTTS)}
@@ -171,3 +214,13 @@ def _text(email: EmailMessage) -> str:
     part = email.get_body(("plain",))
     assert part is not None
     return str(part.get_content())
+
+
+def test_a_signed_link_naming_no_party_of_the_agreement_is_404(
+    signing: tuple[App, Served],
+) -> None:
+    app, served = signing
+    with httpx.Client(base_url=served.url, timeout=60) as partner:
+        answer = partner.get(f"/sign/{link(app, 'nobody')}")
+    assert answer.status_code == 404
+    assert "Sign on behalf" not in answer.text
