@@ -15,6 +15,7 @@ the form (409); nothing is recorded by either. Every POST needs the CSRF token.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -99,7 +100,7 @@ async def preview(request: Request) -> Response:
         return await _refused(request, app, agreement, action, spec, fields, error)
     return render(request, "record_confirm.html.j2", {
         **_page(agreement, action, spec),
-        "hidden": _hidden(spec, fields),
+        "hidden": _hidden(spec, _resolved(fields, command)),
         "fact": consequences.fact,
         "details": to_payload(consequences.fact),
         "plan": consequences.plan,
@@ -250,6 +251,15 @@ def _page(agreement: Agreement, action: str, spec: FormSpec) -> dict[str, Any]:
 def _hidden(spec: FormSpec, fields: inputs.Fields) -> list[tuple[str, str]]:
     """The fields as (name, value) pairs for hidden inputs, repeated fields once each."""
     return [(f.name, value) for f in spec.fields for value in _as_list(fields.get(f.name, ""))]
+
+
+def _resolved(fields: inputs.Fields, command: c.Command) -> inputs.Fields:
+    """The fields with a blank day (`on`, which defaults to today) filled with the day the
+    confirmation shows, so that a confirm after midnight records that day, not the next."""
+    day = getattr(command, "on", None)
+    if fields.get("on") or not isinstance(day, dt.date):
+        return fields
+    return {**fields, "on": day.isoformat()}
 
 
 def _as_list(value: str | tuple[str, ...]) -> list[str]:

@@ -380,3 +380,15 @@ def test_a_confirmation_on_a_site_without_a_database_creates_none(
     assert shown.status_code == 200, shown.text
     assert ">Record</button>" in shown.text
     assert not (tmp_path / "page" / "concordat.db").exists()
+
+
+def test_a_blank_day_is_confirmed_as_the_day_the_confirmation_showed(
+    tmp_path: Path, serve: Callable[..., Served], browse: Browse
+) -> None:
+    app = app_at(tmp_path, d(2025, 1, 7))
+    browser = browse(serve(app).url)
+    shown = browser.post(
+        f"/agreements/{NOTTS}/record/variation-propose", {"summary": "New KPI schedule", "on": ""}
+    )
+    assert shown.status_code == 200, shown.text
+    assert ("on", "2025-01-07") in hidden_fields(shown.text)
