@@ -40,7 +40,7 @@ from jobs.clock import FixedClock
 from lifecycle import commands as c
 from lifecycle.feeds import feed_window
 from lifecycle.occurrence import Occurrence, OccurrenceKind
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, new_pg_database
 from web.feed_route import feed_endpoint
 from web.server import PagesGZip
 
@@ -51,13 +51,18 @@ NOTTS = "nottinghamshire-healthy-families"
 BOARD = "partnership-board"
 
 
-@pytest.fixture
-def concordat(tmp_path: Path) -> Iterator[App]:
-    """An App on a fresh SQLite file, with facts recorded on Sefton: a meeting cancelled,
-    one moved, a dispute started."""
+@pytest.fixture(params=["sqlite", "postgresql"])
+def concordat(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[App]:
+    """An App on a fresh SQLite file (a local database: revalidated on the event loop) or
+    PostgreSQL (always through the thread pool), with facts recorded on Sefton: a meeting
+    cancelled, one moved, a dispute started."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'c.db'}"
+    else:
+        url = new_pg_database(request.getfixturevalue("pg_admin_url"))
     app = App(
         ConfigSource(EXAMPLES),
-        SqlStores(f"sqlite:///{tmp_path / 'c.db'}"),
+        SqlStores(url),
         FixedClock(NOW),
         "tester",
         SiteSecret("s" * 40, tmp_path / "secret"),
