@@ -236,3 +236,16 @@ def test_a_contacts_page_from_an_issued_feed_has_three_subscribe_links(
     assert feed.status_code == 200
     assert feed.headers["content-type"].startswith("text/calendar")
     assert Calendar.from_ical(feed.content).walk("VEVENT")
+
+
+def test_printed_pages_drop_the_navigation_and_keep_the_forms_style(
+    server: Server, admin_page: Page
+) -> None:
+    page = admin_page
+    page.goto(f"{server.url}/agreements/sefton-partnership/record/dispute-raise")
+    page.emulate_media(media="print")
+    expect(page.locator("footer.site")).to_be_hidden()
+    expect(page.locator("header.site nav")).to_be_hidden()
+    expect(page.locator("form .field").first).to_be_visible()
+    page.emulate_media(media="screen")
+    expect(page.locator("footer.site")).to_be_visible()
