@@ -61,13 +61,7 @@ def content(examples: Configuration, scope: FeedScope) -> Any:
 
 @pytest.fixture
 def app(tmp_path: Path) -> App:
-    return App(
-        ConfigSource(EXAMPLES),
-        GivenStore(MemoryStore()),
-        FixedClock(dt.datetime(2025, 6, 2, 10, 0, tzinfo=dt.UTC)),
-        "tester",
-        SiteSecret("k" * 40, tmp_path / "secret"),
-    )
+    return fresh_app(tmp_path)
 
 
 def test_the_window_is_a_year_back_to_18_months_ahead_within_the_calendar(
