@@ -349,10 +349,16 @@ def test_every_form_the_agreement_page_links_to_exists_and_matches_a_cli_command
     assert [action for action, _ in LINKED] == list(FORMS) == list(ACTIONS)
 
 
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_two_people_confirming_at_once_are_decided_one_after_the_other(
-    tmp_path: Path, serve: Callable[..., Served], browse: Browse
+    tmp_path: Path,
+    serve: Callable[..., Served],
+    browse: Browse,
+    database: str,
+    request: pytest.FixtureRequest,
 ) -> None:
-    app = app_at(tmp_path, d(2024, 11, 1))
+    db = new_pg_database(request.getfixturevalue("pg_admin_url")) if database != "sqlite" else None
+    app = app_at(tmp_path, d(2024, 11, 1), db=db)
     served = serve(app)
     path = f"/agreements/{NOTTS}/record/meeting-cancel"
     fields = {"meeting": "service-review", "occurrence": "2024-12-10"}
