@@ -30,7 +30,7 @@ from lifecycle.dashboard import (
     standing,
     unsigned,
 )
-from lifecycle.feeds import display_name
+from lifecycle.feeds import display_name, involved
 from lifecycle.occurrence import Occurrence
 from lifecycle.outbox import Entry, State
 from lifecycle.state import AgreementState, Variation, fold, last_day
@@ -224,7 +224,7 @@ def contact_view(app: App, token: str) -> ContactView | None:
         return None
     contact_id = record.scope.target
     configuration = app.configuration()
-    mine = [a for a in configuration.agreements if any(c.id == contact_id for c in a.contacts)]
+    mine = involved(record.scope, configuration.agreements)
     if not mine:
         return None
     contact = next(c for c in mine[0].contacts if c.id == contact_id)
