@@ -14,9 +14,12 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from concordat.basics import DEFAULT_CONFIG as DEFAULT_CONFIG
+from concordat.basics import InvalidInput as InvalidInput
 from concordat.secret import SECRET_FILE, SiteSecret
-from concordat.sources import ConfigChange, ConfigSource, SqlStores, StoreSource
+from concordat.sources import ConfigChange, ConfigSource, SqlStores, StoreSource, checked_url
 from concordat.variation_links import chaser_links
 from config.loader import Configuration
 from jobs.clock import Clock, SystemClock
@@ -27,21 +30,17 @@ from jobs.planner import DEFAULT_HORIZON_DAYS, PlanReport, replan
 from jobs.ports import RecordedFact, Store
 from lifecycle import commands as c
 from lifecycle.agreement import Agreement
-from lifecycle.errors import CalendarRangeError, ConcordatError, UnknownName
+from lifecycle.errors import CalendarRangeError, UnknownName
 from lifecycle.facts import Fact
 from lifecycle.outbox import Entry, State
 from lifecycle.state import fold
 from lifecycle.timeline import Occurrence, plan
-from notifications.templating import Templates
-from storage.engine import DEFAULT_DATA_DIR, NoDatabase, checked_url, default_url
+from storage.errors import DEFAULT_DATA_DIR, NoDatabase, default_url
 
-DEFAULT_CONFIG = "config/examples"
+if TYPE_CHECKING:  # jinja2 is loaded by the commands that render, not by every App
+    from notifications.templating import Templates
+
 Progress = Callable[[int], None]
-
-
-class InvalidInput(ConcordatError, ValueError):
-    """Raised when a value given to a command (an option, later a request field) cannot be
-    used: an impossible date, an unknown state, a negative limit."""
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,22 @@
 """The command line's door into the App: each command asks for the App of its `--config` and
 `--db`, built from them and the environment on first use. Apps share one configuration
 source per directory, so a command that asks twice loads the files once.
+
+Everything heavy (the App, the configuration schema) is imported by the function that needs
+it: every command module imports this one to declare its commands, and `--help` or
+`calc opdays` must not pay for what they do not use.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from concordat.app import App
-from concordat.sources import ConfigSource
-from config.loader import Configuration
-from config.schema import FIRST_YEAR, LAST_YEAR
-from lifecycle.bank_holidays import england_bank_holidays
-from lifecycle.calendar import OperationalCalendar
+if TYPE_CHECKING:
+    from concordat.app import App
+    from concordat.sources import ConfigSource
+    from config.loader import Configuration
+    from lifecycle.calendar import OperationalCalendar
 
 _apps: dict[tuple[Path, str | None], App] = {}
 _sources: dict[Path, ConfigSource] = {}
@@ -20,6 +24,8 @@ _sources: dict[Path, ConfigSource] = {}
 
 def application(config: Path, db: str | None = None) -> App:
     """The App for these options, built once per process."""
+    from concordat.app import App
+
     key = (config.resolve(), db)
     if key not in _apps:
         app = App.from_environment(config=config, db=db)
@@ -36,6 +42,8 @@ def load_or_exit(directory: Path) -> Configuration:
 
 def default_calendar() -> OperationalCalendar:
     """England's operational calendar with no site closure days."""
-    return OperationalCalendar.build(
-        FIRST_YEAR, LAST_YEAR, england_bank_holidays(FIRST_YEAR, LAST_YEAR)
-    )
+    from config.bank_holidays_file import CALENDAR_YEARS, package_bank_holidays
+    from lifecycle.calendar import OperationalCalendar
+
+    first, last = CALENDAR_YEARS
+    return OperationalCalendar.build(first, last, package_bank_holidays(first, last, "ENG"))

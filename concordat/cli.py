@@ -4,26 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import Progress
 
-import concordat.cli_calc
-import concordat.cli_db
-import concordat.cli_feeds
-import concordat.cli_outbox
-import concordat.cli_preview
-import concordat.cli_record
-import concordat.cli_run  # noqa: F401  (registers the commands)
-from concordat.app import App, InvalidInput
+from concordat.basics import InvalidInput
 from concordat.bootstrap import application
 from concordat.options import DEFAULT_CONFIG, ConfigOption, DbOption, app, err, parse_date
-from concordat.render import print_table, to_json
-from lifecycle.timeline import Occurrence
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from concordat.app import App
+    from lifecycle.timeline import Occurrence
 
 __all__ = ["app"]
+
+# The other commands' modules are imported when their commands are asked for
+# (`concordat.options.COMMAND_MODULES`). Each imports at its top only what declaring its
+# options needs; what a command runs with (the App, the database, jinja2, the web server) is
+# imported in its body. `tests/unit/test_startup.py` holds the line.
 
 PROGRESS_THRESHOLD = 200
 
@@ -53,6 +53,8 @@ def plan(
 ) -> None:
     """Everything due between two dates: meetings, reviews, deadlines, term ends, notice and,
     with --db, what the recorded facts set off (the database is only read)."""
+    from concordat.render import print_table, to_json
+
     first, last = parse_date(from_, "--from"), parse_date(to, "--to")
     if format_ not in ("table", "json"):
         raise InvalidInput(f"--format must be table or json (got {format_!r})")
@@ -75,6 +77,8 @@ def _occurrences(
     with_facts: bool,
 ) -> list[Occurrence]:
     """The App's occurrences, with a progress bar on a terminal when there are many."""
+    from rich.progress import Progress
+
     count = 1 if agreement else len(concordat.configuration().agreements)
     show = err.is_terminal and count >= PROGRESS_THRESHOLD
     with Progress(console=err, transient=True, disable=not show) as progress:
@@ -91,5 +95,7 @@ def _occurrences(
 
 def _table_console() -> Console:
     """A console for tables: the terminal's width, or a wide page when piped to a file."""
+    from rich.console import Console
+
     console = Console()
     return console if console.is_terminal else Console(width=160)

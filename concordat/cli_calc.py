@@ -5,15 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from concordat.bootstrap import application, default_calendar
 from concordat.options import app, fail, parse_date, parse_period
-from lifecycle.calendar import OperationalCalendar
 from lifecycle.errors import ConcordatError
 from lifecycle.notice import NoticeRule, earliest_end, latest_service
+
+if TYPE_CHECKING:
+    from lifecycle.calendar import OperationalCalendar
 
 calc = typer.Typer(
     help="Date calculations on the England operational calendar.", no_args_is_help=True

@@ -8,27 +8,19 @@ a calendar's "subscribe from the web", and webcal:// to click.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
-from concordat.app import InvalidInput
+from concordat.basics import InvalidInput
 from concordat.bootstrap import application
-from concordat.feeds import (
-    FeedLinks,
-    FeedRecord,
-    checked_label,
-    issue_feed,
-    links_of,
-    list_feeds,
-    revoke_feed,
-    rotate_feed,
-    scope_of,
-)
 from concordat.options import DEFAULT_CONFIG, ConfigOption, DbOption, app
+
+if TYPE_CHECKING:
+    from concordat.feeds import FeedLinks, FeedRecord
+
+# The feeds' code (and icalendar with it) is imported by the commands that use it.
 
 feeds_app = typer.Typer(help="Calendar feeds for board members.", no_args_is_help=True)
 app.add_typer(feeds_app, name="feeds")
@@ -54,6 +46,8 @@ def issue(
     db: DbOption = None,
 ) -> None:
     """Hand out a new feed; prints its id and URLs."""
+    from concordat.feeds import checked_label, issue_feed, scope_of
+
     given = [(k, v) for k, v in (("contact", contact), ("agreement", agreement),
                                  ("meeting", meeting)) if v is not None]  # fmt: skip
     if len(given) != 1:
@@ -73,6 +67,11 @@ def issue(
 @feeds_app.command("list")
 def list_command(config: ConfigOption = Path(DEFAULT_CONFIG), db: DbOption = None) -> None:
     """Every feed handed out, with the URL of each live one; the database is only read."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from concordat.feeds import links_of, list_feeds
+
     concordat = application(config, db)
     records = list_feeds(concordat)
     table = Table("id", "scope", "label", "created (UTC)", "revoked (UTC)", "url",
@@ -95,6 +94,8 @@ def list_command(config: ConfigOption = Path(DEFAULT_CONFIG), db: DbOption = Non
 def revoke(feed_id: FeedId, config: ConfigOption = Path(DEFAULT_CONFIG),
            db: DbOption = None) -> None:  # fmt: skip
     """Revoke a feed: its URL answers 404 from now on."""
+    from concordat.feeds import revoke_feed
+
     record = revoke_feed(application(config, db), feed_id)
     typer.echo(f"feed {record.id} ({record.scope}) {_revoked(record)}")
 
@@ -103,6 +104,8 @@ def revoke(feed_id: FeedId, config: ConfigOption = Path(DEFAULT_CONFIG),
 def rotate(feed_id: FeedId, config: ConfigOption = Path(DEFAULT_CONFIG),
            db: DbOption = None) -> None:  # fmt: skip
     """Give a feed a new URL (the old one answers 404 from now on); prints the new URLs."""
+    from concordat.feeds import rotate_feed
+
     record, links = rotate_feed(application(config, db), feed_id)
     typer.echo(f"rotated feed {record.id} ({record.scope}) to generation {record.generation}")
     _print_links(links)

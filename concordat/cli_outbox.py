@@ -4,19 +4,19 @@ look at it."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress
-from rich.table import Table
 
-from concordat.app import InvalidInput, OutboxPage
+from concordat.basics import InvalidInput
 from concordat.bootstrap import application
 from concordat.options import DEFAULT_CONFIG, ConfigOption, DbOption, app, err, parse_date
 from jobs.planner import DEFAULT_HORIZON_DAYS
 from lifecycle.outbox import State
+
+if TYPE_CHECKING:
+    from concordat.app import OutboxPage
 
 STATES = ", ".join(state.value for state in State)
 
@@ -29,6 +29,8 @@ def replan_command(
     horizon: Annotated[int, typer.Option(help="Days ahead to plan.", min=1)] = DEFAULT_HORIZON_DAYS,
 ) -> None:
     """Plan every agreement into the outbox; unchanged agreements are skipped."""
+    from rich.progress import Progress
+
     concordat = application(config, db)
     day = parse_date(today, "--today") if today else concordat.today()
     total = len(concordat.configuration().agreements)
@@ -54,6 +56,9 @@ def outbox_command(
     db: DbOption = None,
 ) -> None:
     """Outbox rows, soonest first, a page at a time; the database is only read."""
+    from rich.console import Console
+    from rich.table import Table
+
     page = application(config, db).outbox(agreement, _state(state), limit, offset)
     table = Table(
         "due (UTC)", "state", "kind", "agreement", "to", "subject", box=None, header_style="bold"

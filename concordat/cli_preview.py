@@ -6,22 +6,24 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from concordat.app import App, InvalidInput
+from concordat.basics import InvalidInput
 from concordat.bootstrap import application
 from concordat.options import DEFAULT_CONFIG, ConfigOption, DbOption, app, parse_date
-from jobs.planner import DEFAULT_HORIZON_DAYS, planned_messages
 from lifecycle.ids import follow_up_key
 from lifecycle.kinds import BY_NAME, FAMILIES, KINDS, Kind, MessageKind
 from lifecycle.messages import Message, kind_of
 from lifecycle.reports import failure_report
 from lifecycle.state import fold
 from lifecycle.timeline import plan
-from notifications.render import render
-from notifications.samples import sample
+
+if TYPE_CHECKING:
+    from concordat.app import App
+
+# The planner and the renderer (jinja2, icalendar) are imported by the command itself.
 
 
 @app.command("preview")
@@ -40,6 +42,9 @@ def preview_command(
     """Render the first message of KIND the agreement's plan holds from --on, exactly as it
     would be sent (with --db, what its recorded facts set off too); a kind the plan holds
     none of is shown with made-up facts, and says so."""
+    from notifications.render import render
+    from notifications.samples import sample
+
     chosen = BY_NAME.get(kind)
     if chosen is None:
         names = ", ".join(k.name for k in KINDS)
@@ -67,6 +72,8 @@ def _first_of(
 ) -> Message | None:
     """The soonest message of `kind` the agreement's plan holds from `day`; a follow-up or a
     report is made from the message it would follow or report."""
+    from jobs.planner import DEFAULT_HORIZON_DAYS, planned_messages
+
     agreement = concordat.agreement(agreement_id)
     configuration = concordat.configuration()
     concordat.check_in_calendar(day)

@@ -6,11 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from concordat import inputs
 from concordat.bootstrap import application, load_or_exit
@@ -21,12 +19,14 @@ from concordat.options import (
     app,
     fail,
 )
-from jobs.handlers import Outcome
 from lifecycle import commands as c
 from lifecycle.decisions import unsigned_parties
 from lifecycle.facts import ProcedureEscalated, to_payload
 from lifecycle.ids import VariationId
 from lifecycle.procedure import StepWindow, chained_ladder
+
+if TYPE_CHECKING:
+    from jobs.handlers import Outcome
 
 notice_app = typer.Typer(help="Notice to terminate.", no_args_is_help=True)
 dispute_app = typer.Typer(help="Disputes: the agreement's dispute procedure.", no_args_is_help=True)
@@ -274,6 +274,9 @@ def history(
     db: DbOption = None,
 ) -> None:
     """The facts recorded for an agreement, in order."""
+    from rich.console import Console
+    from rich.table import Table
+
     if format_ not in ("table", "json"):
         fail(f"--format must be table or json (got {format_!r})", 2)
     items = application(config, db).history(agreement)

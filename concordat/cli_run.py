@@ -11,34 +11,56 @@ import logging
 import os
 import signal
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
-from rich.progress import Progress
 
-from concordat.app import App, InvalidInput
+from concordat.basics import InvalidInput
 from concordat.bootstrap import application
 from concordat.options import DEFAULT_CONFIG, ConfigOption, DbOption, app, err, parse_date
 from config.issues import ConfigurationError
 from config.mail import MailSettings
-from jobs.alarm import Alarm
-from jobs.clock import SystemClock
+from jobs.clock import Clock, SystemClock
 from jobs.dispatcher import Dispatcher, DispatchPolicy, Event
-from jobs.mailer import TransportMailer, mailer_for
-from jobs.planner import DEFAULT_HORIZON_DAYS, FACT_LOOKBACK
 from jobs.ports import Mailer, Store
 from jobs.service import SAFETY_POLL, Service
-from jobs.simulation import SimulatedClock, simulate
-from jobs.watch import directory_changes
 from lifecycle.errors import ConcordatError
 from lifecycle.outbox import State
 from lifecycle.reports import configuration_report
-from notifications.render import header_text
-from notifications.transport import MaildirTransport, SmtpTransport, Transport
-from storage.engine import shown
+
+if TYPE_CHECKING:
+    from concordat.app import App
+    from jobs.mailer import TransportMailer
+    from notifications.templating import Templates
+    from notifications.transport import Transport
+
+# What the service runs with (apscheduler, watchfiles, aiosmtplib, jinja2, SQLAlchemy) is
+# imported by the commands that run it: every command module is imported to declare its
+# options, by `concordat --help` and `concordat calc` too.
+
+
+def mailer_for(
+    settings: MailSettings,
+    environ: Mapping[str, str],
+    data_dir: Path,
+    clock: Clock,
+    templates: Templates | None = None,
+) -> TransportMailer:
+    """`jobs.mailer.mailer_for`, the mail code imported when a mailer is made."""
+    from jobs.mailer import mailer_for as made
+
+    return made(settings, environ, data_dir, clock, templates)
+
+
+def directory_changes(directory: Path, stop: asyncio.Event) -> AsyncIterator[int]:
+    """`jobs.watch.directory_changes`, watchfiles imported when the following starts."""
+    from jobs.watch import directory_changes as changes
+
+    return changes(directory, stop)
+
 
 LOG_FORMATS = ("text", "json")
 PASSWORD_ENV = "CONCORDAT_ADMIN_PASSWORD"
@@ -80,6 +102,8 @@ def run_command(
 ) -> None:
     """Serve: plan, then send each message at its moment, and serve the dashboard and the
     calendar feeds ([web] in site.toml), until Ctrl-C or SIGTERM."""
+    from jobs.alarm import Alarm
+
     if log_format not in LOG_FORMATS:
         raise InvalidInput(f"--log-format must be text or json (got {log_format!r})")
     concordat = application(config, db)
@@ -132,6 +156,12 @@ def simulate_command(
 ) -> None:
     """Run the planner, outbox, dispatcher and mail on a simulated clock over a window: a year
     of messages in minutes. Run again on the same database, it sends only what was not sent."""
+    from rich.progress import Progress
+
+    from jobs.mailer import TransportMailer
+    from jobs.planner import DEFAULT_HORIZON_DAYS, FACT_LOOKBACK
+    from jobs.simulation import SimulatedClock, simulate
+
     first, last = parse_date(from_, "--from"), parse_date(to, "--to")
     if last < first:
         raise InvalidInput(f"--to ({last}) is before --from ({first})")
@@ -181,6 +211,8 @@ def status_command(
 ) -> None:
     """Counts of outbox rows by state, the next due instant, and the latest sends, failures
     and misses (newest first)."""
+    from notifications.render import header_text
+
     store = application(config, db).stores.reader()
     counts = store.state_counts()
     typer.echo("  ".join(f"{state.value}: {count}" for state, count in counts.items()))
@@ -509,6 +541,8 @@ def _owner() -> str:
 def _simulation_transport(concordat: App, smtp: str | None, maildir: Path | None) -> Transport:
     """--smtp HOST:PORT, --maildir DIR, else a Maildir of its own in the data folder: never
     the site's mail settings, so a preview cannot mail real partners by accident."""
+    from notifications.transport import MaildirTransport, SmtpTransport
+
     if smtp is not None:
         host, _, port = smtp.rpartition(":")
         if not host or not port.isdigit() or not 1 <= int(port) <= 65_535:
@@ -519,6 +553,8 @@ def _simulation_transport(concordat: App, smtp: str | None, maildir: Path | None
 
 
 def _database(concordat: App) -> str:
+    from storage.engine import shown
+
     url = getattr(concordat.stores, "url", None)
     return shown(url) if isinstance(url, str) else "given"
 

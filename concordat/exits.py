@@ -17,13 +17,12 @@ agreement is 1 from every command.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TypeVar
 
-from concordat.app import InvalidInput
+from concordat.basics import InvalidInput
 from concordat.secret import SecretUnusable
 from config.issues import ConfigurationError
-from jobs.ports import OutboxConflict
 from lifecycle.errors import (
     CadenceError,
     CalendarRangeError,
@@ -33,28 +32,69 @@ from lifecycle.errors import (
     Refused,
     UnknownName,
 )
-from notifications.transport import SmtpPasswordMissing
-from storage.engine import DatabaseError, DatabaseUrlError
+from storage.errors import DatabaseError, DatabaseUrlError
 
 OK, REFUSED, INVALID, DATABASE = 0, 1, 2, 3
 Code = TypeVar("Code")
 
-EXIT_CODES: Mapping[type[BaseException], int] = {
-    Refused: REFUSED,
-    UnknownName: REFUSED,
-    InvalidInput: INVALID,
-    MalformedId: INVALID,
-    ConfigurationError: INVALID,
-    CalendarRangeError: INVALID,
-    PeriodError: INVALID,
-    CadenceError: INVALID,
-    DatabaseUrlError: INVALID,
-    SmtpPasswordMissing: INVALID,
-    SecretUnusable: INVALID,
-    DatabaseError: DATABASE,
-    OutboxConflict: DATABASE,  # lost every retry to busy senders: transient, try again
-    ConcordatError: REFUSED,
-}
+
+def _codes_of_heavy_modules() -> dict[type[BaseException], int]:
+    """The errors defined beside heavy libraries (aiosmtplib; the outbox's code), imported
+    when the table is first read rather than by every command that declares its options."""
+    from jobs.ports import OutboxConflict
+    from notifications.transport import SmtpPasswordMissing
+
+    return {
+        SmtpPasswordMissing: INVALID,
+        OutboxConflict: DATABASE,  # lost every retry to busy senders: transient, try again
+    }
+
+
+class _ExitCodes(Mapping[type[BaseException], int]):
+    """The table: the entries given, plus those `later` gives, added on first read, so that
+    a command that fails on nothing never loads the mail code to declare its exit codes."""
+
+    def __init__(
+        self,
+        entries: Mapping[type[BaseException], int],
+        later: Callable[[], Mapping[type[BaseException], int]],
+    ) -> None:
+        self._entries = entries
+        self._later = later
+        self._table: dict[type[BaseException], int] | None = None
+
+    def _resolved(self) -> dict[type[BaseException], int]:
+        if self._table is None:
+            self._table = {**self._entries, **self._later()}
+        return self._table
+
+    def __getitem__(self, error: type[BaseException]) -> int:
+        return self._resolved()[error]
+
+    def __iter__(self) -> Iterator[type[BaseException]]:
+        return iter(self._resolved())
+
+    def __len__(self) -> int:
+        return len(self._resolved())
+
+
+EXIT_CODES: Mapping[type[BaseException], int] = _ExitCodes(
+    {
+        Refused: REFUSED,
+        UnknownName: REFUSED,
+        InvalidInput: INVALID,
+        MalformedId: INVALID,
+        ConfigurationError: INVALID,
+        CalendarRangeError: INVALID,
+        PeriodError: INVALID,
+        CadenceError: INVALID,
+        DatabaseUrlError: INVALID,
+        SecretUnusable: INVALID,
+        DatabaseError: DATABASE,
+        ConcordatError: REFUSED,
+    },
+    _codes_of_heavy_modules,
+)
 
 
 def lookup(table: Mapping[type[BaseException], Code], error: BaseException) -> Code | None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from concordat.app import InvalidInput
+from concordat.basics import InvalidInput
 from lifecycle import commands as c
 from lifecycle.errors import ConcordatError, TextNeeded
 from lifecycle.ids import CaseId, VariationId

@@ -8,15 +8,17 @@ Nothing here reads the environment at import: typer reads `--config` and `--db` 
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+import typer.main
 from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from concordat.app import DEFAULT_CONFIG, InvalidInput
+from concordat.basics import DEFAULT_CONFIG, InvalidInput
 from concordat.exits import INVALID, exit_code
 from concordat.inputs import parse_date, parse_datetime
 from lifecycle.errors import ConcordatError, Refused
@@ -36,10 +38,62 @@ __all__ = [
 
 err = Console(stderr=True)
 
+# Every top-level command (or group) and the module that registers it, in the order
+# `concordat --help` lists them. A command's module is imported when the command is asked
+# for, so `calc` does not load the outbox's or the service's code; the list (for --help, a
+# mistyped name) imports them all. `tests/unit/test_startup.py` checks this table.
+COMMAND_MODULES: dict[str, str] = {
+    "replan": "concordat.cli_outbox",
+    "outbox": "concordat.cli_outbox",
+    "preview": "concordat.cli_preview",
+    "extend": "concordat.cli_record",
+    "history": "concordat.cli_record",
+    "run": "concordat.cli_run",
+    "simulate": "concordat.cli_run",
+    "status": "concordat.cli_run",
+    "serve": "concordat.cli_run",
+    "validate": "concordat.cli",
+    "plan": "concordat.cli",
+    "calc": "concordat.cli_calc",
+    "db": "concordat.cli_db",
+    "feeds": "concordat.cli_feeds",
+    "notice": "concordat.cli_record",
+    "dispute": "concordat.cli_record",
+    "procedure": "concordat.cli_record",
+    "meeting": "concordat.cli_record",
+    "variation": "concordat.cli_record",
+}
+
 
 class ErrorMappingGroup(TyperGroup):
     """The top-level command group: every command's typed error becomes one `error:` line
-    and the exit code of its kind, in this one place."""
+    and the exit code of its kind, in this one place. Its commands are registered by their
+    modules as `COMMAND_MODULES` imports them, on first use."""
+
+    _complete = False  # every command module imported and its commands added
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands:
+            self._add(COMMAND_MODULES.get(cmd_name))
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        self._add(None)
+        order = list(COMMAND_MODULES)
+        names = super().list_commands(ctx)
+        return sorted(names, key=lambda n: order.index(n) if n in order else len(order))
+
+    def _add(self, module: str | None) -> None:
+        """Import `module` (every command module when None) and add the commands it
+        registered on `app`."""
+        if self._complete:
+            return
+        for name in dict.fromkeys(COMMAND_MODULES.values()) if module is None else (module,):
+            importlib.import_module(name)
+        group = typer.main.get_command(app)
+        assert isinstance(group, TyperGroup)
+        self.commands.update({n: c for n, c in group.commands.items() if n not in self.commands})
+        self._complete = module is None
 
     def invoke(self, ctx: Any) -> Any:  # typer's vendored click.Context
         try:

@@ -15,25 +15,21 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
-
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING, Protocol
 
 from config.issues import ConfigIssue, ConfigurationError
 from config.loader import Configuration, LoadCache, load_configuration
-from jobs.ports import Store
-from notifications.samples import samples
-from notifications.templating import Templates
-from storage.engine import (
-    DatabaseError,
-    NoDatabase,
-    is_sqlite,
-    make_engine,
-    shown,
-    sqlite_path,
-)
-from storage.migrate import require_current, upgrade
-from storage.store import SqlStore
+from storage.errors import DatabaseError, NoDatabase
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from jobs.ports import Store
+    from notifications.templating import Templates
+    from storage.store import SqlStore
+
+# SQLAlchemy, alembic and jinja2 are imported by the methods that use them: a command that
+# opens no database and renders no message (validate, plan, calc) never loads them.
 
 
 class AnotherServiceRunning(DatabaseError, BlockingIOError):
@@ -80,22 +76,27 @@ class ConfigSource:
         self.directory = directory
         self._cache = LoadCache()
         self._loaded: Configuration | None = None
-        self._templates: tuple[str, Templates] | None = None
+        # the override files' digest, and the checked templates once made (see `_prepared`)
+        self._templates: tuple[str, Templates | None] | None = None
 
     def configuration(self) -> Configuration:
         """The validated configuration; raises `ConfigurationError` listing every issue
         (a template override that cannot render its kind among them)."""
         if self._loaded is None:
             loaded = load_configuration(self.directory, self._cache)
-            self._templates = _checked_templates(loaded.mail.templates)
+            self._templates = _prepared(loaded.mail.templates)
             self._loaded = loaded
         return self._loaded
 
     def templates(self) -> Templates:
         """The message templates, the site's overrides checked."""
-        self.configuration()
+        loaded = self.configuration()
         assert self._templates is not None
-        return self._templates[1]
+        digest, templates = self._templates
+        if templates is None:  # the shipped ones, made on first use (see `_prepared`)
+            digest, templates = _checked_templates(loaded.mail.templates)
+            self._templates = digest, templates
+        return templates
 
     def reload(self) -> ConfigChange:
         """Load again, parsing only the files that changed; says which agreements changed
@@ -105,7 +106,7 @@ class ConfigSource:
         templates = self._templates
         digest = _templates_digest(loaded.mail.templates)
         if templates is None or templates[0] != digest:
-            templates = _checked_templates(loaded.mail.templates)
+            templates = _prepared(loaded.mail.templates)
         after = loaded.digests
         change = ConfigChange(
             changed=tuple(sorted(i for i, digest in after.items() if before.get(i) != digest)),
@@ -122,10 +123,23 @@ class ConfigSource:
         return self._cache.parsed
 
 
+def _prepared(overrides: Path | None) -> tuple[str, Templates | None]:
+    """The digest of the site's overrides and the templates checked with them, or, when the
+    site overrides none, the digest alone: the shipped templates render every kind (their
+    tests say so), so making them waits until a command renders a message, and `validate` or
+    `plan` never loads jinja2."""
+    if overrides is None:
+        return _templates_digest(None), None
+    return _checked_templates(overrides)
+
+
 def _checked_templates(overrides: Path | None) -> tuple[str, Templates]:
     """The templates with the site's overrides, each kind rendered once against its sample;
     `ConfigurationError` naming every template that fails. Returned with the digest of the
     override files, so a reload knows when they changed."""
+    from notifications.samples import samples
+    from notifications.templating import Templates
+
     templates = Templates(overrides)
     problems = templates.check(samples())
     if problems:
@@ -196,12 +210,18 @@ class SqlStores:
         return self.url.startswith("sqlite")  # WAL: a reader never waits for a writer
 
     def writer(self) -> Store:
+        from storage.store import SqlStore
+
         if self._checked is None:
             self.upgrade()
             self._checked = SqlStore(self.engine())
         return self._checked
 
     def reader(self) -> Store:
+        from storage.engine import shown
+        from storage.migrate import require_current
+        from storage.store import SqlStore
+
         if self._checked is None:
             self._require_file()
             require_current(self.engine(), shown(self.url))
@@ -209,6 +229,8 @@ class SqlStores:
         return self._checked
 
     def upgrade(self) -> tuple[str | None, str]:
+        from storage.migrate import upgrade
+
         if self.data_dir is not None:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         return upgrade(self.engine())
@@ -225,6 +247,8 @@ class SqlStores:
         others could see, so one service per file: an exclusive `flock` on the database file
         itself (independent of SQLite's own POSIX locks, and no file is left behind).
         PostgreSQL takes any number of services."""
+        from storage.engine import is_sqlite, sqlite_path
+
         path = sqlite_path(self.url) if is_sqlite(self.url) else None
         if path is None:
             yield
@@ -241,17 +265,28 @@ class SqlStores:
 
     def engine(self) -> Engine:
         """The engine, made on first use (the URL is checked then)."""
+        from storage.engine import make_engine
+
         if self._engine is None:
             self._engine = make_engine(self.url)
         return self._engine
 
     def _require_file(self) -> None:
         """Refuse a missing SQLite file before connecting, since connecting creates it."""
+        from storage.engine import is_sqlite, sqlite_path
+
         path = sqlite_path(self.url) if is_sqlite(self.url) else None
         if path is not None and not path.is_file():
             if self.data_dir is None:
                 self.engine()  # a missing folder in a given URL is a mistake, said as such
             raise NoDatabase(path)
+
+
+def checked_url(text: str) -> str:
+    """`storage.engine.checked_url`, SQLAlchemy loaded only when a URL is given."""
+    from storage.engine import checked_url as checked
+
+    return checked(text)
 
 
 class GivenStore:

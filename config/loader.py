@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
-from config.bank_holidays_file import read_bank_holidays
+from config.bank_holidays_file import package_bank_holidays, read_bank_holidays
 from config.build import build_agreement
 from config.issues import ConfigIssue, ConfigurationError, IssueLog, key_path
 from config.locate import key_lines, line_of
@@ -27,7 +27,6 @@ from config.references import check_references
 from config.schema import FIRST_YEAR, LAST_YEAR, AgreementFile, MailFile, SiteFile, clock_time
 from config.web import WebSettings
 from lifecycle.agreement import Agreement
-from lifecycle.bank_holidays import england_bank_holidays
 from lifecycle.calendar import OperationalCalendar
 from lifecycle.periods import Period
 from lifecycle.timeline import PlanSettings
@@ -204,7 +203,7 @@ def _toml_error_line(error: Exception) -> int | None:
 
 
 def _closed_days(directory: Path, site: SiteFile, log: IssueLog) -> set[dt.date]:
-    closed = england_bank_holidays(FIRST_YEAR, LAST_YEAR, site.holiday_region)
+    closed = package_bank_holidays(FIRST_YEAR, LAST_YEAR, site.holiday_region)
     closed |= set(site.closure_days)
     if site.bank_holidays_file:
         closed |= read_bank_holidays(directory / site.bank_holidays_file, site.holiday_region, log)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
+from config.bank_holidays_file import CALENDAR_YEARS
 from config.mail import DEFAULT_PASSWORD_ENV, DEFAULT_SENDER, Security
 from lifecycle.agreement import AgreementKind, WindowFrom
 from lifecycle.cadence import Policy
@@ -24,7 +25,7 @@ from lifecycle.text import control_character
 
 _ID = r"^[a-z0-9][a-z0-9_\-]*$"
 # The years the operational calendar covers; dates outside them are refused when loading.
-FIRST_YEAR, LAST_YEAR = 1990, 2100
+FIRST_YEAR, LAST_YEAR = CALENDAR_YEARS
 _TIME = re.compile(r"^(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)$")
 
 

@@ -17,9 +17,8 @@ import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from config.loader import Configuration
 from jobs.ports import AgreementUnit, OutboxConflict, Store
 from lifecycle.agreement import Agreement
 from lifecycle.digests import digest_messages, without_folded
@@ -29,6 +28,9 @@ from lifecycle.occurrence import Occurrence
 from lifecycle.outbox import Changes, Entry, State, instance_cancels, reconcile
 from lifecycle.state import AgreementState, fold
 from lifecycle.timeline import plan, send_instant
+
+if TYPE_CHECKING:  # pydantic: `concordat --help` reads DEFAULT_HORIZON_DAYS without it
+    from config.loader import Configuration
 
 DEFAULT_HORIZON_DAYS = 400
 # A fact recorded up to this long after it happened still sends what it set off.

@@ -12,11 +12,14 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING
 
-from jobs.alarm import Alarm
 from jobs.clock import Clock
 from jobs.dispatcher import Dispatcher
 from jobs.ports import Store
+
+if TYPE_CHECKING:  # apscheduler: loaded by whoever makes the Alarm, not by `concordat --help`
+    from jobs.alarm import Alarm
 
 SAFETY_POLL = dt.timedelta(seconds=60)
 REARM = dt.timedelta(milliseconds=200)  # the soonest the next-due alarm is set for

@@ -17,54 +17,40 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlmodel import create_engine
 
-from lifecycle.errors import ConcordatError
 from storage import transactions
+from storage.errors import (  # defined without SQLAlchemy; re-exported for existing imports
+    DATABASE_FILE,
+    DEFAULT_DATA_DIR,
+    UPGRADE_HINT,
+    DatabaseError,
+    DatabaseUnavailable,
+    DatabaseUrlError,
+    NoDatabase,
+    default_url,
+)
 
-DEFAULT_DATA_DIR = "data"
-DATABASE_FILE = "concordat.db"
+__all__ = [
+    "DATABASE_FILE",
+    "DEFAULT_DATA_DIR",
+    "UPGRADE_HINT",
+    "DatabaseError",
+    "DatabaseUnavailable",
+    "DatabaseUrlError",
+    "NoDatabase",
+    "checked_url",
+    "default_url",
+    "is_sqlite",
+    "make_engine",
+    "shown",
+    "sqlite_path",
+    "unavailable_on_failure",
+]
+
 BUSY_TIMEOUT_MS = 60_000  # a writer waits this long for another to finish its unit
 CONNECT_TIMEOUT_S = 10
 # The drivers Concordat is built and tested with; a bare "postgresql://" means psycopg 3.
 DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}
 EXAMPLE_URLS = "sqlite:///path/to/concordat.db or postgresql+psycopg://user@host/dbname"
-UPGRADE_HINT = "run `concordat db upgrade` or record a fact first"
-
-
-class DatabaseError(ConcordatError):
-    """Raised when the database cannot be used; the root of the storage errors."""
-
-
-class DatabaseUrlError(DatabaseError, ValueError):
-    """Raised when a database URL is empty, malformed, names a database Concordat does not
-    support, or names a SQLite file in a folder that does not exist."""
-
-    def __init__(self, url: str, reason: str) -> None:
-        self.url = url
-        super().__init__(f"cannot use the database URL {url!r}: {reason}")
-
-
-class DatabaseUnavailable(DatabaseError, ConnectionError):
-    """Raised when the database cannot be reached or opened (server down, refused login, a
-    file that is not a SQLite database)."""
-
-    def __init__(self, url: str, reason: str) -> None:
-        self.url = url
-        self.reason = reason
-        super().__init__(f"cannot open the database {url}: {reason}")
-
-
-class NoDatabase(DatabaseError, FileNotFoundError):
-    """Raised when a command that only reads names a SQLite file that does not exist:
-    connecting would create an empty database, which reading must never do."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        super().__init__(f"no database at {path}; {UPGRADE_HINT}")
-
-
-def default_url(data_dir: Path) -> str:
-    """The SQLite file Concordat uses when given no URL: `concordat.db` in `data_dir`."""
-    return f"sqlite:///{data_dir / DATABASE_FILE}"
 
 
 def checked_url(text: str) -> str:
