@@ -102,7 +102,8 @@ def user_cache_dir() -> Path | None:
 
 def _read_cache(path: Path, header: str) -> set[dt.date] | None:
     """The days a cache file holds, or None when it is missing, unreadable, written for
-    another version or region, or damaged (a day that does not parse, no closing line)."""
+    another version, region or span, or damaged (a day that does not parse, no closing line,
+    no day at all)."""
     try:
         lines = path.read_text(encoding="ascii").split("\n")
     except (OSError, UnicodeDecodeError):
@@ -110,9 +111,10 @@ def _read_cache(path: Path, header: str) -> set[dt.date] | None:
     if len(lines) < 3 or lines[0] != header or lines[-2:] != ["end", ""]:
         return None
     try:
-        return {dt.date.fromisoformat(line) for line in lines[1:-2]}
+        days = {dt.date.fromisoformat(line) for line in lines[1:-2]}
     except ValueError:
         return None
+    return days or None  # a span without a bank holiday is no span the calendar covers
 
 
 def _write_cache(path: Path, header: str, days: set[dt.date]) -> None:
