@@ -8,9 +8,10 @@ Nothing here reads the environment at import: typer reads `--config` and `--db` 
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 import typer.main
@@ -20,9 +21,11 @@ from typer.core import TyperGroup
 
 from concordat.basics import DEFAULT_CONFIG, InvalidInput
 from concordat.exits import INVALID, exit_code
-from concordat.inputs import parse_date, parse_datetime
 from lifecycle.errors import ConcordatError, Refused
 from lifecycle.periods import Period
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -136,3 +139,18 @@ def fail(message: str, code: int = 1) -> NoReturn:
 def parse_period(text: str) -> Period:
     """A period such as "6 months"; a `PeriodError` (exit 2) when it cannot be read."""
     return Period.parse(text)
+
+
+def parse_date(text: str, what: str) -> dt.date:
+    """`concordat.inputs.parse_date`: the form readers (and the command classes they build)
+    are imported by the commands that read a date, not by `--help`."""
+    from concordat.inputs import parse_date as parse
+
+    return parse(text, what)
+
+
+def parse_datetime(text: str, what: str, timezone: ZoneInfo) -> dt.datetime:
+    """`concordat.inputs.parse_datetime`, imported when first used (see `parse_date`)."""
+    from concordat.inputs import parse_datetime as parse
+
+    return parse(text, what, timezone)

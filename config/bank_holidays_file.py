@@ -15,7 +15,6 @@ import contextlib
 import datetime as dt
 import json
 import os
-import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -121,6 +120,8 @@ def _write_cache(path: Path, header: str, days: set[dt.date]) -> None:
     """Write the cache file whole or not at all (a temporary file renamed over it), so that
     a command reading it meanwhile sees the old file or the new one; a directory that cannot
     be created or written is left as it is."""
+    import tempfile  # only when writing: most commands only read the cache
+
     text = "\n".join([header, *sorted(day.isoformat() for day in days), "end", ""])
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
