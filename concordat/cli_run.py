@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     from notifications.transport import Transport
 
 # What the service runs with (apscheduler, watchfiles, aiosmtplib, jinja2, SQLAlchemy) is
-# imported by the commands that run it: every command module is imported to declare its
-# options, by `concordat --help` and `concordat calc` too.
+# imported by the commands that run it: `concordat --help` imports this module to list its
+# commands, and must not pay for them.
 
 
 def mailer_for(
