@@ -19,7 +19,7 @@ from sqlalchemy import Row, Table, and_, delete, func, insert, or_, select, upda
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from jobs.ports import Activity, Claim, FeedRecord, RecordedFact, TokenHash
+from jobs.ports import Activity, Claim, FeedRecord, RecordedFact, TokenHash, applied
 from lifecycle.facts import Fact, from_payload, to_payload
 from lifecycle.feeds import FEED_KINDS, FeedScope
 from lifecycle.messages import Message, MessageKind
@@ -445,18 +445,7 @@ class SqlBatchUnit(SqlUnit):
             self._pending.clear()
         self._pending.append(Plan(self.agreement, changes, inputs, actor, at))
         self._stamp = inputs
-        self._entries.update(_applied(changes, self._entries))
-
-
-def _applied(changes: Changes, entries: Mapping[str, Entry]) -> dict[str, Entry]:
-    """The rows the changes write, as a later read in the same transaction sees them."""
-    result = {message.key: Entry(message, State.PENDING) for message in changes.inserts}
-    for message in [*changes.updates, *changes.revivals]:
-        result[message.key] = Entry(message, State.PENDING, changes.expected[message.key][1] + 1)
-    for key in changes.withdrawals:
-        version = changes.expected[key][1] + 1
-        result[key] = Entry(entries[key].message, State.WITHDRAWN, version)
-    return result
+        self._entries.update(applied(changes, self._entries))
 
 
 def _instant(value: dt.datetime | str) -> dt.datetime:
