@@ -501,11 +501,15 @@ class MemoryBatchUnit:
         self._history = store.history(agreement)
         self._entries = {entry.message.key: entry for entry in store.outbox(agreement)}
         self._stamp = store.tables.stamps.get(agreement)
+        self._unread: list[Changes] = []
 
     def history(self) -> list[RecordedFact]:
         return list(self._history)
 
     def outbox(self) -> list[Entry]:
+        for changes in self._unread:  # its own plans, folded in when first asked for
+            self._entries.update(applied(changes, self._entries))
+        self._unread.clear()
         return list(self._entries.values())
 
     def stamp(self) -> str | None:
@@ -527,7 +531,7 @@ class MemoryBatchUnit:
             lambda: self.store._write_plan(self.agreement, changes, inputs, actor, at)
         )
         self._stamp = inputs
-        self._entries.update(applied(changes, self._entries))
+        self._unread.append(changes)
 
 
 def _check_own(agreement: str, fact: Fact) -> None:

@@ -42,6 +42,8 @@ ENTRY = ("key", "agreement", "kind", "recipient", "due_at", "subject", "payload"
          "fingerprint", "state", "version")  # fmt: skip
 FACT = ("agreement", "seq", "type", "payload", "happened_on", "recorded_at", "recorded_by")
 AUDIT = ("at", "actor", "action", "agreement", "subject", "detail")
+# One encoder for every payload: `json.dumps(..., sort_keys=True)` makes a new one per call.
+PAYLOAD = json.JSONEncoder(sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -242,7 +244,7 @@ def _content(message: Message, instant: Any) -> tuple[Any, ...]:
         message.recipient,
         instant(message.due_at),
         message.subject,
-        json.dumps(message.payload, sort_keys=True),
+        PAYLOAD.encode(message.payload),
         message.fingerprint,
     )
 

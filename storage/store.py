@@ -421,11 +421,15 @@ class SqlBatchUnit(SqlUnit):
         self._history, self._stamp = history, stamp
         self._entries = {entry.message.key: entry for entry in entries}
         self._pending = pending
+        self._unread: list[Changes] = []
 
     def history(self) -> list[RecordedFact]:
         return list(self._history)
 
     def outbox(self) -> list[Entry]:
+        for changes in self._unread:  # its own plans, folded in when first asked for
+            self._entries.update(applied(changes, self._entries))
+        self._unread.clear()
         return list(self._entries.values())
 
     def stamp(self) -> str | None:
@@ -445,7 +449,7 @@ class SqlBatchUnit(SqlUnit):
             self._pending.clear()
         self._pending.append(Plan(self.agreement, changes, inputs, actor, at))
         self._stamp = inputs
-        self._entries.update(applied(changes, self._entries))
+        self._unread.append(changes)
 
 
 def _instant(value: dt.datetime | str) -> dt.datetime:
