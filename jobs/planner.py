@@ -38,9 +38,10 @@ FACT_LOOKBACK = dt.timedelta(days=31)
 # How many times a unit of work that lost a race with a sender is started again.
 ATTEMPTS = 5
 REMOVED = "removed"
-# Agreements planned in one transaction: large enough that the bulk writes pay, small
-# enough that a batch holds its locks (on SQLite, the database's) for a second or two.
-BATCH = 200
+# Agreements planned in one transaction: enough that the bulk writes and the one commit pay
+# (a commit per agreement cost ~8.5 ms on SQLite), few enough that a batch holds its locks
+# (on SQLite, the database's: senders and commands wait) only while it plans that many.
+BATCH = 100
 # How many times a batch that lost a race is started again before its agreements are
 # planned one by one.
 BATCH_ATTEMPTS = 2

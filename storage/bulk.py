@@ -131,7 +131,9 @@ def _write_outbox(connection: Connection, dialect: Dialect, plans: Sequence[Plan
         savepoint.rollback()
         keys = [row[0] for row in inserts]
         clashes = existing_keys(connection, dialect, keys)
-        agreement = next((row[1] for row in inserts if row[0] in clashes), plans[0].agreement)
+        if not clashes:  # not a key that exists: a real error, not a race
+            raise
+        agreement = next(row[1] for row in inserts if row[0] in clashes)
         raise OutboxConflict(agreement, [key for key in keys if key in clashes]) from None
     if matched != len(contents) + len(withdrawals):
         savepoint.rollback()
