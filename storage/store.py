@@ -3,6 +3,9 @@
 Writes go through `storage.transactions.writing`: an agreement's unit of work holds that
 agreement's lock, a sender's claim takes the outbox rows it returns. Outbox writes are
 compare-and-set on (state, version), so no writer overwrites a row another has moved since.
+A batch (`SqlStore.batch`, the planner's path) holds many agreements' locks in one
+transaction; plans go to the database through `storage.bulk` (the driver's executemany, COPY
+on PostgreSQL), a unit's at once, a batch's together at its end.
 """
 
 from __future__ import annotations
