@@ -4,6 +4,7 @@ re-plan after one agreement's file changes, with N agreements, on SQLite and Pos
 Run from the project root with the virtualenv active:
 
     python bench/replan.py [--agreements N] [--db sqlite|postgres|both] [--profile]
+                           [--quick] [--json PATH]
 
 1. Writes N copies of config/examples/nottinghamshire-healthy-families.toml (each with its own
    `id`, plus a three-step dispute procedure appended, since the seed describes none) and the
@@ -22,9 +23,15 @@ Run from the project root with the virtualenv active:
      (c) a re-plan after one agreement's file changes (its Service Review moves from 10:00 to
          10:30; the configuration is reloaded, then every agreement is re-planned): only that
          agreement is planned, and the time is close to (b) plus one agreement's share of (a):
-         target (c) <= 1.5 x (b) + 5 x (a)/N.
+         target (c) <= 1.5 x (b) + 5 x (a)/N;
+     (d) a new day's re-plan: the same configuration planned again from the next day (every
+         agreement's inputs change, so every one is reconciled with its outbox).
 4. Reports the process's peak memory (ru_maxrss) against 1 GiB (the budget bench/plan_scale.py
    uses).
+
+Targets of issue 10 (at N=10000; at another N the time limits are scaled by N/10000): (a)
+under 60 s and (d) under 30 s on each database, ru_maxrss under 1 GiB. `--json PATH` writes
+them as `bench.measures.Measure` rows; `--quick` is N=40.
 
 With --profile, (a), (b) and (c) also run under cProfile and the hottest functions are printed
 (use a small N, e.g. --agreements 500). Progress goes to stderr; results and a PASS/FAIL
@@ -58,6 +65,7 @@ from sqlmodel import Session, select
 # `tests.pg` import when this file is run as a script.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.measures import Measure, write_measures
 from config.loader import Configuration, load_configuration
 from jobs.planner import PlanReport, replan
 from lifecycle import decisions
@@ -91,6 +99,11 @@ UNCHANGED_RATIO = 5.0  # (b) must take under (a) / 5
 ONE_CHANGE_SLACK_B = 1.5  # (c) <= 1.5 x (b) + 5 x (a)/N
 ONE_CHANGE_SLACK_A = 5.0
 PROGRESS_EVERY = 1000
+# Issue 10's targets, at TARGET_N agreements.
+TARGET_N = 10_000
+FIRST_PLAN_S = 60.0
+NEW_DAY_S = 30.0
+QUICK_N = 40
 
 # A dispute ladder in the style of Halton and St Helens' para 10.1, added to every copy so that
 # procedure facts have something to start. The contact roles are the seed's own.
@@ -325,6 +338,7 @@ class DbResult:
     unchanged: Run | None = None
     reload_s: float = 0.0
     one_change: Run | None = None
+    new_day: Run | None = None
     outbox_rows: int = 0
     rss_after: int = 0
     skipped_reason: str = ""
@@ -332,7 +346,11 @@ class DbResult:
 
 
 def timed_replan(
-    label: str, configuration: Configuration, store: SqlStore, profile: list[str] | None
+    label: str,
+    configuration: Configuration,
+    store: SqlStore,
+    profile: list[str] | None,
+    days_later: int = 0,
 ) -> Run:
     total = len(configuration.agreements)
     log(f"  {label} ...")
@@ -341,7 +359,13 @@ def timed_replan(
     )
     with block:
         report, seconds = timed(
-            lambda: replan(configuration, store, PLANNING_DAY, NOW, progress=Progress(label, total))
+            lambda: replan(
+                configuration,
+                store,
+                PLANNING_DAY + dt.timedelta(days=days_later),
+                NOW + dt.timedelta(days=days_later),
+                progress=Progress(label, total),
+            )
         )
     log(
         f"  {label}: {seconds:.2f}s, planned {report.planned}, skipped {report.skipped},"
@@ -378,6 +402,7 @@ def bench_database(
             result.one_change = timed_replan("(c) one file changed", reloaded, store, sink)
         finally:
             files[changed].write_text(original, encoding="utf-8")
+        result.new_day = timed_replan("(d) a new day", configuration, store, sink, days_later=1)
     finally:
         engine.dispose()
     result.rss_after = max_rss_bytes()
@@ -460,6 +485,14 @@ def print_database(result: DbResult) -> list[Row]:
         f"      (c) - (b) = {extra * 1000:.1f} ms against (a)/N = {per_agreement * 1000:.2f} ms"
         f" ({extra / per_agreement:.1f} agreements' worth)"
     )
+    day = result.new_day
+    assert day is not None
+    r = day.report
+    print(
+        f"  (d) a new day's re-plan      {day.seconds:8.2f} s  {r.written} rows written"
+        f" ({r.inserted} inserted, {r.updated} updated, {r.withdrawn} withdrawn),"
+        f" {r.planned} planned, {r.skipped} skipped"
+    )
     print(f"  ru_maxrss after this database {mib(result.rss_after)}")
     for text in result.profiles:
         print(f"\n{text}")
@@ -485,6 +518,46 @@ def print_database(result: DbResult) -> list[Row]:
          one.seconds <= one_limit),
         (f"{name}: (c) reload before re-plan", "none (not the planner's)",
          f"{result.reload_s:.2f}s", "INFO"),
+        (f"{name}: (d) a new day, all planned", f"{n} planned",
+         f"{day.report.planned} planned", day.report.planned == n),
+    ]  # fmt: skip
+
+
+def scaled(limit: float, count: int) -> float:
+    """A target set at TARGET_N agreements, scaled to `count`."""
+    return limit * count / TARGET_N
+
+
+def measures_for(result: DbResult) -> list[Measure]:
+    """The database's figures for `bench/run.py`: (a) and (d) against issue 10's limits,
+    rows/s, and (b) and (c) against their own limits."""
+    label = "SQLite" if result.name == "sqlite" else "PostgreSQL"
+    n = result.agreements
+    if result.skipped_reason:
+        return [Measure("replan", f"first plan ({label})", 0.0, "s",
+                        note=f"SKIP: {result.skipped_reason}")]  # fmt: skip
+    full, unchanged, one, day = result.full, result.unchanged, result.one_change, result.new_day
+    assert full is not None
+    assert unchanged is not None
+    assert one is not None
+    assert day is not None
+    scale = "" if n == TARGET_N else f"; limit scaled from N={TARGET_N}"
+    one_limit = ONE_CHANGE_SLACK_B * unchanged.seconds + ONE_CHANGE_SLACK_A * full.seconds / n
+    return [
+        Measure("replan", f"first plan of {n} agreements ({label})", full.seconds, "s",
+                target=scaled(FIRST_PLAN_S, n),
+                note=f"{full.report.written} rows, {full.report.written / full.seconds:,.0f}"
+                     f" rows/s{scale}"),
+        Measure("replan", f"first plan write rate ({label})",
+                full.report.written / full.seconds, "rows/s", note="planning included"),
+        Measure("replan", f"a new day's re-plan of {n} ({label})", day.seconds, "s",
+                target=scaled(NEW_DAY_S, n),
+                note=f"{day.report.planned} planned, {day.report.written} rows written{scale}"),
+        Measure("replan", f"unchanged re-plan vs first plan ({label})", unchanged.seconds, "s",
+                peer=full.seconds, peer_name="first plan", target=1 / UNCHANGED_RATIO,
+                target_on="ratio"),
+        Measure("replan", f"one file changed ({label})", one.seconds, "s", target=one_limit,
+                note="limit 1.5 x unchanged + 5 agreements' share of the first plan"),
     ]  # fmt: skip
 
 
@@ -496,8 +569,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--profile", action="store_true", help="run (a), (b), (c) under cProfile (use small N)"
     )
+    parser.add_argument("--quick", action="store_true", help=f"N={QUICK_N}")
+    parser.add_argument("--json", metavar="PATH", help="write the measures here")
     args = parser.parse_args(argv)
-    count: int = args.agreements
+    count: int = QUICK_N if args.quick else args.agreements
     if count < 1:
         parser.error("--agreements must be at least 1")
     databases = ("sqlite", "postgres") if args.db == "both" else (args.db,)
@@ -528,6 +603,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     rss = max_rss_bytes()
     print(f"\nMemory: process ru_maxrss (whole run) {mib(rss)}")
     rows.append(("process ru_maxrss", "<= 1 GiB", mib(rss), rss <= GIB))
+    measures = [m for result in results for m in measures_for(result)]
+    measures.append(Measure("replan", "ru_maxrss (whole run)", rss / 1024**2, "MiB",
+                            target=GIB / 1024**2))  # fmt: skip
+    write_measures(args.json, measures)
 
     print("\nSummary")
     print(f"  {'target':<38} {'goal':<30} {'measured':<28} result")

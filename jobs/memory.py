@@ -1,23 +1,42 @@
 """An in-memory store: the fake beside the SQL store, for fast unit tests. It passes the same
 shared store tests (tests/integration/test_store_contract.py): one lock stands for the
-agreement's lock, and a unit that raises puts everything back as it was."""
+agreement's lock, and a unit that raises puts everything back as it was.
+
+It stays fast with many agreements: rows are indexed by agreement, pending rows never given a
+next attempt sit in a heap by (due, key) for `claim` and `next_due` (a row that changes
+leaves its old heap item behind, recognised as stale by its generation), and the few rows
+waiting for a retry or held by a sender are kept apart. A unit's rollback undoes a journal
+of what it changed, instead of copying every row first.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import threading
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
-from jobs.ports import Activity, Claim, FeedRecord, OutboxConflict, RecordedFact, TokenHash
+from jobs.ports import (
+    Activity,
+    Claim,
+    FeedRecord,
+    OutboxConflict,
+    RecordedFact,
+    TokenHash,
+    applied,
+)
 from lifecycle.facts import Fact
 from lifecycle.feeds import FeedScope
 from lifecycle.messages import Message
 from lifecycle.outbox import Changes, Entry, State
 
+Audit = tuple[dt.datetime, str, str, str]
 
-@dataclass
+
+@dataclass(frozen=True)
 class Held:
     """What a sender's claim adds to a row."""
 
@@ -32,13 +51,13 @@ class Held:
 
 @dataclass
 class Tables:
-    """Everything the fake keeps; copied whole for a unit's rollback."""
+    """Everything the fake keeps (its indexes apart)."""
 
     facts: list[RecordedFact] = field(default_factory=list)
     rows: dict[str, Entry] = field(default_factory=dict)
     held: dict[str, Held] = field(default_factory=dict)
     stamps: dict[str, str] = field(default_factory=dict)
-    audit: list[tuple[dt.datetime, str, str, str]] = field(default_factory=list)
+    audit: list[Audit] = field(default_factory=list)
 
 
 class MemoryStore:
@@ -49,6 +68,15 @@ class MemoryStore:
         self.lock = threading.RLock()
         # Feeds are written outside agreement units, so a unit's rollback leaves them be.
         self.feed_rows: dict[int, tuple[FeedRecord, str]] = {}
+        self._facts_by: dict[str, list[RecordedFact]] = {}
+        self._by_agreement: dict[str, dict[str, None]] = {}  # keys in insertion order
+        self._counts: Counter[State] = Counter()
+        self._fresh: list[tuple[dt.datetime, str, int]] = []  # heap: (due, key, generation)
+        self._generation: dict[str, int] = {}  # the live heap item of each fresh row
+        self._generations = 0
+        self._retrying: set[str] = set()  # pending rows with a next attempt
+        self._sending: set[str] = set()
+        self._journal: list[Callable[[], None]] | None = None  # undo steps of the open unit
 
     @property
     def rows(self) -> dict[str, Entry]:
@@ -62,14 +90,158 @@ class MemoryStore:
 
     @contextmanager
     def unit(self, agreement: str) -> Iterator[MemoryUnit]:
+        with self.lock, self._undone_on_failure():
+            yield MemoryUnit(self, agreement)
+
+    @contextmanager
+    def batch(self, agreements: Sequence[str]) -> Iterator[Mapping[str, MemoryBatchUnit]]:
         with self.lock:
-            t = self.tables
-            saved = Tables(list(t.facts), dict(t.rows), dict(t.held), dict(t.stamps), list(t.audit))
+            writes: list[Callable[[], None]] = []
+            units = {name: MemoryBatchUnit(self, name, writes) for name in agreements}
+            yield units
+            with self._undone_on_failure():  # all or nothing, and nothing before the end
+                for write in writes:
+                    write()
+
+    @contextmanager
+    def _undone_on_failure(self) -> Iterator[None]:
+        """Journal every change made in the block; undo them all if it raises."""
+        outer = self._journal is None
+        journal = self._journal = [] if self._journal is None else self._journal
+        mark = len(journal)
+        try:
+            yield
+        except BaseException:
+            steps = journal[mark:]
+            del journal[mark:]
+            self._journal = None  # undoing journals nothing
             try:
-                yield MemoryUnit(self, agreement)
-            except BaseException:
-                self.tables = saved
-                raise
+                for step in reversed(steps):
+                    step()
+            finally:
+                self._journal = journal
+            raise
+        finally:
+            if outer:
+                self._journal = None
+
+    def _undo(self, step: Callable[[], None]) -> None:
+        if self._journal is not None:
+            self._journal.append(step)
+
+    # ------------------------------------------------------------------ writes, indexed
+
+    def _put(self, key: str, entry: Entry | None) -> None:
+        """Set (or with None, remove) a row, keeping the indexes."""
+        old = self.tables.rows.get(key)
+        self._undo(lambda: self._put(key, old))
+        if entry is None:
+            self.tables.rows.pop(key, None)
+        else:
+            self.tables.rows[key] = entry
+        self._index(key, old, entry)
+
+    def _index(self, key: str, old: Entry | None, new: Entry | None) -> None:
+        if old is not None:
+            self._counts[old.state] -= 1
+        if new is None:
+            if old is not None:
+                self._by_agreement[old.message.agreement].pop(key, None)
+        else:
+            self._counts[new.state] += 1
+            self._by_agreement.setdefault(new.message.agreement, {})[key] = None
+        self._generation.pop(key, None)
+        self._retrying.discard(key)
+        self._sending.discard(key)
+        if new is None:
+            return
+        if new.state is State.SENDING:
+            self._sending.add(key)
+        elif new.state is State.PENDING:
+            if self._held(key).next_attempt is not None:
+                self._retrying.add(key)
+            else:
+                self._generations += 1
+                self._generation[key] = self._generations
+                heapq.heappush(self._fresh, (new.message.due_at, key, self._generations))
+
+    def _hold(self, key: str, held: Held) -> None:
+        old = self.tables.held.get(key)
+
+        def back() -> None:
+            if old is None:
+                self.tables.held.pop(key, None)
+            else:
+                self.tables.held[key] = old
+
+        self._undo(back)
+        self.tables.held[key] = held
+
+    def _held(self, key: str) -> Held:
+        return self.tables.held.get(key) or Held()
+
+    def _stamp(self, agreement: str, inputs: str | None) -> None:
+        old = self.tables.stamps.get(agreement)
+        self._undo(lambda: self._stamp(agreement, old))
+        if inputs is None:
+            self.tables.stamps.pop(agreement, None)
+        else:
+            self.tables.stamps[agreement] = inputs
+
+    def _audit(self, entry: Audit) -> None:
+        self._undo(self._unaudit)
+        self.tables.audit.append(entry)
+
+    def _unaudit(self) -> None:
+        self.tables.audit.pop()
+
+    def _add_fact(self, recorded: RecordedFact) -> None:
+        agreement = recorded.fact.agreement
+
+        def back() -> None:
+            self.tables.facts.pop()
+            self._facts_by[agreement].pop()
+
+        self._undo(back)
+        self.tables.facts.append(recorded)
+        self._facts_by.setdefault(agreement, []).append(recorded)
+
+    def _move(self, key: str, state: State, message: Message | None = None) -> Entry:
+        entry = self.tables.rows[key]
+        moved = Entry(message or entry.message, state, entry.version + 1)
+        self._put(key, moved)
+        return moved
+
+    def _write_plan(
+        self, agreement: str, changes: Changes, inputs: str, actor: str, at: dt.datetime
+    ) -> None:
+        """`apply_plan`: compare-and-set against the rows as they are now."""
+        rows = self.tables.rows
+        clashes = [m.key for m in changes.inserts if m.key in rows]
+        clashes += [
+            key
+            for key, (state, version) in changes.expected.items()
+            if (entry := rows.get(key)) is None or (entry.state, entry.version) != (state, version)
+        ]
+        if clashes:
+            raise OutboxConflict(agreement, clashes)
+        for message in changes.inserts:
+            self._put(message.key, Entry(message, State.PENDING))
+        for message in [*changes.updates, *changes.revivals]:
+            self._move(message.key, State.PENDING, message)
+        for key in changes.withdrawals:
+            self._move(key, State.WITHDRAWN)
+        self._stamp(agreement, inputs)
+        if changes.count:
+            self._audit((at, actor, "plan", agreement))
+
+    def _record(self, fact: Fact, actor: str, at: dt.datetime, number: int) -> RecordedFact:
+        recorded = RecordedFact(number, fact, at, actor)
+        self._add_fact(recorded)
+        self._audit((at, actor, "record", fact.agreement))
+        return recorded
+
+    # ------------------------------------------------------------------ feeds
 
     def add_feed(
         self, scope: FeedScope, label: str, at: dt.datetime, salt: str, token_hash: TokenHash
@@ -114,29 +286,30 @@ class MemoryStore:
             return record
 
     def fact_marks(self, agreements: Sequence[str]) -> dict[str, tuple[int, dt.datetime]]:
-        wanted = set(agreements)
-        with self.lock:
-            facts = list(self.tables.facts)
         marks: dict[str, tuple[int, dt.datetime]] = {}
-        for item in facts:
-            agreement = item.fact.agreement
-            if agreement in wanted:
-                seq, at = marks.get(agreement, (0, item.recorded_at))
-                marks[agreement] = (max(seq, item.id), max(at, item.recorded_at))
+        with self.lock:
+            for agreement in dict.fromkeys(agreements):
+                facts = self._facts_by.get(agreement)
+                if facts:
+                    seq = max(item.id for item in facts)
+                    marks[agreement] = (seq, max(item.recorded_at for item in facts))
         return marks
 
+    # ------------------------------------------------------------------ reads
+
     def history(self, agreement: str) -> list[RecordedFact]:
-        return [item for item in self.tables.facts if item.fact.agreement == agreement]
+        return list(self._facts_by.get(agreement, ()))
 
     def facts_by_agreement(self) -> dict[str, list[Fact]]:
-        result: dict[str, list[Fact]] = {}
-        for item in self.tables.facts:
-            result.setdefault(item.fact.agreement, []).append(item.fact)
-        return result
+        return {
+            agreement: [item.fact for item in facts]
+            for agreement, facts in self._facts_by.items()
+            if facts
+        }
 
     def outbox(self, agreement: str) -> list[Entry]:
-        rows = self.tables.rows.values()
-        return [entry for entry in rows if entry.message.agreement == agreement]
+        rows = self.tables.rows
+        return [rows[key] for key in self._by_agreement.get(agreement, ())]
 
     def all_outbox(self) -> list[Entry]:
         return [self.tables.rows[key] for key in sorted(self.tables.rows)]
@@ -146,24 +319,23 @@ class MemoryStore:
 
     def state_counts(self) -> dict[State, int]:
         with self.lock:
-            counts = dict.fromkeys(State, 0)
-            for entry in self.tables.rows.values():
-                counts[entry.state] += 1
-            return counts
+            return {state: self._counts[state] for state in State}
 
     def recent(self, state: State, limit: int) -> list[Activity]:
         with self.lock:
             done = [
                 Activity(entry.message, state, held.finished, held.reply or held.error)
-                for key, entry in self.tables.rows.items()
-                if entry.state is state
-                and (held := self.tables.held.get(key)) is not None
-                and held.finished is not None
+                for key, held in self.tables.held.items()
+                if held.finished is not None
+                and (entry := self.tables.rows.get(key)) is not None
+                and entry.state is state
             ]
         return sorted(done, key=lambda a: (a.at, a.message.key), reverse=True)[:limit]
 
     def audit_count(self) -> int:
         return len(self.tables.audit)
+
+    # ------------------------------------------------------------------ senders
 
     def claim(
         self,
@@ -176,17 +348,43 @@ class MemoryStore:
     ) -> list[Claim]:
         until = (lease_from or now) + lease
         with self.lock:
-            due = sorted(
-                (e for e in self.tables.rows.values() if self._claimable(e, now)),
-                key=lambda e: (e.message.due_at, e.message.key),
-            )[:limit]
+            fresh = self._pop_fresh(now, limit)
+            retrying = [
+                (entry.message.due_at, key)
+                for key in self._retrying
+                if self._claimable(entry := self.tables.rows[key], now)
+            ]
+            due = sorted([(item[0], item[1]) for item in fresh] + retrying)[:limit]
+            taken = {key for _, key in due}
+            for item in fresh:
+                if item[1] not in taken:
+                    heapq.heappush(self._fresh, item)
             claims = []
-            for entry in due:
-                held = self.tables.held.setdefault(entry.message.key, Held())
-                held.owner, held.until, held.attempts = owner, until, held.attempts + 1
-                moved = self._move(entry.message.key, State.SENDING)
-                claims.append(Claim(entry.message, owner, held.attempts, until, moved.version))
+            for _, key in due:
+                held = self._held(key)
+                held = replace(held, owner=owner, until=until, attempts=held.attempts + 1)
+                self._hold(key, held)
+                moved = self._move(key, State.SENDING)
+                claims.append(Claim(moved.message, owner, held.attempts, until, moved.version))
             return claims
+
+    def _pop_fresh(self, now: dt.datetime, limit: int) -> list[tuple[dt.datetime, str, int]]:
+        """Up to `limit` live heap items due by `now`, soonest first (stale ones dropped)."""
+        found: list[tuple[dt.datetime, str, int]] = []
+        heap = self._fresh
+        while heap and heap[0][0] <= now and len(found) < limit:
+            item = heapq.heappop(heap)
+            if self._generation.get(item[1]) == item[2]:
+                found.append(item)
+        return found
+
+    def _claimable(self, entry: Entry, now: dt.datetime) -> bool:
+        held = self._held(entry.message.key)
+        return (
+            entry.state is State.PENDING
+            and entry.message.due_at <= now
+            and (held.next_attempt is None or held.next_attempt <= now)
+        )
 
     def mark_sent(self, claim: Claim, at: dt.datetime, reply: str) -> bool:
         return self._finish(claim, at, State.SENT, reply=reply)
@@ -202,7 +400,7 @@ class MemoryStore:
         with self.lock:
             moved = self._finish(claim, at, State.FAILED, error=error)
             if moved and report is not None and report.key not in self.tables.rows:
-                self.tables.rows[report.key] = Entry(report, State.PENDING)
+                self._put(report.key, Entry(report, State.PENDING))
             return moved
 
     def release(self, claim: Claim, at: dt.datetime) -> bool:
@@ -213,18 +411,15 @@ class MemoryStore:
 
     def next_due(self, *, leases: bool = True) -> dt.datetime | None:
         with self.lock:
-            ready = [
-                max(entry.message.due_at, self.tables.held.get(key, Held()).next_attempt
-                    or entry.message.due_at)
-                for key, entry in self.tables.rows.items()
-                if entry.state is State.PENDING
-            ]  # fmt: skip
+            heap = self._fresh
+            while heap and self._generation.get(heap[0][1]) != heap[0][2]:
+                heapq.heappop(heap)
+            ready = [heap[0][0]] if heap else []
+            for key in self._retrying:
+                entry, held = self.tables.rows[key], self._held(key)
+                ready.append(max(entry.message.due_at, held.next_attempt or entry.message.due_at))
             expiring = [
-                until
-                for key, entry in self.tables.rows.items()
-                if leases
-                and entry.state is State.SENDING
-                and (until := self.tables.held[key].until)
+                until for key in self._sending if leases and (until := self._held(key).until)
             ]
             return min([*ready, *expiring], default=None)
 
@@ -232,43 +427,28 @@ class MemoryStore:
         with self.lock:
             if message.key in self.tables.rows:
                 return False
-            self.tables.rows[message.key] = Entry(message, State.PENDING)
-            self.tables.audit.append((at, "service", "queued", message.agreement))
+            self._put(message.key, Entry(message, State.PENDING))
+            self._audit((at, "service", "queued", message.agreement))
             return True
 
     def reclaim_expired(self, now: dt.datetime) -> int:
         with self.lock:
             expired = [
                 key
-                for key, entry in self.tables.rows.items()
-                if entry.state is State.SENDING and (until := self.tables.held[key].until)
-                if until < now
+                for key in sorted(self._sending)
+                if (until := self._held(key).until) is not None and until < now
             ]
             for key in expired:
-                self.tables.held[key].owner = self.tables.held[key].until = None
+                self._hold(key, replace(self._held(key), owner=None, until=None))
                 agreement = self._move(key, State.PENDING).message.agreement
-                self.tables.stamps.pop(agreement, None)
-                self.tables.audit.append((now, "reclaimer", "reclaimed", agreement))
+                self._stamp(agreement, None)
+                self._audit((now, "reclaimer", "reclaimed", agreement))
             return len(expired)
 
     def mark(self, key: str, state: State) -> None:
         """Set a row's state directly (tests that need a row sent without a sender)."""
         with self.lock:
             self._move(key, state)
-
-    def _claimable(self, entry: Entry, now: dt.datetime) -> bool:
-        held = self.tables.held.get(entry.message.key, Held())
-        return (
-            entry.state is State.PENDING
-            and entry.message.due_at <= now
-            and (held.next_attempt is None or held.next_attempt <= now)
-        )
-
-    def _move(self, key: str, state: State, message: Message | None = None) -> Entry:
-        entry = self.tables.rows[key]
-        moved = Entry(message or entry.message, state, entry.version + 1)
-        self.tables.rows[key] = moved
-        return moved
 
     def _finish(self, claim: Claim, at: dt.datetime, state: State, **outcome: object) -> bool:
         key = claim.message.key
@@ -278,11 +458,11 @@ class MemoryStore:
                 return False
             if (held.owner, entry.version) != (claim.owner, claim.version):
                 return False
-            self.tables.held[key] = replace(held, owner=None, until=None, finished=at, **outcome)  # type: ignore[arg-type]
+            self._hold(key, replace(held, owner=None, until=None, finished=at, **outcome))  # type: ignore[arg-type]
             self._move(key, state)
             if state is not State.SENT:
-                self.tables.stamps.pop(entry.message.agreement, None)
-            self.tables.audit.append((at, claim.owner, state.value, entry.message.agreement))
+                self._stamp(entry.message.agreement, None)
+            self._audit((at, claim.owner, state.value, entry.message.agreement))
             return True
 
 
@@ -303,32 +483,57 @@ class MemoryUnit:
         return self.store.tables.stamps.get(self.agreement)
 
     def append_fact(self, fact: Fact, actor: str, at: dt.datetime) -> RecordedFact:
-        if fact.agreement != self.agreement:
-            raise ValueError(f"a unit of {self.agreement!r} cannot record for {fact.agreement!r}")
-        tables = self.store.tables
-        number = 1 + sum(1 for item in tables.facts if item.fact.agreement == self.agreement)
-        recorded = RecordedFact(number, fact, at, actor)
-        tables.facts.append(recorded)
-        tables.audit.append((at, actor, "record", fact.agreement))
+        _check_own(self.agreement, fact)
+        return self.store._record(fact, actor, at, len(self.history()) + 1)
+
+    def apply_plan(self, changes: Changes, inputs: str, actor: str, at: dt.datetime) -> None:
+        self.store._write_plan(self.agreement, changes, inputs, actor, at)
+
+
+class MemoryBatchUnit:
+    """One agreement of a batch on the fake: reads what the batch read at its start (and
+    its own writes since); its writes wait for the end of the batch."""
+
+    def __init__(
+        self, store: MemoryStore, agreement: str, writes: list[Callable[[], None]]
+    ) -> None:
+        self.store, self.agreement, self._writes = store, agreement, writes
+        self._history = store.history(agreement)
+        self._entries = {entry.message.key: entry for entry in store.outbox(agreement)}
+        self._stamp = store.tables.stamps.get(agreement)
+        self._unread: list[Changes] = []
+
+    def history(self) -> list[RecordedFact]:
+        return list(self._history)
+
+    def outbox(self) -> list[Entry]:
+        for changes in self._unread:  # its own plans, folded in when first asked for
+            self._entries.update(applied(changes, self._entries))
+        self._unread.clear()
+        return list(self._entries.values())
+
+    def stamp(self) -> str | None:
+        return self._stamp
+
+    def append_fact(self, fact: Fact, actor: str, at: dt.datetime) -> RecordedFact:
+        _check_own(self.agreement, fact)
+        recorded = RecordedFact(len(self._history) + 1, fact, at, actor)
+        self._history.append(recorded)
+
+        def write() -> None:
+            self.store._record(fact, actor, at, recorded.id)
+
+        self._writes.append(write)
         return recorded
 
     def apply_plan(self, changes: Changes, inputs: str, actor: str, at: dt.datetime) -> None:
-        tables = self.store.tables
-        clashes = [m.key for m in changes.inserts if m.key in tables.rows]
-        clashes += [
-            key
-            for key, (state, version) in changes.expected.items()
-            if (entry := tables.rows.get(key)) is None
-            or (entry.state, entry.version) != (state, version)
-        ]
-        if clashes:
-            raise OutboxConflict(self.agreement, clashes)
-        for message in changes.inserts:
-            tables.rows[message.key] = Entry(message, State.PENDING)
-        for message in [*changes.updates, *changes.revivals]:
-            self.store._move(message.key, State.PENDING, message)
-        for key in changes.withdrawals:
-            self.store._move(key, State.WITHDRAWN)
-        tables.stamps[self.agreement] = inputs
-        if changes.count:
-            tables.audit.append((at, actor, "plan", self.agreement))
+        self._writes.append(
+            lambda: self.store._write_plan(self.agreement, changes, inputs, actor, at)
+        )
+        self._stamp = inputs
+        self._unread.append(changes)
+
+
+def _check_own(agreement: str, fact: Fact) -> None:
+    if fact.agreement != agreement:
+        raise ValueError(f"a unit of {agreement!r} cannot record for {fact.agreement!r}")

@@ -9,6 +9,8 @@ Two kinds of writer share the outbox, and the port keeps them apart:
   what they write (facts, outbox changes, the plan stamp, audit) commits together or not at
   all. Their outbox writes are compare-and-set on the state and version they read; a row that
   changed since (a sender claimed or sent it) raises `OutboxConflict`, and they start again.
+  `Store.batch` is many such units in one transaction (the planner's bulk path): every
+  agreement's lock, one read of them all, one bulk write of every plan at the end.
 - senders claim due rows under a lease (`claim`) without taking the agreement's lock, and
   move only the rows they hold (`mark_sent`, `mark_retry`, `mark_failed`, `release`).
 """
@@ -16,7 +18,7 @@ Two kinds of writer share the outbox, and the port keeps them apart:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -105,11 +107,35 @@ class AgreementUnit(Protocol):
         ...
 
 
+def applied(changes: Changes, entries: Mapping[str, Entry]) -> dict[str, Entry]:
+    """The rows `changes` write, as a later read in the same unit sees them (`entries`: the
+    rows as read, by key): what a batch's unit shows of its own plan before the batch
+    writes it."""
+    result = {message.key: Entry(message, State.PENDING) for message in changes.inserts}
+    for message in [*changes.updates, *changes.revivals]:
+        result[message.key] = Entry(message, State.PENDING, changes.expected[message.key][1] + 1)
+    for key in changes.withdrawals:
+        version = changes.expected[key][1] + 1
+        result[key] = Entry(entries[key].message, State.WITHDRAWN, version)
+    return result
+
+
 class Store(Protocol):
     """Facts, the outbox and the audit log."""
 
     def unit(self, agreement: str) -> AbstractContextManager[AgreementUnit]:
         """Lock `agreement` for one unit of work (see the module's docstring)."""
+        ...
+
+    def batch(
+        self, agreements: Sequence[str]
+    ) -> AbstractContextManager[Mapping[str, AgreementUnit]]:
+        """One unit of work per listed agreement, all in one transaction that holds every
+        one's lock (taken in one fixed order, so two batches never deadlock): their facts,
+        outboxes and stamps are read together when it starts, and what their `apply_plan`s
+        write is kept and written in bulk when the block ends. An `OutboxConflict` (a row of
+        any of them moved since it was read) aborts the whole batch: nothing of it is
+        written."""
         ...
 
     def history(self, agreement: str) -> list[RecordedFact]:

@@ -3,6 +3,9 @@
 Writes go through `storage.transactions.writing`: an agreement's unit of work holds that
 agreement's lock, a sender's claim takes the outbox rows it returns. Outbox writes are
 compare-and-set on (state, version), so no writer overwrites a row another has moved since.
+A batch (`SqlStore.batch`, the planner's path) holds many agreements' locks in one
+transaction; plans go to the database through `storage.bulk` (the driver's executemany, COPY
+on PostgreSQL), a unit's at once, a batch's together at its end.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import datetime as dt
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -19,11 +22,12 @@ from sqlalchemy import Row, Table, and_, delete, func, insert, or_, select, upda
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from jobs.ports import Activity, Claim, FeedRecord, OutboxConflict, RecordedFact, TokenHash
+from jobs.ports import Activity, Claim, FeedRecord, RecordedFact, TokenHash, applied
 from lifecycle.facts import Fact, from_payload, to_payload
 from lifecycle.feeds import FEED_KINDS, FeedScope
 from lifecycle.messages import Message, MessageKind
 from lifecycle.outbox import Changes, Entry, State
+from storage.bulk import Plan, read_histories, read_outboxes, read_stamps, write_plans
 from storage.engine import unavailable_on_failure
 from storage.tables import AuditRecord, FactRecord, FeedToken, OutboxRecord, PlanStamp
 from storage.transactions import install, writing
@@ -52,6 +56,25 @@ class SqlStore:
     def unit(self, agreement: str) -> Iterator[SqlUnit]:
         with unavailable_on_failure(self.engine), writing(self.engine, agreement) as connection:
             yield SqlUnit(connection, agreement)
+
+    @contextmanager
+    def batch(self, agreements: Sequence[str]) -> Iterator[Mapping[str, SqlBatchUnit]]:
+        """Many agreements in one transaction holding all their locks: their facts, outboxes
+        and stamps read in one query each, their plans written together when the block ends
+        (see `Store.batch`)."""
+        names = list(dict.fromkeys(agreements))
+        with unavailable_on_failure(self.engine), writing(self.engine, names) as connection:
+            histories = read_histories(connection, names)
+            outboxes = read_outboxes(connection, names)
+            stamps = read_stamps(connection, names)
+            pending: list[Plan] = []
+            units = {
+                name: SqlBatchUnit(connection, name, histories[name], outboxes[name],
+                                   stamps.get(name), pending)
+                for name in names
+            }  # fmt: skip
+            yield units
+            write_plans(connection, pending)
 
     def history(self, agreement: str) -> list[RecordedFact]:
         with self._reading() as connection:
@@ -381,51 +404,55 @@ class SqlUnit:
         return RecordedFact(seq, fact, at, actor)
 
     def apply_plan(self, changes: Changes, inputs: str, actor: str, at: dt.datetime) -> None:
-        now = utc(at)
-        self._insert(changes.inserts, now)
-        for message in [*changes.updates, *changes.revivals]:
-            self._set(message.key, changes, now, **_content(message), state=State.PENDING.value)
-        for key in changes.withdrawals:
-            self._set(key, changes, now, state=State.WITHDRAWN.value)
-        self._stamp(inputs, now)
-        if changes.count:
-            detail = _change_detail(changes)
-            audit = _audit(at, actor, "plan", self.agreement, f"{changes.count} change(s)", detail)
-            self.connection.execute(insert(AUDIT), [audit])
+        write_plans(self.connection, [Plan(self.agreement, changes, inputs, actor, at)])
 
-    def _insert(self, messages: list[Message], now: dt.datetime) -> None:
-        """Insert new rows; a key that exists already means the outbox moved under us."""
-        if not messages:
-            return
-        rows = [_row(message, now) for message in messages]
-        dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(OUTBOX).on_conflict_do_nothing().returning(OUTBOX.c.key)
-        written = set(self.connection.execute(statement, rows).scalars())
-        if len(written) != len(rows):
-            missing = [row["key"] for row in rows if row["key"] not in written]
-            raise OutboxConflict(self.agreement, missing)
 
-    def _set(self, key: str, changes: Changes, now: dt.datetime, **values: Any) -> None:
-        """Compare-and-set one row from the (state, version) it was read in."""
-        state, version = changes.expected[key]
-        statement = (
-            update(OUTBOX)
-            .where(OUTBOX.c.key == key, OUTBOX.c.state == state.value, OUTBOX.c.version == version)
-            .values(**values, version=version + 1, updated_at=now)
-        )
-        if self.connection.execute(statement).rowcount != 1:
-            raise OutboxConflict(self.agreement, [key])
+class SqlBatchUnit(SqlUnit):
+    """One agreement of a batch: reads what the batch read (and its own writes since),
+    and keeps its plan for the batch to write in bulk at the end."""
 
-    def _stamp(self, inputs: str, now: dt.datetime) -> None:
-        if self.stamp() is None:
-            row = {"agreement": self.agreement, "inputs": inputs, "planned_at": now}
-            self.connection.execute(insert(STAMP), [row])
-        else:
-            self.connection.execute(
-                update(STAMP)
-                .where(STAMP.c.agreement == self.agreement)
-                .values(inputs=inputs, planned_at=now)
-            )
+    def __init__(
+        self,
+        connection: Connection,
+        agreement: str,
+        history: list[RecordedFact],
+        entries: list[Entry],
+        stamp: str | None,
+        pending: list[Plan],
+    ) -> None:
+        super().__init__(connection, agreement)
+        self._history, self._stamp = history, stamp
+        self._entries = {entry.message.key: entry for entry in entries}
+        self._pending = pending
+        self._unread: list[Changes] = []
+
+    def history(self) -> list[RecordedFact]:
+        return list(self._history)
+
+    def outbox(self) -> list[Entry]:
+        for changes in self._unread:  # its own plans, folded in when first asked for
+            self._entries.update(applied(changes, self._entries))
+        self._unread.clear()
+        return list(self._entries.values())
+
+    def stamp(self) -> str | None:
+        return self._stamp
+
+    def append_fact(self, fact: Fact, actor: str, at: dt.datetime) -> RecordedFact:
+        recorded = super().append_fact(fact, actor, at)
+        self._history.append(recorded)
+        return recorded
+
+    def apply_plan(self, changes: Changes, inputs: str, actor: str, at: dt.datetime) -> None:
+        touched = {m.key for m in [*changes.updates, *changes.revivals]} | set(changes.withdrawals)
+        if any(plan.agreement == self.agreement for plan in self._pending) and touched:
+            # A second plan of the agreement in one batch: the first is written before it,
+            # so each compare-and-set sees the row as the one before left it.
+            write_plans(self.connection, self._pending)
+            self._pending.clear()
+        self._pending.append(Plan(self.agreement, changes, inputs, actor, at))
+        self._stamp = inputs
+        self._unread.append(changes)
 
 
 def _instant(value: dt.datetime | str) -> dt.datetime:
@@ -467,8 +494,7 @@ def _history(connection: Connection, agreement: str) -> list[RecordedFact]:
 
 
 def _outbox(connection: Connection, agreement: str) -> list[Entry]:
-    query = select(OUTBOX).where(OUTBOX.c.agreement == agreement)
-    return [_entry(row) for row in connection.execute(query)]
+    return read_outboxes(connection, [agreement])[agreement]
 
 
 def _fact(row: Row[Any]) -> Fact:
@@ -526,15 +552,6 @@ def _feed(row: Row[Any]) -> FeedRecord:
 
 def _plain(value: object) -> object:
     return value.isoformat() if isinstance(value, dt.datetime) else value
-
-
-def _change_detail(changes: Changes) -> dict[str, list[str]]:
-    return {
-        "inserted": [message.key for message in changes.inserts],
-        "updated": [message.key for message in changes.updates],
-        "revived": [message.key for message in changes.revivals],
-        "withdrawn": list(changes.withdrawals),
-    }
 
 
 def _audit(

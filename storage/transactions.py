@@ -14,7 +14,7 @@ documentation advises, the driver is put in autocommit mode and the `begin` even
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -41,19 +41,23 @@ def _begin(connection: Connection) -> None:
 
 
 @contextmanager
-def writing(engine: Engine, agreement: str | None = None) -> Iterator[Connection]:
+def writing(engine: Engine, agreement: str | Sequence[str] | None = None) -> Iterator[Connection]:
     """A transaction that writes: committed when the block ends, rolled back when it raises.
-    With `agreement`, no other writer of that agreement runs until it ends."""
+    With `agreement` (one, or several for a batch), no other writer of those agreements runs
+    until it ends. A batch's locks are taken in the order of their keys, the same for every
+    batch, so two batches never wait for each other in a cycle."""
+    agreements = [agreement] if isinstance(agreement, str) else list(agreement or ())
     with engine.connect() as connection:
         connection.execution_options(**{IMMEDIATE: True})
         with connection.begin():
-            if agreement is not None and engine.dialect.name == "postgresql":
+            if agreements and engine.dialect.name == "postgresql":
                 # A writer stuck holding the lock makes others fail after this, not hang.
                 connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_S}s'")
-                connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:space, :key)"),
-                    {"space": AGREEMENT_LOCK_SPACE, "key": lock_key(agreement)},
-                )
+                for key in sorted({lock_key(name) for name in agreements}):
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:space, :key)"),
+                        {"space": AGREEMENT_LOCK_SPACE, "key": key},
+                    )
             yield connection
 
 

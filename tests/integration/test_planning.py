@@ -16,7 +16,7 @@ from jobs.planner import replan
 from lifecycle import commands as c
 from lifecycle.errors import Refused
 from lifecycle.ids import CaseId, VariationId
-from lifecycle.outbox import State
+from lifecycle.outbox import Changes, State
 from storage.store import SqlStore
 from storage.tables import AuditRecord, FactRecord, OutboxRecord, PlanStamp
 
@@ -217,3 +217,45 @@ def test_a_changed_or_removed_agreement_file_is_planned_the_same_way(
     states = {e.state for e in sql_store.outbox("stockport-0-19")}
     assert states == {State.WITHDRAWN}
     assert replan(load_configuration(config), sql_store, today, now).written == 0
+
+
+def test_batches_in_opposite_orders_never_deadlock(pg_admin_url: str) -> None:
+    """Two planners batch the same agreements, listed in opposite orders, at once on
+    PostgreSQL: the locks are taken in one order, so both finish, one after the other."""
+    import threading
+
+    from storage.engine import make_engine
+    from tests.conftest import new_pg_database
+    from tests.integration.test_store_contract import AT, message
+
+    engine = make_engine(new_pg_database(pg_admin_url))
+    store = SqlStore(engine)
+    names = [f"ag-{n}" for n in range(20)]
+    errors: list[BaseException] = []
+    start = threading.Event()
+
+    def plan(order: list[str], tag: str) -> None:
+        start.wait(timeout=30)
+        try:
+            for round_ in range(5):
+                with store.batch(order) as units:
+                    for name in order:
+                        key = f"{name}:{tag}:{round_}"
+                        units[name].apply_plan(
+                            Changes(inserts=[message(key, agreement=name)]), tag, "p", AT
+                        )
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+
+    threads = [
+        threading.Thread(target=plan, args=(names, "up")),
+        threading.Thread(target=plan, args=(names[::-1], "down")),
+    ]
+    for thread in threads:
+        thread.start()
+    start.set()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []  # PostgreSQL would have broken a deadlock by failing one of them
+    assert len(store.all_outbox()) == 2 * 5 * len(names)
+    engine.dispose()

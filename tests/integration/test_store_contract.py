@@ -17,6 +17,7 @@ from lifecycle.facts import MeetingMoved, NoticeServed, ProcedureStarted
 from lifecycle.messages import Message, MessageKind
 from lifecycle.outbox import Changes, State, reconcile
 from lifecycle.reports import SITE, configuration_report, failure_report
+from storage.store import SqlStore
 
 AT = dt.datetime(2024, 3, 1, 12, 0, tzinfo=dt.UTC)
 DUE = dt.datetime(2024, 3, 5, 9, 0, tzinfo=dt.UTC)
@@ -332,3 +333,116 @@ def test_a_missed_row_is_kept_and_never_claimed_again(any_store: Store) -> None:
     assert states(any_store) == {"k1": State.MISSED}
     assert any_store.claim("n1", DUE + dt.timedelta(days=1), LEASE, limit=1) == []
     assert any_store.next_due() is None
+
+
+def one_writer_at_a_time(store: Store) -> bool:
+    """SQLite: an open unit or batch holds the database's write lock, so no sender can move a
+    row inside it; a race is a plan made from a read taken before the send."""
+    return isinstance(store, SqlStore) and store.engine.dialect.name == "sqlite"
+
+
+def send(store: Store, key: str) -> None:
+    """A sender claims and sends `key`, the first row due (a send takes no agreement's
+    lock)."""
+    (claim,) = store.claim("n1", DUE, LEASE, limit=1)
+    assert claim.message.key == key
+    assert store.mark_sent(claim, DUE, "250 ok")
+
+
+def test_a_batch_reads_many_agreements_and_writes_them_together(any_store: Store) -> None:
+    plan(any_store, "a", [message("k1"), message("k2")], "da")
+    audits = any_store.audit_count()
+    with any_store.batch(["c", "a", "b"]) as units:
+        assert set(units) == {"a", "b", "c"}
+        assert sorted(e.message.key for e in units["a"].outbox()) == ["k1", "k2"]
+        assert units["a"].stamp() == "da"
+        assert units["b"].outbox() == []
+        assert units["b"].stamp() is None
+        fact = NoticeServed("b", dt.date(2024, 1, 2), "council", dt.date(2025, 3, 31))
+        assert units["b"].append_fact(fact, "alex", AT).id == 1
+        assert [item.fact for item in units["b"].history()] == [fact]
+        for name, wanted in (("a", [message("k1", fingerprint="f2")]),
+                             ("b", [message("kb", agreement="b")]), ("c", [])):  # fmt: skip
+            unit = units[name]
+            unit.apply_plan(reconcile(wanted, unit.outbox(), AT), f"d{name}2", "planner", AT)
+        # a unit sees its own plan before the batch writes it
+        assert {e.message.key: e.state for e in units["a"].outbox()} == {
+            "k1": State.PENDING,
+            "k2": State.WITHDRAWN,
+        }
+        assert units["a"].stamp() == "da2"
+    rows = {e.message.key: e for e in any_store.all_outbox()}
+    assert {key: (e.state, e.version) for key, e in rows.items()} == {
+        "k1": (State.PENDING, 1),
+        "k2": (State.WITHDRAWN, 1),
+        "kb": (State.PENDING, 0),
+    }
+    assert rows["k1"].message.fingerprint == "f2"
+    assert rows["kb"].message == message("kb", agreement="b")
+    assert rows["kb"].message.payload == {"title": "T", "date": "2024-03-05"}
+    assert any_store.stamps() == {"a": "da2", "b": "db2", "c": "dc2"}
+    assert [item.fact for item in any_store.history("b")] == [fact]
+    assert any_store.audit_count() == audits + 3  # the fact, a's plan, b's plan (c: none)
+
+
+def test_a_batch_that_raises_writes_nothing(any_store: Store) -> None:
+    plan(any_store, "a", [message("k1")])
+
+    def fail_after_planning() -> None:
+        with any_store.batch(["a", "b"]) as units:
+            units["b"].apply_plan(Changes(inserts=[message("kb", agreement="b")]), "x", "p", AT)
+            units["a"].apply_plan(reconcile([], units["a"].outbox(), AT), "x", "p", AT)
+            raise RuntimeError("the planner failed after planning")
+
+    with pytest.raises(RuntimeError):
+        fail_after_planning()
+    assert states(any_store) == {"k1": State.PENDING}
+    assert any_store.stamps() == {"a": "d"}
+
+
+def test_an_insert_over_an_existing_key_aborts_the_whole_batch(any_store: Store) -> None:
+    plan(any_store, "a", [message("k1")])
+
+    def insert_again() -> None:
+        with any_store.batch(["a", "b"]) as units:
+            units["b"].apply_plan(Changes(inserts=[message("kb", agreement="b")]), "x", "p", AT)
+            units["a"].apply_plan(Changes(inserts=[message("k1"), message("k3")]), "x", "p", AT)
+
+    with pytest.raises(OutboxConflict) as caught:
+        insert_again()
+    assert caught.value.keys == ["k1"]
+    assert caught.value.agreement == "a"
+    assert list(states(any_store)) == ["k1"]
+    assert any_store.stamps() == {"a": "d"}
+
+
+def test_a_sender_between_a_batchs_read_and_write_aborts_all_of_it(any_store: Store) -> None:
+    """The batch reads a's and b's rows; a sender claims and sends a's k1; the batch's
+    withdrawal of k1 conflicts, and nothing of the batch (b's rows, a's k2, the stamps) is
+    written, while k1 stays sent."""
+    plan(any_store, "a", [message("k1"), message("k2")])
+    plan(any_store, "b", [message("kb", agreement="b")])
+    stale = any_store.outbox("a")
+    if one_writer_at_a_time(any_store):
+        send(any_store, "k1")
+    audits = [any_store.audit_count()]
+
+    def plan_while_a_sender_sends() -> None:
+        with any_store.batch(["b", "a"]) as units:
+            read = {name: unit.outbox() for name, unit in units.items()}
+            if one_writer_at_a_time(any_store):
+                read["a"] = stale
+            else:
+                send(any_store, "k1")
+                audits.append(any_store.audit_count())
+            wanted = [message("kb", agreement="b", fingerprint="f2"), message("kc", agreement="b")]
+            units["b"].apply_plan(reconcile(wanted, read["b"], AT), "d2", "planner", AT)
+            units["a"].apply_plan(reconcile([], read["a"], AT), "d2", "planner", AT)
+
+    with pytest.raises(OutboxConflict) as caught:
+        plan_while_a_sender_sends()
+    assert caught.value.keys == ["k1"]
+    assert states(any_store) == {"k1": State.SENT, "k2": State.PENDING, "kb": State.PENDING}
+    assert {e.message.key: e.message.fingerprint for e in any_store.outbox("b")} == {"kb": "f1"}
+    assert any_store.stamps() == {"a": "d", "b": "d"}
+    assert any_store.audit_count() == audits[-1]
