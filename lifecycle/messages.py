@@ -24,7 +24,7 @@ from lifecycle.kinds import BY_NAME, FAMILIES, KINDS, OF_FAMILY, Kind, MessageKi
 from lifecycle.occurrence import Occurrence, OccurrenceKind, PlanSettings
 from lifecycle.series import MeetingSeries, day_of, meeting_series, series_window
 from lifecycle.state import AgreementState
-from lifecycle.timeline import reminder_send_day, send_instant
+from lifecycle.timeline import plan, reminder_send_day, send_instant
 
 __all__ = [
     "MEANING",
@@ -103,11 +103,17 @@ def invite_messages(
     re-issued once a year, not daily). A series with no meeting left wants none. Its
     fingerprint is the series', so any change of a date, time or place is followed up with
     the whole series again (SEQUENCE = the follow-up's number)."""
+    if not agreement.meetings:
+        return []
     horizon = dt.date(today.year + 4, 12, 31)
     first_day, last_day = series_window(agreement, state, min(horizon, calendar.last))
+    # One plan of the window for every meeting: it is the costliest part of planning.
+    window = plan(agreement, calendar, settings, first_day, last_day, state=state)
     messages: list[Message] = []
     for meeting in agreement.meetings:
-        series = meeting_series(agreement, meeting, calendar, settings, state, first_day, last_day)
+        series = meeting_series(
+            agreement, meeting, calendar, settings, state, first_day, last_day, window
+        )
         if series is not None:
             messages += _series_invites(agreement, meeting, series, today, calendar, settings)
     return messages
