@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import dataclasses
 import datetime as dt
 import io
 import pstats
@@ -31,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.measures import Measure, write_measures
 from config.loader import Configuration, load_configuration
 from jobs.memory import MemoryStore
-from jobs.planner import DEFAULT_HORIZON_DAYS, plan_agreement
+from jobs.planner import DEFAULT_HORIZON_DAYS, plan_agreement, with_send_horizon
 from lifecycle.agreement import Agreement
 from lifecycle.timeline import plan
 
@@ -52,13 +51,6 @@ def write_configuration(directory: Path, count: int) -> None:
         aid = f"notts-hf-{index:05d}"
         text = id_line.sub(f'id = "{aid}"', template)
         (directory / f"{aid}.toml").write_text(text, encoding="utf-8")
-
-
-def covering_everything(configuration: Configuration) -> Configuration:
-    """The configuration with a send horizon that covers every message (the old outbox)."""
-    plan_table = configuration.site.plan.model_copy(update={"send_horizon_days": None})
-    site = configuration.site.model_copy(update={"plan": plan_table})
-    return dataclasses.replace(configuration, site=site)
 
 
 def plan_one(configuration: Configuration, agreement: Agreement) -> int:
@@ -103,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         directory = Path(temporary)
         write_configuration(directory, count)
         site = load_configuration(directory)
-    full = covering_everything(site)
+    full = with_send_horizon(site, None)
     agreements = site.agreements
     runs: dict[str, Callable[[Agreement], int]] = {
         "send horizon": lambda a: plan_one(site, a),

@@ -12,6 +12,7 @@ agreement again from a fresh read, a bounded number of times.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -212,6 +213,14 @@ def plan_agreement(
         today=today,
         window_end=until,
     )
+
+
+def with_send_horizon(configuration: Configuration, days: int | None) -> Configuration:
+    """The configuration with another send horizon: None queues everything the plan wants
+    (the outbox as it was planned before there was a send horizon)."""
+    plan_table = configuration.site.plan.model_copy(update={"send_horizon_days": days})
+    site = configuration.site.model_copy(update={"plan": plan_table})
+    return dataclasses.replace(configuration, site=site)
 
 
 def send_horizon_end(configuration: Configuration, today: dt.date) -> dt.datetime | None:

@@ -19,14 +19,13 @@ import gzip
 import hashlib
 import json
 import os
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from config.loader import Configuration
-from jobs.planner import replan
+from jobs.planner import replan, with_send_horizon
 from lifecycle import commands as c
 from storage.store import SqlStore, utc
 from storage.tables import OutboxRecord
@@ -41,16 +40,9 @@ def _at(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(10, 0), tzinfo=dt.UTC)
 
 
-def _queuing_everything(configuration: Configuration) -> Configuration:
-    """The configuration with a send horizon that covers every message, as the outbox was
-    planned when the snapshot was taken."""
-    plan_table = configuration.site.plan.model_copy(update={"send_horizon_days": None})
-    return replace(configuration, site=configuration.site.model_copy(update={"plan": plan_table}))
-
-
 def _scenario(configuration: Configuration, store: SqlStore) -> dict[str, dict[str, str]]:
     """Plan, record, re-plan; the outbox's rows after each step."""
-    configuration = _queuing_everything(configuration)
+    configuration = with_send_horizon(configuration, None)  # as planned before issue 10
     steps: dict[str, dict[str, str]] = {}
     first = dt.date(2024, 11, 1)
     replan(configuration, store, first, _at(first), horizon_days=HORIZON_DAYS)
