@@ -64,29 +64,34 @@ def messages_for(
     settings: PlanSettings,
 ) -> list[Message]:
     """Every message the occurrences ask for, one per recipient, each of the kind
-    `lifecycle.kinds` declares for its occurrence."""
+    `lifecycle.kinds` declares for its occurrence.
+
+    What the recipients of one occurrence share (its payload, subject, fingerprint, due
+    instant) is made once per occurrence, and who is told what once per list of recipients:
+    this is most of the messages a plan builds."""
     messages: list[Message] = []
-    resolved: dict[tuple[str, ...], tuple[Contact, ...]] = {}  # a few reference lists recur
+    audiences: dict[tuple[str, ...], _Audience] = {}  # a few reference lists recur
     clauses: dict[str, str] = {}
     for occurrence in occurrences:
         kind = kind_for(occurrence, _first_step(agreement, occurrence))
         if kind is None:
             continue
+        due = _due(occurrence, kind, calendar, settings)
+        if due is None:
+            continue
         references = occurrence.recipients
-        if references not in resolved:
-            resolved[references] = agreement.recipients(references)
+        audience = audiences.get(references)
+        if audience is None:
+            audience = audiences[references] = _audience(agreement, references)
         if occurrence.rule not in clauses:
             clauses[occurrence.rule] = agreement.clause_of(occurrence.rule)
-        contacts = resolved[references]
         shared = {
             "template": kind.name,
             "agreement_title": agreement.title,
             "clause": clauses[occurrence.rule],
             "operational_days": _operational_days(occurrence, calendar),
         }
-        for contact in contacts:
-            extra = {**shared, "told": _told(agreement, contacts, contact)}
-            messages.extend(_messages(occurrence, kind, contact, extra, calendar, settings))
+        messages.extend(_messages(occurrence, kind.family, audience, shared, due))
     return messages
 
 
@@ -231,32 +236,60 @@ def _told(agreement: Agreement, contacts: tuple[Contact, ...], contact: Contact)
     ]
 
 
+# The contacts a reference list names, each with who else it tells them is told.
+_Audience = tuple[tuple[Contact, list[str]], ...]
+
+
+def _audience(agreement: Agreement, references: tuple[str, ...]) -> _Audience:
+    contacts = agreement.recipients(references)
+    return tuple((contact, _told(agreement, contacts, contact)) for contact in contacts)
+
+
 def _shown_name(agreement: Agreement, contact: Contact) -> str:
     """A contact as other recipients see them: name and organisation."""
     party = agreement.party(contact.party)
     return f"{contact.name} ({party.name})" if party is not None else contact.name
 
 
+def _due(
+    occurrence: Occurrence, kind: Kind, calendar: OperationalCalendar, settings: PlanSettings
+) -> dt.datetime | None:
+    """When the occurrence's message is due: a reminder at its send instant, a notice at the
+    send time of the operational day on or before its day; None: no message."""
+    if kind.family is MessageKind.REMINDER:
+        return occurrence.send_at
+    if kind.family is MessageKind.NOTICE:
+        return send_instant(calendar.previous_on_or_before(occurrence.date), settings)
+    return None
+
+
 def _messages(
     occurrence: Occurrence,
-    kind: Kind,
-    contact: Contact,
-    extra: dict[str, Any],
-    calendar: OperationalCalendar,
-    settings: PlanSettings,
+    kind: MessageKind,
+    audience: _Audience,
+    shared: dict[str, Any],
+    due: dt.datetime,
 ) -> Iterator[Message]:
-    email, agreement = contact.email, occurrence.agreement
-    family = FAMILIES[kind.family].key_family
-    if kind.family is MessageKind.REMINDER and occurrence.send_at is not None:
-        subject_day = occurrence.about or occurrence.for_date
-        about = f"{occurrence.rule}:{subject_day}:{occurrence.lead}"
-        key = str(OutboxKey(family, agreement, about, email))
-        yield _message(key, kind.family, occurrence, contact, extra, occurrence.send_at)
-    elif kind.family is MessageKind.NOTICE:
-        key = str(OutboxKey(family, agreement, _notice_about(occurrence), email))
-        day = calendar.previous_on_or_before(occurrence.date)
-        due = send_instant(day, settings)
-        yield _message(key, kind.family, occurrence, contact, extra, due)
+    """The occurrence's message to each contact of the audience."""
+    agreement = occurrence.agreement
+    family = FAMILIES[kind].key_family
+    if kind is MessageKind.REMINDER:
+        about = f"{occurrence.rule}:{occurrence.about or occurrence.for_date}:{occurrence.lead}"
+    else:
+        about = _notice_about(occurrence)
+    prefix = str(OutboxKey(family, agreement, about, ""))  # each recipient's key: + address
+    base = occurrence_payload(occurrence)
+    extra = {name: value for name, value in shared.items() if value}
+    subject = _subject(occurrence, kind)
+    fingerprint = _fingerprint(kind, base)
+    for contact, told in audience:
+        payload = {**base, "recipient_name": contact.name, **extra}
+        if told:
+            payload["told"] = list(told)
+        yield Message(
+            prefix + contact.email, agreement, kind, contact.email, due, subject, payload,
+            fingerprint,
+        )  # fmt: skip
 
 
 def _notice_about(occurrence: Occurrence) -> str:
@@ -267,24 +300,11 @@ def _notice_about(occurrence: Occurrence) -> str:
     return f"{occurrence.rule}:{occurrence.date}"
 
 
-def _message(
-    key: str,
-    kind: MessageKind,
-    occurrence: Occurrence,
-    contact: Contact,
-    extra: dict[str, Any],
-    due: dt.datetime,
-) -> Message:
-    payload = occurrence_payload(occurrence)
-    payload["recipient_name"] = contact.name
-    payload.update({name: value for name, value in extra.items() if value})
-    subject = f"{occurrence.title} ({occurrence.date:%a %d %b %Y})"
+def _subject(occurrence: Occurrence, kind: MessageKind) -> str:
+    """The title and the day: for a reminder the day it reminds of."""
     if kind is MessageKind.REMINDER and occurrence.for_date is not None:
-        subject = f"{occurrence.title} ({occurrence.for_date:%a %d %b %Y})"
-    fingerprint = _fingerprint(kind, payload)
-    return Message(
-        key, occurrence.agreement, kind, contact.email, due, subject, payload, fingerprint
-    )
+        return f"{occurrence.title} ({occurrence.for_date:%a %d %b %Y})"
+    return f"{occurrence.title} ({occurrence.date:%a %d %b %Y})"
 
 
 def occurrence_payload(occurrence: Occurrence) -> dict[str, Any]:
