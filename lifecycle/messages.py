@@ -22,7 +22,7 @@ from lifecycle.errors import MalformedId
 from lifecycle.ids import CaseId, OutboxKey
 from lifecycle.kinds import BY_NAME, FAMILIES, KINDS, OF_FAMILY, Kind, MessageKind, kind_for
 from lifecycle.occurrence import Occurrence, OccurrenceKind, PlanSettings
-from lifecycle.series import MeetingSeries, day_of, meeting_series, series_window
+from lifecycle.series import MeetingSeries, Moment, day_of, meeting_series, series_window
 from lifecycle.state import AgreementState
 from lifecycle.timeline import plan, reminder_send_day, send_instant
 
@@ -111,30 +111,73 @@ def invite_messages(
     if not agreement.meetings:
         return []
     horizon = dt.date(today.year + 4, 12, 31)
-    first_day, last_day = series_window(agreement, state, min(horizon, calendar.last))
-    # One plan of the window for every meeting: it is the costliest part of planning.
-    window = plan(agreement, calendar, settings, first_day, last_day, state=state)
+    window = series_window(agreement, state, min(horizon, calendar.last))
     messages: list[Message] = []
-    for meeting in agreement.meetings:
-        series = meeting_series(
-            agreement, meeting, calendar, settings, state, first_day, last_day, window
-        )
-        if series is not None:
-            messages += _series_invites(agreement, meeting, series, today, calendar, settings)
+    every = _every_series(agreement, calendar, settings, state, window)
+    for meeting, found in zip(agreement.meetings, every, strict=True):
+        if found is not None:
+            messages += _series_invites(agreement, meeting, found, today, settings, calendar)
     return messages
+
+
+# A meeting's series and its (start, end) spans, as `_every_series` keeps them.
+_Found = tuple[MeetingSeries, tuple[tuple[Moment, Moment], ...]]
+# Each agreement's series by everything they depend on: they change when the agreement, its
+# facts or the year do, not from one day's re-plan to the next, and they are the costliest
+# part of planning (one plan of the whole term, and the RRULE expanded again per meeting).
+_SERIES: dict[tuple[object, ...], tuple[_Found | None, ...]] = {}
+SERIES_KEPT = 50_000  # agreements whose series are kept; then the memo starts again
+
+
+def _every_series(
+    agreement: Agreement,
+    calendar: OperationalCalendar,
+    settings: PlanSettings,
+    state: AgreementState,
+    window: tuple[dt.date, dt.date],
+) -> tuple[_Found | None, ...]:
+    """Each meeting's series over the window (None: no meeting there), made from one plan of
+    the window, and remembered by its inputs (the state by its repr: equal reprs are equal
+    states; a dict in it makes it unhashable)."""
+    key = (agreement, calendar, settings, repr(state), window)
+    found = _SERIES.get(key)
+    if found is None:
+        first_day, last_day = window
+        planned = plan(agreement, calendar, settings, first_day, last_day, state=state)
+        found = tuple(
+            _with_spans(
+                meeting_series(
+                    agreement, meeting, calendar, settings, state, first_day, last_day, planned
+                )
+            )
+            for meeting in agreement.meetings
+        )
+        if len(_SERIES) >= SERIES_KEPT:
+            _SERIES.clear()
+        _SERIES[key] = found
+    return found
+
+
+def forget_series() -> None:
+    """Empty the series memo (benchmarks of a cold first plan; tests)."""
+    _SERIES.clear()
+
+
+def _with_spans(series: MeetingSeries | None) -> _Found | None:
+    return None if series is None else (series, tuple(series.starts()))
 
 
 def _series_invites(
     agreement: Agreement,
     meeting: Meeting,
-    series: MeetingSeries,
+    found: _Found,
     today: dt.date,
-    calendar: OperationalCalendar,
     settings: PlanSettings,
+    calendar: OperationalCalendar,
 ) -> list[Message]:
     """The series' invite to each attendee, due `invite_lead` before the next meeting (at
     once when that is already close); none when no meeting is left."""
-    spans = series.starts()
+    series, spans = found
     upcoming = sorted(span for span in spans if day_of(span[0]) >= today)  # moves reorder
     if not upcoming:
         return []
