@@ -11,11 +11,14 @@ import pytest
 
 from config.issues import ConfigurationError
 from config.loader import Configuration, load_configuration
+from jobs.dry_run import dry_run
 from jobs.memory import MemoryStore
 from jobs.planner import replan, send_horizon_end, with_send_horizon
+from lifecycle import commands as c
 from lifecycle.messages import MessageKind
 from lifecycle.outbox import Entry, State
 from lifecycle.timeline import send_instant
+from tests.conftest import run_command
 
 NOTTS = "nottinghamshire-healthy-families"
 TODAY = dt.date(2024, 11, 1)
@@ -155,3 +158,22 @@ def test_send_horizon_days_is_read_from_the_plan_table(tmp_path: Path) -> None:
     site = tmp_path / "site.toml"
     site.write_text(site.read_text() + "\n[plan]\nsend_horizon_days = 7\n")
     assert load_configuration(tmp_path).site.plan.send_horizon_days == 7
+
+
+SEFTON = "sefton-partnership"
+
+
+def test_a_recorded_variation_queues_its_chasers_within_the_horizon_and_its_dry_run_shows_all(
+    examples: Configuration,
+) -> None:
+    configuration, store = with_send_horizon(examples, 42), MemoryStore()
+    command = c.ProposeVariation(SEFTON, TODAY, "Add a partner")
+    shown = dry_run(command, configuration, store, TODAY)
+    chasers = [m for m in shown.messages_added if ":variation:" in m.key]
+    end = send_horizon_end(configuration, TODAY)
+    assert end is not None
+    assert [m for m in chasers if m.due_at > end]  # the dry run shows every chaser
+    run_command(configuration, store, command, TODAY)
+    queued = {key for key in store.rows if key.startswith(f"notice:{SEFTON}:")}
+    assert queued
+    assert queued == {m.key for m in chasers if m.due_at <= end}
