@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lifecycle.agreement import Agreement, Contact, Meeting
@@ -143,7 +143,9 @@ def _every_series(
     found = _SERIES.get(key)
     if found is None:
         first_day, last_day = window
-        planned = plan(agreement, calendar, settings, first_day, last_day, state=state)
+        # A meeting's occurrences depend on no other clock (`lifecycle.feeds.only_meeting`).
+        meetings_only = replace(agreement, reviews=(), deadlines=())
+        planned = plan(meetings_only, calendar, settings, first_day, last_day, state=state)
         found = tuple(
             _with_spans(
                 meeting_series(
