@@ -113,19 +113,47 @@ def invite_messages(
     horizon = dt.date(today.year + 4, 12, 31)
     window = series_window(agreement, state, min(horizon, calendar.last))
     messages: list[Message] = []
-    every = _every_series(agreement, calendar, settings, state, window)
-    for meeting, found in zip(agreement.meetings, every, strict=True):
-        if found is not None:
-            messages += _series_invites(agreement, meeting, found, today, settings, calendar)
+    every = _every_series(agreement, calendar, settings, state, window, today)
+    for index, meeting in enumerate(agreement.meetings):
+        known = every[index]
+        if known is None:
+            continue
+        if not known.holds_on(today):
+            known = every[index] = _Upcoming.of(known.series, today)
+        if known.next is not None:
+            messages += _series_invites(agreement, meeting, known, settings, calendar)
     return messages
 
 
-# A meeting's series and its (start, end) spans, as `_every_series` keeps them.
-_Found = tuple[MeetingSeries, tuple[tuple[Moment, Moment], ...]]
+@dataclass(frozen=True)
+class _Upcoming:
+    """A meeting's series, its next meeting as seen from `since` (None: none left) and the
+    day of its last meeting: what the invite needs of the series' expansion."""
+
+    series: MeetingSeries
+    since: dt.date
+    next: tuple[Moment, Moment] | None
+    last: dt.date | None
+
+    @classmethod
+    def of(cls, series: MeetingSeries, today: dt.date) -> _Upcoming:
+        """Expand the series once, as seen from `today`."""
+        spans = series.starts()
+        upcoming = sorted(span for span in spans if day_of(span[0]) >= today)  # moves reorder
+        last = day_of(spans[-1][0]) if spans else None
+        return cls(series, today, upcoming[0] if upcoming else None, last)
+
+    def holds_on(self, today: dt.date) -> bool:
+        """True when the next meeting seen from `since` is also the next seen from `today`:
+        no day from `since` to `today` passed it (the days only shrink what is upcoming)."""
+        return self.since <= today and (self.next is None or today <= day_of(self.next[0]))
+
+
 # Each agreement's series by everything they depend on: they change when the agreement, its
 # facts or the year do, not from one day's re-plan to the next, and they are the costliest
 # part of planning (one plan of the whole term, and the RRULE expanded again per meeting).
-_SERIES: dict[tuple[object, ...], tuple[_Found | None, ...]] = {}
+# Each keeps only its next meeting (a few hundred bytes), not its expansion.
+_SERIES: dict[tuple[object, ...], list[_Upcoming | None]] = {}
 SERIES_KEPT = 50_000  # agreements whose series are kept; then the memo starts again
 
 
@@ -135,10 +163,11 @@ def _every_series(
     settings: PlanSettings,
     state: AgreementState,
     window: tuple[dt.date, dt.date],
-) -> tuple[_Found | None, ...]:
+    today: dt.date,
+) -> list[_Upcoming | None]:
     """Each meeting's series over the window (None: no meeting there), made from one plan of
     the window, and remembered by its inputs (the state by its repr: equal reprs are equal
-    states; a dict in it makes it unhashable)."""
+    states; a dict in it makes it unhashable). The caller brings each up to its day."""
     key = (agreement, calendar, settings, repr(state), window)
     found = _SERIES.get(key)
     if found is None:
@@ -146,14 +175,12 @@ def _every_series(
         # A meeting's occurrences depend on no other clock (`lifecycle.feeds.only_meeting`).
         meetings_only = replace(agreement, reviews=(), deadlines=())
         planned = plan(meetings_only, calendar, settings, first_day, last_day, state=state)
-        found = tuple(
-            _with_spans(
-                meeting_series(
-                    agreement, meeting, calendar, settings, state, first_day, last_day, planned
-                )
+        found = []
+        for meeting in agreement.meetings:
+            series = meeting_series(
+                agreement, meeting, calendar, settings, state, first_day, last_day, planned
             )
-            for meeting in agreement.meetings
-        )
+            found.append(None if series is None else _Upcoming.of(series, today))
         if len(_SERIES) >= SERIES_KEPT:
             _SERIES.clear()
         _SERIES[key] = found
@@ -165,25 +192,19 @@ def forget_series() -> None:
     _SERIES.clear()
 
 
-def _with_spans(series: MeetingSeries | None) -> _Found | None:
-    return None if series is None else (series, tuple(series.starts()))
-
-
 def _series_invites(
     agreement: Agreement,
     meeting: Meeting,
-    found: _Found,
-    today: dt.date,
+    known: _Upcoming,
     settings: PlanSettings,
     calendar: OperationalCalendar,
 ) -> list[Message]:
     """The series' invite to each attendee, due `invite_lead` before the next meeting (at
-    once when that is already close); none when no meeting is left."""
-    series, spans = found
-    upcoming = sorted(span for span in spans if day_of(span[0]) >= today)  # moves reorder
-    if not upcoming:
+    once when that is already close)."""
+    series, next_span, last = known.series, known.next, known.last
+    if next_span is None or last is None:
         return []
-    (next_start, next_end), last = upcoming[0], day_of(spans[-1][0])
+    next_start, next_end = next_span
     day = reminder_send_day(day_of(next_start), settings.invite_lead, calendar)
     contacts = agreement.recipients(meeting.attendees)
     shared: dict[str, Any] = {
