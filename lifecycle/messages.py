@@ -134,6 +134,7 @@ class _Upcoming:
     since: dt.date
     next: tuple[Moment, Moment] | None
     last: dt.date | None
+    fingerprint: str  # the series' (a hash of all of it: made once, not per attendee)
 
     @classmethod
     def of(cls, series: MeetingSeries, today: dt.date) -> _Upcoming:
@@ -141,7 +142,7 @@ class _Upcoming:
         spans = series.starts()
         upcoming = sorted(span for span in spans if day_of(span[0]) >= today)  # moves reorder
         last = day_of(spans[-1][0]) if spans else None
-        return cls(series, today, upcoming[0] if upcoming else None, last)
+        return cls(series, today, upcoming[0] if upcoming else None, last, series.fingerprint)
 
     def holds_on(self, today: dt.date) -> bool:
         """True when the next meeting seen from `since` is also the next seen from `today`:
@@ -240,7 +241,7 @@ def _series_invites(
                     [c.name, c.email, "REQ-PARTICIPANT"] for c in contacts if c.visible_to(contact)
                 ],
             },
-            series.fingerprint,
+            known.fingerprint,
         )
         for contact in contacts
     ]
