@@ -207,7 +207,7 @@ def _series_invites(
         return []
     next_start, next_end = next_span
     day = reminder_send_day(day_of(next_start), settings.invite_lead, calendar)
-    contacts = agreement.recipients(meeting.attendees)
+    audience = _audience(agreement, meeting.attendees)
     shared: dict[str, Any] = {
         "agreement": agreement.id,
         "rule": f"meeting:{meeting.id}",
@@ -236,14 +236,16 @@ def _series_invites(
             {
                 **shared,
                 "recipient_name": contact.name,
-                "told": _told(agreement, contacts, contact),
+                "told": list(told),
                 "attendees": [
-                    [c.name, c.email, "REQ-PARTICIPANT"] for c in contacts if c.visible_to(contact)
+                    [c.name, c.email, "REQ-PARTICIPANT"]
+                    for c, _ in audience
+                    if c.visible_to(contact)
                 ],
             },
             known.fingerprint,
         )
-        for contact in contacts
+        for contact, told in audience
     ]
 
 

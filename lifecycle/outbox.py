@@ -281,14 +281,14 @@ def instance_cancels(
     meeting's day, describes that meeting as the recipient holds it, carries the SEQUENCE of
     the update that brings the series up to date (the delivered number plus one), is due at
     once, and is no longer wanted once that update is delivered."""
-    have = {entry.message.key: entry for entry in existing}
+    delivered = _delivered_by_base(existing)
     kept_days: dict[str, set[str]] = {}  # by fingerprint: every attendee's copy is one series
     cancels: list[Message] = []
     for message in wanted:
         series = message.payload.get("series")
         if message.kind is not MessageKind.INVITE or not isinstance(series, dict):
             continue
-        held = _held_series(message.key, have)
+        held = _held_series(delivered.get(message.key, []))
         if held is None:
             continue
         number, last = held
@@ -307,18 +307,25 @@ def instance_cancels(
     return cancels
 
 
-def _held_series(base: str, have: dict[str, Entry]) -> tuple[int, Message] | None:
-    """The number and message of the last invite or update delivered for `base`, when it
-    carries a series; None when nothing was delivered, or the last thing delivered was a
-    cancellation."""
-    delivered = sorted(
-        ((split_follow_up(key)[1], entry.message) for key, entry in have.items()
-         if split_follow_up(key)[0] == base and entry.state in DELIVERED),
-        key=lambda pair: pair[0],
-    )  # fmt: skip
-    if not delivered or delivered[-1][1].kind in CANCELLING:
+def _delivered_by_base(existing: list[Entry]) -> dict[str, list[tuple[int, Message]]]:
+    """The delivered rows of each message and its follow-ups, as (number, message), by the
+    message's key: read once for all the invites wanted."""
+    delivered: dict[str, list[tuple[int, Message]]] = {}
+    for entry in existing:
+        if entry.state in DELIVERED:
+            base, number, _ = split_follow_up(entry.message.key)
+            delivered.setdefault(base, []).append((number, entry.message))
+    return delivered
+
+
+def _held_series(delivered: list[tuple[int, Message]]) -> tuple[int, Message] | None:
+    """The number and message of the last invite or update delivered (of one message's
+    `delivered` rows), when it carries a series; None when nothing was delivered, or the
+    last thing delivered was a cancellation."""
+    ordered = sorted(delivered, key=lambda pair: pair[0])
+    if not ordered or ordered[-1][1].kind in CANCELLING:
         return None
-    number, last = delivered[-1]
+    number, last = ordered[-1]
     return (number, last) if isinstance(last.payload.get("series"), dict) else None
 
 
