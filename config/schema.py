@@ -176,6 +176,18 @@ class WebFile(Strict):
     base_url: BaseUrl | None = None
 
 
+# The outbox holds the rows due within this many days (the planner's `send_horizon_days`).
+DEFAULT_SEND_HORIZON_DAYS = 42
+
+
+class PlanFile(Strict):
+    """The `[plan]` table. None (not writable in TOML) queues everything the plan wants."""
+
+    send_horizon_days: Annotated[int, Field(ge=1, le=400, strict=True)] | None = (
+        DEFAULT_SEND_HORIZON_DAYS
+    )
+
+
 class SiteFile(Strict):
     timezone: TimeZoneName = "Europe/London"
     holiday_region: Literal["ENG", "WLS", "SCT", "NIR"] = "ENG"
@@ -187,6 +199,7 @@ class SiteFile(Strict):
     reminders: ReminderDefaults = ReminderDefaults()
     mail: MailFile = MailFile()
     web: WebFile = WebFile()
+    plan: PlanFile = PlanFile()
 
 
 class ContactFile(Strict):

@@ -59,8 +59,12 @@ def dry_run(
     fact = decide(command, agreement, fold(facts), configuration, today)
     difference = compare_plans(configuration, agreement, facts, fact, today, horizon_days)
     unit = _ReadUnit(history, store.outbox(agreement.id))
-    was = plan_agreement(configuration, unit, agreement, facts, today, horizon_days)
-    will = plan_agreement(configuration, unit, agreement, [*facts, fact], today, horizon_days)
+    # Whole: the messages the fact sets off however far ahead, not only those the outbox
+    # queues within its send horizon; the rest the daily re-plan queues in their turn.
+    was = plan_agreement(configuration, unit, agreement, facts, today, horizon_days, whole=True)
+    will = plan_agreement(
+        configuration, unit, agreement, [*facts, fact], today, horizon_days, whole=True
+    )
     added, withdrawn = _outbox_difference(was, will, unit.entries)
     return Consequences(fact, difference, added, withdrawn)
 

@@ -14,6 +14,7 @@ one unit of work per agreement, so one busy agreement cannot hold back the other
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -26,7 +27,7 @@ from lifecycle.agreement import Agreement
 from lifecycle.digests import digest_messages, without_folded
 from lifecycle.facts import Fact, to_payload
 from lifecycle.messages import Message, MessageKind, invite_messages, messages_for
-from lifecycle.occurrence import Occurrence
+from lifecycle.occurrence import Occurrence, OccurrenceKind
 from lifecycle.outbox import Changes, Entry, State, instance_cancels, reconcile
 from lifecycle.state import AgreementState, fold
 from lifecycle.timeline import plan, send_instant
@@ -200,14 +201,22 @@ def plan_agreement(
     facts: list[Fact],
     today: dt.date,
     horizon_days: int,
+    *,
+    whole: bool = False,
 ) -> Changes:
     """The outbox changes that make the unit's agreement match its plan from `today`.
+
+    The plan looks `horizon_days` ahead, but the outbox holds only the messages due within
+    the site's send horizon (`send_horizon_end`; `whole`: everything, as a dry run shows a
+    command's consequences). Reminders due later are not even built: that is where planning
+    spends its time.
 
     What facts set off is planned from `FACT_LOOKBACK` ago, or from the oldest notice still
     pending if that is older, so that every pending notice a later fact made void (a chaser
     for a variation signed since) is seen unwanted and withdrawn. Notices older than the
     lookback are only compared, never newly inserted or revived: they would go out late."""
     settings, calendar = configuration.settings, configuration.calendar_for(agreement)
+    until = None if whole else send_horizon_end(configuration, today)
     existing = unit.outbox()
     state = fold(facts)
     lookback = today - FACT_LOOKBACK
@@ -226,7 +235,7 @@ def plan_agreement(
     known = {e.message.key for e in existing if e.state is not State.WITHDRAWN}
     wanted = [
         message
-        for message in planned_messages(configuration, agreement, occurrences, state, today)
+        for message in planned_messages(configuration, agreement, occurrences, state, today, until)
         if message.kind is not MessageKind.NOTICE
         or message.due_at >= lookback_start
         or message.key in known
@@ -238,7 +247,25 @@ def plan_agreement(
         send_instant(today, settings),
         notices_from=send_instant(since, settings),
         today=today,
+        window_end=until,
     )
+
+
+def with_send_horizon(configuration: Configuration, days: int | None) -> Configuration:
+    """The configuration with another send horizon: None queues everything the plan wants
+    (the outbox as it was planned before there was a send horizon)."""
+    plan_table = configuration.site.plan.model_copy(update={"send_horizon_days": days})
+    site = configuration.site.model_copy(update={"plan": plan_table})
+    return dataclasses.replace(configuration, site=site)
+
+
+def send_horizon_end(configuration: Configuration, today: dt.date) -> dt.datetime | None:
+    """The last instant the outbox holds rows for: the send time `send_horizon_days` (the
+    site's `[plan]` table) after `today`; None when the setting covers everything."""
+    days = configuration.site.plan.send_horizon_days
+    if days is None:
+        return None
+    return send_instant(today + dt.timedelta(days=days), configuration.settings)
 
 
 def planned_messages(
@@ -247,15 +274,30 @@ def planned_messages(
     occurrences: list[Occurrence],
     state: AgreementState,
     today: dt.date,
+    until: dt.datetime | None = None,
 ) -> list[Message]:
     """Every message the plan wants for the agreement from `today`, before the outbox is
     consulted: the occurrences' messages (less the reminders folded into digests), the
-    series invites and the digests. The planner and `concordat preview` both read it."""
+    series invites and the digests. The planner and `concordat preview` both read it.
+
+    With `until`, reminders due after it are left out before they are built (the bulk of
+    the messages); invites, notices and digests, few, are built whole, since the outbox
+    follows up what was delivered of them by what is wanted now."""
     settings, calendar = configuration.settings, configuration.calendar_for(agreement)
+    if until is not None:
+        occurrences = [o for o in occurrences if not _reminder_after(o, until)]
     wanted = without_folded(agreement, messages_for(agreement, occurrences, calendar, settings))
     wanted += invite_messages(agreement, calendar, settings, state, today)
     wanted += digest_messages(agreement, occurrences, calendar, settings, today)
     return wanted
+
+
+def _reminder_after(occurrence: Occurrence, until: dt.datetime) -> bool:
+    return (
+        occurrence.kind is OccurrenceKind.REMINDER
+        and occurrence.send_at is not None
+        and occurrence.send_at > until
+    )
 
 
 def _pending_notice_days(existing: list[Entry], timezone: dt.tzinfo) -> list[dt.date]:
@@ -304,10 +346,13 @@ def plan_inputs(
     horizon_days: int,
 ) -> str:
     """The digest a plan is stamped with: the agreement's file, the site, its facts, the
-    planning day and the horizon."""
+    planning day, the horizon and the send horizon (when it does not cover everything)."""
     digest = hashlib.sha256()
     digest.update(configuration.digests.get(agreement.id, "").encode())
     digest.update(f"{today}|{horizon_days}".encode())
+    send_horizon = configuration.site.plan.send_horizon_days
+    if send_horizon is not None:
+        digest.update(f"|send {send_horizon}".encode())
     for fact in facts:
         digest.update(f"{fact.type_name}|{fact.on}|{sorted(to_payload(fact).items())}".encode())
     return digest.hexdigest()

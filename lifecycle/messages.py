@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lifecycle.agreement import Agreement, Contact, Meeting
@@ -22,9 +22,9 @@ from lifecycle.errors import MalformedId
 from lifecycle.ids import CaseId, OutboxKey
 from lifecycle.kinds import BY_NAME, FAMILIES, KINDS, OF_FAMILY, Kind, MessageKind, kind_for
 from lifecycle.occurrence import Occurrence, OccurrenceKind, PlanSettings
-from lifecycle.series import MeetingSeries, day_of, meeting_series, series_window
+from lifecycle.series import MeetingSeries, Moment, day_of, meeting_series, series_window
 from lifecycle.state import AgreementState
-from lifecycle.timeline import reminder_send_day, send_instant
+from lifecycle.timeline import plan, reminder_send_day, send_instant
 
 __all__ = [
     "MEANING",
@@ -64,29 +64,34 @@ def messages_for(
     settings: PlanSettings,
 ) -> list[Message]:
     """Every message the occurrences ask for, one per recipient, each of the kind
-    `lifecycle.kinds` declares for its occurrence."""
+    `lifecycle.kinds` declares for its occurrence.
+
+    What the recipients of one occurrence share (its payload, subject, fingerprint, due
+    instant) is made once per occurrence, and who is told what once per list of recipients:
+    this is most of the messages a plan builds."""
     messages: list[Message] = []
-    resolved: dict[tuple[str, ...], tuple[Contact, ...]] = {}  # a few reference lists recur
+    audiences: dict[tuple[str, ...], _Audience] = {}  # a few reference lists recur
     clauses: dict[str, str] = {}
     for occurrence in occurrences:
         kind = kind_for(occurrence, _first_step(agreement, occurrence))
         if kind is None:
             continue
+        due = _due(occurrence, kind, calendar, settings)
+        if due is None:
+            continue
         references = occurrence.recipients
-        if references not in resolved:
-            resolved[references] = agreement.recipients(references)
+        audience = audiences.get(references)
+        if audience is None:
+            audience = audiences[references] = _audience(agreement, references)
         if occurrence.rule not in clauses:
             clauses[occurrence.rule] = agreement.clause_of(occurrence.rule)
-        contacts = resolved[references]
         shared = {
             "template": kind.name,
             "agreement_title": agreement.title,
             "clause": clauses[occurrence.rule],
             "operational_days": _operational_days(occurrence, calendar),
         }
-        for contact in contacts:
-            extra = {**shared, "told": _told(agreement, contacts, contact)}
-            messages.extend(_messages(occurrence, kind, contact, extra, calendar, settings))
+        messages.extend(_messages(occurrence, kind.family, audience, shared, due))
     return messages
 
 
@@ -103,33 +108,106 @@ def invite_messages(
     re-issued once a year, not daily). A series with no meeting left wants none. Its
     fingerprint is the series', so any change of a date, time or place is followed up with
     the whole series again (SEQUENCE = the follow-up's number)."""
+    if not agreement.meetings:
+        return []
     horizon = dt.date(today.year + 4, 12, 31)
-    first_day, last_day = series_window(agreement, state, min(horizon, calendar.last))
+    window = series_window(agreement, state, min(horizon, calendar.last))
     messages: list[Message] = []
-    for meeting in agreement.meetings:
-        series = meeting_series(agreement, meeting, calendar, settings, state, first_day, last_day)
-        if series is not None:
-            messages += _series_invites(agreement, meeting, series, today, calendar, settings)
+    every = _every_series(agreement, calendar, settings, state, window, today)
+    for index, meeting in enumerate(agreement.meetings):
+        known = every[index]
+        if known is None:
+            continue
+        if not known.holds_on(today):
+            known = every[index] = _Upcoming.of(known.series, today)
+        if known.next is not None:
+            messages += _series_invites(agreement, meeting, known, settings, calendar)
     return messages
+
+
+@dataclass(frozen=True)
+class _Upcoming:
+    """A meeting's series, its next meeting as seen from `since` (None: none left) and the
+    day of its last meeting: what the invite needs of the series' expansion."""
+
+    series: MeetingSeries
+    since: dt.date
+    next: tuple[Moment, Moment] | None
+    last: dt.date | None
+    fingerprint: str  # the series' (a hash of all of it: made once, not per attendee)
+
+    @classmethod
+    def of(cls, series: MeetingSeries, today: dt.date) -> _Upcoming:
+        """Expand the series once, as seen from `today`."""
+        spans = series.starts()
+        upcoming = sorted(span for span in spans if day_of(span[0]) >= today)  # moves reorder
+        last = day_of(spans[-1][0]) if spans else None
+        return cls(series, today, upcoming[0] if upcoming else None, last, series.fingerprint)
+
+    def holds_on(self, today: dt.date) -> bool:
+        """True when the next meeting seen from `since` is also the next seen from `today`:
+        no day from `since` to `today` passed it (the days only shrink what is upcoming)."""
+        return self.since <= today and (self.next is None or today <= day_of(self.next[0]))
+
+
+# Each agreement's series by everything they depend on: they change when the agreement, its
+# facts or the year do, not from one day's re-plan to the next, and they are the costliest
+# part of planning (one plan of the whole term, and the RRULE expanded again per meeting).
+# Each keeps only its next meeting (a few hundred bytes), not its expansion.
+_SERIES: dict[tuple[object, ...], list[_Upcoming | None]] = {}
+SERIES_KEPT = 50_000  # agreements whose series are kept; then the memo starts again
+
+
+def _every_series(
+    agreement: Agreement,
+    calendar: OperationalCalendar,
+    settings: PlanSettings,
+    state: AgreementState,
+    window: tuple[dt.date, dt.date],
+    today: dt.date,
+) -> list[_Upcoming | None]:
+    """Each meeting's series over the window (None: no meeting there), made from one plan of
+    the window, and remembered by its inputs (the state by its repr: equal reprs are equal
+    states; a dict in it makes it unhashable). The caller brings each up to its day."""
+    key = (agreement, calendar, settings, repr(state), window)
+    found = _SERIES.get(key)
+    if found is None:
+        first_day, last_day = window
+        # A meeting's occurrences depend on no other clock (`lifecycle.feeds.only_meeting`).
+        meetings_only = replace(agreement, reviews=(), deadlines=())
+        planned = plan(meetings_only, calendar, settings, first_day, last_day, state=state)
+        found = []
+        for meeting in agreement.meetings:
+            series = meeting_series(
+                agreement, meeting, calendar, settings, state, first_day, last_day, planned
+            )
+            found.append(None if series is None else _Upcoming.of(series, today))
+        if len(_SERIES) >= SERIES_KEPT:
+            _SERIES.clear()
+        _SERIES[key] = found
+    return found
+
+
+def forget_series() -> None:
+    """Empty the series memo (benchmarks of a cold first plan; tests)."""
+    _SERIES.clear()
 
 
 def _series_invites(
     agreement: Agreement,
     meeting: Meeting,
-    series: MeetingSeries,
-    today: dt.date,
-    calendar: OperationalCalendar,
+    known: _Upcoming,
     settings: PlanSettings,
+    calendar: OperationalCalendar,
 ) -> list[Message]:
     """The series' invite to each attendee, due `invite_lead` before the next meeting (at
-    once when that is already close); none when no meeting is left."""
-    spans = series.starts()
-    upcoming = sorted(span for span in spans if day_of(span[0]) >= today)  # moves reorder
-    if not upcoming:
+    once when that is already close)."""
+    series, next_span, last = known.series, known.next, known.last
+    if next_span is None or last is None:
         return []
-    (next_start, next_end), last = upcoming[0], day_of(spans[-1][0])
+    next_start, next_end = next_span
     day = reminder_send_day(day_of(next_start), settings.invite_lead, calendar)
-    contacts = agreement.recipients(meeting.attendees)
+    audience = _audience(agreement, meeting.attendees)
     shared: dict[str, Any] = {
         "agreement": agreement.id,
         "rule": f"meeting:{meeting.id}",
@@ -158,14 +236,16 @@ def _series_invites(
             {
                 **shared,
                 "recipient_name": contact.name,
-                "told": _told(agreement, contacts, contact),
+                "told": list(told),
                 "attendees": [
-                    [c.name, c.email, "REQ-PARTICIPANT"] for c in contacts if c.visible_to(contact)
+                    [c.name, c.email, "REQ-PARTICIPANT"]
+                    for c, _ in audience
+                    if c.visible_to(contact)
                 ],
             },
-            series.fingerprint,
+            known.fingerprint,
         )
-        for contact in contacts
+        for contact, told in audience
     ]
 
 
@@ -225,32 +305,60 @@ def _told(agreement: Agreement, contacts: tuple[Contact, ...], contact: Contact)
     ]
 
 
+# The contacts a reference list names, each with who else it tells them is told.
+_Audience = tuple[tuple[Contact, list[str]], ...]
+
+
+def _audience(agreement: Agreement, references: tuple[str, ...]) -> _Audience:
+    contacts = agreement.recipients(references)
+    return tuple((contact, _told(agreement, contacts, contact)) for contact in contacts)
+
+
 def _shown_name(agreement: Agreement, contact: Contact) -> str:
     """A contact as other recipients see them: name and organisation."""
     party = agreement.party(contact.party)
     return f"{contact.name} ({party.name})" if party is not None else contact.name
 
 
+def _due(
+    occurrence: Occurrence, kind: Kind, calendar: OperationalCalendar, settings: PlanSettings
+) -> dt.datetime | None:
+    """When the occurrence's message is due: a reminder at its send instant, a notice at the
+    send time of the operational day on or before its day; None: no message."""
+    if kind.family is MessageKind.REMINDER:
+        return occurrence.send_at
+    if kind.family is MessageKind.NOTICE:
+        return send_instant(calendar.previous_on_or_before(occurrence.date), settings)
+    return None
+
+
 def _messages(
     occurrence: Occurrence,
-    kind: Kind,
-    contact: Contact,
-    extra: dict[str, Any],
-    calendar: OperationalCalendar,
-    settings: PlanSettings,
+    kind: MessageKind,
+    audience: _Audience,
+    shared: dict[str, Any],
+    due: dt.datetime,
 ) -> Iterator[Message]:
-    email, agreement = contact.email, occurrence.agreement
-    family = FAMILIES[kind.family].key_family
-    if kind.family is MessageKind.REMINDER and occurrence.send_at is not None:
-        subject_day = occurrence.about or occurrence.for_date
-        about = f"{occurrence.rule}:{subject_day}:{occurrence.lead}"
-        key = str(OutboxKey(family, agreement, about, email))
-        yield _message(key, kind.family, occurrence, contact, extra, occurrence.send_at)
-    elif kind.family is MessageKind.NOTICE:
-        key = str(OutboxKey(family, agreement, _notice_about(occurrence), email))
-        day = calendar.previous_on_or_before(occurrence.date)
-        due = send_instant(day, settings)
-        yield _message(key, kind.family, occurrence, contact, extra, due)
+    """The occurrence's message to each contact of the audience."""
+    agreement = occurrence.agreement
+    family = FAMILIES[kind].key_family
+    if kind is MessageKind.REMINDER:
+        about = f"{occurrence.rule}:{occurrence.about or occurrence.for_date}:{occurrence.lead}"
+    else:
+        about = _notice_about(occurrence)
+    prefix = str(OutboxKey(family, agreement, about, ""))  # each recipient's key: + address
+    base = occurrence_payload(occurrence)
+    extra = {name: value for name, value in shared.items() if value}
+    subject = _subject(occurrence, kind)
+    fingerprint = _fingerprint(kind, base)
+    for contact, told in audience:
+        payload = {**base, "recipient_name": contact.name, **extra}
+        if told:
+            payload["told"] = list(told)
+        yield Message(
+            prefix + contact.email, agreement, kind, contact.email, due, subject, payload,
+            fingerprint,
+        )  # fmt: skip
 
 
 def _notice_about(occurrence: Occurrence) -> str:
@@ -261,24 +369,11 @@ def _notice_about(occurrence: Occurrence) -> str:
     return f"{occurrence.rule}:{occurrence.date}"
 
 
-def _message(
-    key: str,
-    kind: MessageKind,
-    occurrence: Occurrence,
-    contact: Contact,
-    extra: dict[str, Any],
-    due: dt.datetime,
-) -> Message:
-    payload = occurrence_payload(occurrence)
-    payload["recipient_name"] = contact.name
-    payload.update({name: value for name, value in extra.items() if value})
-    subject = f"{occurrence.title} ({occurrence.date:%a %d %b %Y})"
+def _subject(occurrence: Occurrence, kind: MessageKind) -> str:
+    """The title and the day: for a reminder the day it reminds of."""
     if kind is MessageKind.REMINDER and occurrence.for_date is not None:
-        subject = f"{occurrence.title} ({occurrence.for_date:%a %d %b %Y})"
-    fingerprint = _fingerprint(kind, payload)
-    return Message(
-        key, occurrence.agreement, kind, contact.email, due, subject, payload, fingerprint
-    )
+        return f"{occurrence.title} ({occurrence.for_date:%a %d %b %Y})"
+    return f"{occurrence.title} ({occurrence.date:%a %d %b %Y})"
 
 
 def occurrence_payload(occurrence: Occurrence) -> dict[str, Any]:

@@ -13,6 +13,12 @@ planned from further back (`facts_from`), so an unwanted pending one due since t
 withdrawn (a chaser for a variation whose last signature was recorded late); unwanted
 pending invites are always withdrawn.
 
+The outbox holds what is due up to `window_end` (the planner's send horizon), not everything
+the plan wants: a wanted message due after it is written only when its row is already
+pending within the window (it moved later: not sent at its old time), and a pending row due
+after it is left as it is until the window reaches it, whether wanted or not (the plan may
+not have built it), except an invite, whose messages the plan always builds whole.
+
 Every row carries a version that each writer bumps. The changes carry the state and version
 each touched row was read in, so the store applies them as compare-and-set writes and a
 planner that raced a sender re-reads instead of overwriting what the sender did.
@@ -83,16 +89,20 @@ def reconcile(
     window_start: dt.datetime,
     notices_from: dt.datetime | None = None,
     today: dt.date | None = None,
+    window_end: dt.datetime | None = None,
 ) -> Changes:
     """The changes that make the outbox match what is wanted. `window_start` is the first
     instant the plan covers; `notices_from` (default: the same) the first instant it covers
     for notices, which are planned from further back; `today` (default: `window_start`'s
-    date) the planning day, before which a meeting is over and is never cancelled."""
+    date) the planning day, before which a meeting is over and is never cancelled;
+    `window_end` (default: none) the last instant the outbox holds rows for."""
     changes = Changes()
     have = {entry.message.key: entry for entry in existing}
     want = {message.key: message for message in wanted}
     for key, message in want.items():
         entry = have.get(key)
+        if _not_yet(message, entry, window_end):
+            continue
         if entry is None:
             changes.inserts.append(message)
         elif entry.state is State.WITHDRAWN:
@@ -105,12 +115,12 @@ def reconcile(
         if key in want or split_follow_up(key)[1]:
             continue
         if entry.state is State.PENDING and _covered(
-            entry.message, window_start, notices_from or window_start
+            entry.message, window_start, notices_from or window_start, window_end
         ):
             changes.withdrawals.append(key)
     over = (today or window_start.date()).isoformat()
     for base, rows in _followed(have).items():
-        _follow_up(want.get(base), base, rows, (over, window_start), changes)
+        _follow_up(want.get(base), base, rows, (over, window_start), changes, window_end)
     for key in [
         *(m.key for m in changes.updates),
         *(m.key for m in changes.revivals),
@@ -120,13 +130,29 @@ def reconcile(
     return changes
 
 
-def _covered(message: Message, window_start: dt.datetime, notices_from: dt.datetime) -> bool:
+def _covered(
+    message: Message,
+    window_start: dt.datetime,
+    notices_from: dt.datetime,
+    window_end: dt.datetime | None = None,
+) -> bool:
     """True when the plan would have wanted the message had it still been due: an unwanted
-    pending row the plan covers is withdrawn, one it does not cover is left to be sent."""
+    pending row the plan covers is withdrawn, one it does not cover is left to be sent (or,
+    after `window_end`, left until the window reaches it)."""
     if message.kind in ABOUT_FUTURE:
         return True
+    if window_end is not None and message.due_at > window_end:
+        return False
     start = notices_from if message.kind is MessageKind.NOTICE else window_start
     return message.due_at >= start
+
+
+def _not_yet(message: Message, entry: Entry | None, window_end: dt.datetime | None) -> bool:
+    """True when a wanted message is due after the window and has no row pending within it
+    to move: it is written once the window reaches it."""
+    if window_end is None or message.due_at <= window_end:
+        return False
+    return entry is None or entry.state is State.WITHDRAWN or entry.message.due_at > window_end
 
 
 def _same_content(stored: Message, wanted: Message) -> bool:
@@ -159,9 +185,10 @@ def _follow_up(
     rows: dict[str, Entry],
     over: tuple[str, dt.datetime],
     changes: Changes,
+    window_end: dt.datetime | None = None,
 ) -> None:
     """Make sure the one follow-up that brings the recipient up to date, if any is needed,
-    is pending; withdraw every other pending follow-up."""
+    is pending (once it is due within the window); withdraw every other pending follow-up."""
     needed = _needed_follow_up(wanted, base, rows, over)
     for key, entry in rows.items():
         if key != base and entry.state is State.PENDING and (needed is None or key != needed.key):
@@ -169,6 +196,8 @@ def _follow_up(
     if needed is None:
         return
     row = rows.get(needed.key)
+    if _not_yet(needed, row, window_end):
+        return
     if row is None:
         changes.inserts.append(needed)
     elif row.state is State.WITHDRAWN:
@@ -252,14 +281,14 @@ def instance_cancels(
     meeting's day, describes that meeting as the recipient holds it, carries the SEQUENCE of
     the update that brings the series up to date (the delivered number plus one), is due at
     once, and is no longer wanted once that update is delivered."""
-    have = {entry.message.key: entry for entry in existing}
+    delivered = _delivered_by_base(existing)
     kept_days: dict[str, set[str]] = {}  # by fingerprint: every attendee's copy is one series
     cancels: list[Message] = []
     for message in wanted:
         series = message.payload.get("series")
         if message.kind is not MessageKind.INVITE or not isinstance(series, dict):
             continue
-        held = _held_series(message.key, have)
+        held = _held_series(delivered.get(message.key, []))
         if held is None:
             continue
         number, last = held
@@ -278,18 +307,25 @@ def instance_cancels(
     return cancels
 
 
-def _held_series(base: str, have: dict[str, Entry]) -> tuple[int, Message] | None:
-    """The number and message of the last invite or update delivered for `base`, when it
-    carries a series; None when nothing was delivered, or the last thing delivered was a
-    cancellation."""
-    delivered = sorted(
-        ((split_follow_up(key)[1], entry.message) for key, entry in have.items()
-         if split_follow_up(key)[0] == base and entry.state in DELIVERED),
-        key=lambda pair: pair[0],
-    )  # fmt: skip
-    if not delivered or delivered[-1][1].kind in CANCELLING:
+def _delivered_by_base(existing: list[Entry]) -> dict[str, list[tuple[int, Message]]]:
+    """The delivered rows of each message and its follow-ups, as (number, message), by the
+    message's key: read once for all the invites wanted."""
+    delivered: dict[str, list[tuple[int, Message]]] = {}
+    for entry in existing:
+        if entry.state in DELIVERED:
+            base, number, _ = split_follow_up(entry.message.key)
+            delivered.setdefault(base, []).append((number, entry.message))
+    return delivered
+
+
+def _held_series(delivered: list[tuple[int, Message]]) -> tuple[int, Message] | None:
+    """The number and message of the last invite or update delivered (of one message's
+    `delivered` rows), when it carries a series; None when nothing was delivered, or the
+    last thing delivered was a cancellation."""
+    ordered = sorted(delivered, key=lambda pair: pair[0])
+    if not ordered or ordered[-1][1].kind in CANCELLING:
         return None
-    number, last = delivered[-1]
+    number, last = ordered[-1]
     return (number, last) if isinstance(last.payload.get("series"), dict) else None
 
 

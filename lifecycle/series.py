@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -176,16 +176,19 @@ def meeting_series(
     state: AgreementState,
     first_day: dt.date,
     last_day: dt.date,
+    window_plan: Sequence[Occurrence] | None = None,
 ) -> MeetingSeries | None:
     """The series whose expansion is exactly the plan's occurrences of `meeting` from
-    `first_day` to `last_day`; None when the plan has none there.
+    `first_day` to `last_day`; None when the plan has none there. `window_plan`: that plan
+    (without reminders), when the caller made it once for all the agreement's meetings.
 
     Raises ValueError if a planned occurrence's own rule date is not a date of the rule as
     rendered: the series could not then carry it, and saying so beats a silent difference.
     """
-    planned = planned_occurrences(
-        agreement, meeting, calendar, settings, state, first_day, last_day
-    )
+    if window_plan is None:
+        window_plan = plan(agreement, calendar, settings, first_day, last_day, state=state)
+    rule_id = f"meeting:{meeting.id}"
+    planned = [o for o in window_plan if o.kind is OccurrenceKind.MEETING and o.rule == rule_id]
     if not planned:
         return None
     origins = _by_origin(planned)

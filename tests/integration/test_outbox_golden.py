@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import select
 
 from config.loader import Configuration
-from jobs.planner import replan
+from jobs.planner import replan, with_send_horizon
 from lifecycle import commands as c
 from storage.store import SqlStore, utc
 from storage.tables import OutboxRecord
@@ -42,6 +42,7 @@ def _at(day: dt.date) -> dt.datetime:
 
 def _scenario(configuration: Configuration, store: SqlStore) -> dict[str, dict[str, str]]:
     """Plan, record, re-plan; the outbox's rows after each step."""
+    configuration = with_send_horizon(configuration, None)  # as planned before issue 10
     steps: dict[str, dict[str, str]] = {}
     first = dt.date(2024, 11, 1)
     replan(configuration, store, first, _at(first), horizon_days=HORIZON_DAYS)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from config.loader import Configuration
 from jobs.memory import MemoryStore
-from jobs.planner import replan
+from jobs.planner import replan, with_send_horizon
 from lifecycle.messages import MessageKind
 
 LONDON = ZoneInfo("Europe/London")
@@ -18,7 +18,8 @@ def test_send_times_keep_to_nine_in_london_across_the_2026_clock_changes(
     examples: Configuration,
 ) -> None:
     store = MemoryStore()
-    replan(examples, store, dt.date(2026, 1, 5), dt.datetime(2026, 1, 5, tzinfo=dt.UTC))
+    everything = with_send_horizon(examples, None)  # every reminder of the year queued
+    replan(everything, store, dt.date(2026, 1, 5), dt.datetime(2026, 1, 5, tzinfo=dt.UTC))
     reminders = [e.message.due_at for e in store.rows.values()
                  if e.message.kind is MessageKind.REMINDER
                  and dt.datetime(2026, 3, 1, tzinfo=dt.UTC) <= e.message.due_at
