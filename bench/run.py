@@ -45,6 +45,7 @@ BENCHES = (
     Bench("startup", "startup.py"),
     Bench("plan_scale", "plan_scale.py"),
     Bench("outbox_write", "outbox_write.py"),
+    Bench("plan_messages", "plan_messages.py"),
     Bench("replan", "replan.py"),
     Bench("reload", "reload.py"),
     Bench("feeds", "feeds.py"),
