@@ -116,9 +116,14 @@ def expand(
 ) -> list[CadenceDate]:
     """Occurrences falling between `first` and `last` inclusive, after the policy."""
     rule_dates = cadence.rule_dates(first - POLICY_SLACK, last + POLICY_SLACK)
+    policy = cadence.policy
+    if policy is Policy.KEEP:
+        return [CadenceDate(day) for day in rule_dates if first <= day <= last]
+    is_operational = calendar.is_operational
+    move = calendar.next_on_or_after if policy is Policy.NEXT else calendar.previous_on_or_before
     result: list[CadenceDate] = []
-    for rule_date in rule_dates:
-        moved = apply_policy(rule_date, cadence.policy, calendar)
+    for day in rule_dates:  # `apply_policy` written out: this loop runs for every date
+        moved = CadenceDate(day) if is_operational(day) else CadenceDate(move(day), day)
         if first <= moved.date <= last:
             result.append(moved)
     return result

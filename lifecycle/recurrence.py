@@ -27,7 +27,6 @@ _FREQUENCIES: dict[str, Frequency] = {
 }  # fmt: skip
 _WEEKDAY_CODES = {"MO": 0, "TU": 1, "WE": 2, "TH": 3, "FR": 4, "SA": 5, "SU": 6}
 _KNOWN_KEYS = frozenset({"FREQ", "INTERVAL", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYSETPOS", "WKST"})
-_MONTH_LENGTHS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +89,7 @@ class Shape:
 
     def _days_in(self, year: int, month: int, anchor: dt.date) -> list[int]:
         """The days of this month the rule gives, in order; none when they do not exist."""
-        first_weekday, length = calendar_module.monthrange(year, month)
+        first_weekday, length = _month_facts(year, month)
         if self.weekday is not None:
             return _nth_weekday(self.nth, self.weekday, first_weekday, length)
         wanted = self.month_days or (anchor.day,)
@@ -98,6 +97,13 @@ class Shape:
         if self.setpos and days:
             return [days[self.setpos - 1 if self.setpos > 0 else self.setpos]]
         return days
+
+
+@functools.lru_cache(maxsize=4096)
+def _month_facts(year: int, month: int) -> tuple[int, int]:
+    """The weekday of the month's first day and its length; cached, as every agreement walks
+    the same few hundred months."""
+    return calendar_module.monthrange(year, month)
 
 
 def _stepped(start: dt.date, low: dt.date, last: dt.date, step: int) -> list[dt.date]:

@@ -77,13 +77,11 @@ def send_day_rule(lead: Period, calendar: OperationalCalendar) -> Callable[[dt.d
     found again each time. Gives exactly what `reminder_send_day` gives (a test holds it)."""
     previous = calendar.previous_on_or_before
     if lead.unit is Unit.OPERATIONAL_DAYS:
-        add, back = calendar.add, -lead.amount
-        return lambda day: add(day, back)  # already an operational day: nothing to pull back
+        return calendar.adder(-lead.amount)  # gives an operational day: nothing to pull back
     if lead.unit in (Unit.MONTHS, Unit.YEARS):
         months = -lead.amount * (12 if lead.unit is Unit.YEARS else 1)
         return lambda day: previous(add_months(day, months))
-    delta = dt.timedelta(days=lead.amount * (7 if lead.unit is Unit.WEEKS else 1))
-    return lambda day: previous(day - delta)
+    return calendar.on_or_before_shifted(lead.amount * (7 if lead.unit is Unit.WEEKS else 1))
 
 
 def send_instant(day: dt.date, settings: PlanSettings) -> dt.datetime:
