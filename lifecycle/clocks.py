@@ -15,6 +15,7 @@ from lifecycle.periods import Period
 from lifecycle.state import AgreementState, last_day
 
 NO_TIME = dt.timedelta()
+_new = tuple.__new__  # builds a named tuple from all its fields without a Python-level call
 
 
 def declared_dues(
@@ -42,10 +43,10 @@ def declared_dues(
     yield from _notice_dues(agreement, state, calendar, settings, first, until(notice_leads))
     for meeting in agreement.meetings:
         leads = leads_or(meeting.reminders, settings.meeting_reminders)
-        for occurrence in _meetings(
+        occurrences = _meetings(
             agreement.id, meeting, state, calendar, settings, first, until(leads), ends_on
-        ):
-            yield Due(occurrence, leads)
+        )
+        yield from [_new(Due, (occurrence, leads, True)) for occurrence in occurrences]
     for review in agreement.reviews:
         leads = leads_or(review.reminders, settings.review_reminders)
         for item in _bounded(review.cadence, calendar, first, until(leads), ends_on):
@@ -103,21 +104,24 @@ def _meetings(
     first: dt.date,
     last: dt.date,
     ends_on: dt.date | None,
-) -> Iterator[Occurrence]:
+) -> list[Occurrence]:
     """Meeting occurrences after recorded moves and cancellations, both keyed by the rule's own
     date; a moved occurrence keeps that date in `moved_from`, and so its identity, however
     far it was moved."""
     moves = {day: to for (name, day), to in state.moved.items() if name == meeting.id}
     cancelled = {day for name, day in state.cancelled if name == meeting.id}
     skipped = cancelled | moves.keys()
-    yield from _scheduled(agreement_id, meeting, settings, calendar, first, last, ends_on, skipped)
+    result = _scheduled(agreement_id, meeting, settings, calendar, first, last, ends_on, skipped)
     for origin, to in sorted(moves.items()):
         if origin in cancelled or not first <= to.astimezone(settings.timezone).date() <= last:
             continue
         if ends_on is not None and origin > ends_on:
             continue
         item = apply_policy(origin, meeting.cadence.policy, calendar)
-        yield _moved(_meeting_at(agreement_id, meeting, settings, item), meeting, to, settings)
+        result.append(
+            _moved(_meeting_at(agreement_id, meeting, settings, item), meeting, to, settings)
+        )
+    return result
 
 
 def _scheduled(
@@ -144,10 +148,28 @@ def _scheduled(
         if time is not None:
             start = combine(date, time, tzinfo=zone)
             end = start + duration
-        result.append(
-            Occurrence(agreement_id, rule, kind, title, date, start, end, item.moved_from,
-                       recipients=attendees, location=location)
-        )  # fmt: skip
+        result.append(  # every field in order, as a plain tuple: no keyword handling per meeting
+            _new(
+                Occurrence,
+                (
+                    agreement_id,
+                    rule,
+                    kind,
+                    title,
+                    date,
+                    start,
+                    end,
+                    item.moved_from,
+                    None,
+                    None,
+                    attendees,
+                    None,
+                    location,
+                    "",
+                    None,
+                ),
+            )
+        )
     return result
 
 
