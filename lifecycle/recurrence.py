@@ -62,7 +62,8 @@ class Shape:
 
     def _weekly(self, anchor: dt.date, low: dt.date, last: dt.date) -> list[dt.date]:
         """Every `interval`-th week counted from the anchor's week (weeks begin on `wkst`),
-        on the rule's weekday; a day of the anchor's week before the anchor does not count."""
+        on the rule's weekday; a day of the anchor's week before the anchor does not count.
+        Without WKST, weeks begin on `calendar.firstweekday()` (Monday) as in dateutil."""
         weekday = anchor.weekday() if self.weekday is None else self.weekday
         wkst = calendar_module.firstweekday() if self.wkst is None else self.wkst
         week_start = anchor - dt.timedelta(days=(anchor.weekday() - wkst) % 7)

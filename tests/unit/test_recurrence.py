@@ -18,11 +18,13 @@ ANCHORS = st.dates(min_value=D(1995, 1, 1), max_value=D(2080, 12, 31))
 
 
 def by_rrule(rule: str, anchor: dt.date, first: dt.date, last: dt.date) -> list[dt.date]:
-    """The reference: dateutil's own expansion, as `Cadence.rule_dates` did it before."""
+    """The reference: dateutil's own expansion, as `Cadence.rule_dates` did it before. UNTIL
+    the window's end gives the same dates there, and stops rrule searching to the year 9999
+    for a rule that never occurs (the 31st every 12 months from April)."""
     parsed = rrulestr(rule, dtstart=dt.datetime.combine(anchor, dt.time()))
     assert isinstance(parsed, rrule)
     start, end = dt.datetime.combine(first, dt.time()), dt.datetime.combine(last, dt.time())
-    return [moment.date() for moment in parsed.between(start, end, inc=True)]
+    return [moment.date() for moment in parsed.replace(until=end).between(start, end, inc=True)]
 
 
 @st.composite
@@ -78,19 +80,16 @@ def month_parts(draw: st.DrawFn, *, yearly: bool) -> list[str]:
     return parts
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=800, deadline=None)
 @given(rule=raw_rules(), anchor=ANCHORS, data=st.data())
 def test_recognised_rules_expand_as_rrule_does(
     rule: str, anchor: dt.date, data: st.DataObject
 ) -> None:
     shape = shape_of(rule)
     first, last = data.draw(windows(anchor))
-    try:
-        expected = by_rrule(rule, anchor, first, last)
-    except ValueError:
-        return  # dateutil refuses the combination: nothing to compare
-    if shape is not None:
-        assert shape.dates(anchor, first, last) == expected
+    if shape is None:
+        return  # left to rrule: nothing to compare
+    assert shape.dates(anchor, first, last) == by_rrule(rule, anchor, first, last)
 
 
 FRIENDLY_FREQUENCIES = (
@@ -130,7 +129,7 @@ def friendly(draw: st.DrawFn) -> tuple[str, str | None]:
     return frequency, "last day"
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=800, deadline=None)
 @given(form=friendly(), anchor=ANCHORS, data=st.data())
 def test_every_friendly_form_is_expanded_from_the_calendar_as_rrule_does(
     form: tuple[str, str | None], anchor: dt.date, data: st.DataObject
