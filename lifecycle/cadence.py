@@ -17,6 +17,7 @@ from dateutil.rrule import rrule, rrulestr
 
 from lifecycle.calendar import OperationalCalendar
 from lifecycle.errors import CadenceError
+from lifecycle.recurrence import Shape, shape_of
 
 # How far a policy can move a date: enough for Christmas plus a weekend plus closure days.
 POLICY_SLACK = dt.timedelta(days=14)
@@ -64,16 +65,23 @@ _MONTH_DAY = re.compile(r"^(?:day\s+)?(?P<day>\d{1,2})(?:st|nd|rd|th)?(?:\s+of.*
 
 @dataclass(frozen=True)
 class Cadence:
-    """A recurrence: an RRULE (without DTSTART), its first date, its policy and last date."""
+    """A recurrence: an RRULE (without DTSTART), its first date, its policy and last date.
+
+    The rule is always parsed by dateutil (which validates it); when it has one of the common
+    shapes (`lifecycle.recurrence`) its dates come from calendar arithmetic instead, several
+    times faster and identical.
+    """
 
     rule: str
     anchor: dt.date
     policy: Policy = Policy.KEEP
     until: dt.date | None = None
     _parsed: rrule = field(init=False, repr=False, compare=False, hash=False)
+    _shape: Shape | None = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_parsed", parse_rrule(self.rule, self.anchor))
+        object.__setattr__(self, "_shape", shape_of(self.rule))
 
     def rule_dates(self, first: dt.date, last: dt.date) -> list[dt.date]:
         """The dates the rule itself gives between `first` and `last`, before any policy."""
@@ -81,6 +89,8 @@ class Cadence:
             last = min(last, self.until)
         if last < first:
             return []
+        if self._shape is not None:
+            return self._shape.dates(self.anchor, first, last)
         start = dt.datetime.combine(first, dt.time())
         end = dt.datetime.combine(last, dt.time())
         return [moment.date() for moment in self._parsed.between(start, end, inc=True)]
@@ -106,9 +116,14 @@ def expand(
 ) -> list[CadenceDate]:
     """Occurrences falling between `first` and `last` inclusive, after the policy."""
     rule_dates = cadence.rule_dates(first - POLICY_SLACK, last + POLICY_SLACK)
+    policy = cadence.policy
+    if policy is Policy.KEEP:
+        return [CadenceDate(day) for day in rule_dates if first <= day <= last]
+    is_operational = calendar.is_operational
+    move = calendar.next_on_or_after if policy is Policy.NEXT else calendar.previous_on_or_before
     result: list[CadenceDate] = []
-    for rule_date in rule_dates:
-        moved = apply_policy(rule_date, cadence.policy, calendar)
+    for day in rule_dates:  # `apply_policy` written out: this loop runs for every date
+        moved = CadenceDate(day) if is_operational(day) else CadenceDate(move(day), day)
         if first <= moved.date <= last:
             result.append(moved)
     return result

@@ -4,14 +4,15 @@ An operational day is any day other than a Saturday, Sunday, bank holiday in Eng
 configured closure day. The calendar precomputes, once, the ordinal numbers of every
 operational day in its range and, for every day, how many operational days come before it, so
 that every query is two array look-ups: O(1) per call however long the span, never a
-day-by-day walk.
+day-by-day walk. The range check is written out in each query rather than shared: a plan of
+thousands of agreements makes millions of these calls, and the extra call was a fifth of it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from lifecycle.errors import CalendarRangeError
@@ -58,8 +59,11 @@ class OperationalCalendar:
 
     def is_operational(self, day: dt.date) -> bool:
         """True when `day` is neither a weekend nor a closed day."""
-        offset = self._offset(day)
-        return self._before[offset + 1] > self._before[offset]
+        offset = day.toordinal() - self._origin
+        before = self._before
+        if not 0 <= offset < len(before) - 1:
+            raise CalendarRangeError(day, self.first, self.last)
+        return before[offset + 1] > before[offset]
 
     def add(self, day: dt.date, count: int) -> dt.date:
         """The `count`-th operational day after `day` (before it when `count` is negative).
@@ -67,12 +71,61 @@ class OperationalCalendar:
         `day` itself is day 0 whether or not it is operational, so `add(d, 1)` is the next
         operational day strictly after `d` and `add(d, -1)` the last one strictly before it.
         """
-        offset = self._offset(day)
+        offset = day.toordinal() - self._origin
+        before = self._before
+        if not 0 <= offset < len(before) - 1:
+            raise CalendarRangeError(day, self.first, self.last)
         if count == 0:
             return day
-        forward = count > 0  # forward, day 1 is the first operational day after `day`
-        index = self._before[offset + 1] + count - 1 if forward else self._before[offset] + count
+        # forward, day 1 is the first operational day after `day`
+        index = before[offset + 1] + count - 1 if count > 0 else before[offset] + count
         return self._day_at(index, day)
+
+    def adder(self, count: int) -> Callable[[dt.date], dt.date]:
+        """`lambda day: self.add(day, count)` for a count fixed in advance, as one function
+        over the calendar's arrays: a plan calls it for every operational-day reminder."""
+        if count == 0:
+            return lambda day: self.add(day, 0)
+        before, ordinals, origin = self._before, self._ordinals, self._origin
+        days, days_open = len(before) - 1, len(ordinals)
+        shift = count - 1 if count > 0 else count
+        after = 1 if count > 0 else 0
+        fromordinal, refuse = dt.date.fromordinal, self._refuse
+
+        def add(day: dt.date) -> dt.date:
+            offset = day.toordinal() - origin
+            if not 0 <= offset < days:
+                raise refuse(day)
+            index = before[offset + after] + shift
+            if not 0 <= index < days_open:
+                raise refuse(day)
+            return fromordinal(ordinals[index])
+
+        return add
+
+    def on_or_before_shifted(self, days: int) -> Callable[[dt.date], dt.date]:
+        """`lambda day: self.previous_on_or_before(day - timedelta(days))` as one function
+        over the calendar's arrays: a plan calls it for every reminder a number of calendar
+        days or weeks ahead."""
+        before, ordinals, origin = self._before, self._ordinals, self._origin
+        last_offset, fromordinal, refuse = len(before) - 1, dt.date.fromordinal, self._refuse
+
+        def on_or_before(day: dt.date) -> dt.date:
+            ordinal = day.toordinal() - days
+            offset = ordinal - origin
+            if not 0 <= offset < last_offset:
+                raise refuse(fromordinal(ordinal))
+            open_before = before[offset + 1]
+            if open_before > before[offset]:
+                return fromordinal(ordinal)
+            if open_before == 0:
+                raise refuse(fromordinal(ordinal))
+            return fromordinal(ordinals[open_before - 1])
+
+        return on_or_before
+
+    def _refuse(self, day: dt.date) -> CalendarRangeError:
+        return CalendarRangeError(day, self.first, self.last)
 
     def count_between(self, start: dt.date, end: dt.date) -> int:
         """Operational days after `start` up to and including `end`; when `end` is before
@@ -88,20 +141,29 @@ class OperationalCalendar:
 
     def next_on_or_after(self, day: dt.date) -> dt.date:
         """`day` if it is operational, else the first operational day after it."""
-        return self._day_at(self._before[self._offset(day)], day)
+        offset = day.toordinal() - self._origin
+        before = self._before
+        if not 0 <= offset < len(before) - 1:
+            raise CalendarRangeError(day, self.first, self.last)
+        if before[offset + 1] > before[offset]:
+            return day
+        return self._day_at(before[offset], day)
 
     def previous_on_or_before(self, day: dt.date) -> dt.date:
         """`day` if it is operational, else the last operational day before it."""
-        offset = self._offset(day)
+        offset = day.toordinal() - self._origin
         before = self._before
+        if not 0 <= offset < len(before) - 1:
+            raise CalendarRangeError(day, self.first, self.last)
         if before[offset + 1] > before[offset]:
             return day  # the common case, and the cheapest answer
         return self._day_at(before[offset + 1] - 1, day)
 
     def _day_at(self, index: int, asked: dt.date) -> dt.date:
-        if not 0 <= index < len(self._ordinals):
+        ordinals = self._ordinals
+        if not 0 <= index < len(ordinals):
             raise CalendarRangeError(asked, self.first, self.last)
-        return dt.date.fromordinal(self._ordinals[index])
+        return dt.date.fromordinal(ordinals[index])
 
     def _offset(self, day: dt.date) -> int:
         """Days since the calendar's first day; refuses days outside the range."""

@@ -15,6 +15,7 @@ from lifecycle.periods import Period
 from lifecycle.state import AgreementState, last_day
 
 NO_TIME = dt.timedelta()
+_new = tuple.__new__  # builds a named tuple from all its fields without a Python-level call
 
 
 def declared_dues(
@@ -42,10 +43,10 @@ def declared_dues(
     yield from _notice_dues(agreement, state, calendar, settings, first, until(notice_leads))
     for meeting in agreement.meetings:
         leads = leads_or(meeting.reminders, settings.meeting_reminders)
-        for occurrence in _meetings(
+        occurrences = _meetings(
             agreement.id, meeting, state, calendar, settings, first, until(leads), ends_on
-        ):
-            yield Due(occurrence, leads)
+        )
+        yield from [_new(Due, (occurrence, leads, True)) for occurrence in occurrences]
     for review in agreement.reviews:
         leads = leads_or(review.reminders, settings.review_reminders)
         for item in _bounded(review.cadence, calendar, first, until(leads), ends_on):
@@ -103,23 +104,73 @@ def _meetings(
     first: dt.date,
     last: dt.date,
     ends_on: dt.date | None,
-) -> Iterator[Occurrence]:
+) -> list[Occurrence]:
     """Meeting occurrences after recorded moves and cancellations, both keyed by the rule's own
     date; a moved occurrence keeps that date in `moved_from`, and so its identity, however
     far it was moved."""
     moves = {day: to for (name, day), to in state.moved.items() if name == meeting.id}
     cancelled = {day for name, day in state.cancelled if name == meeting.id}
-    for item in _bounded(meeting.cadence, calendar, first, last, ends_on):
-        origin = item.moved_from or item.date
-        if origin not in cancelled and origin not in moves:
-            yield _meeting_at(agreement_id, meeting, settings, item)
+    skipped = cancelled | moves.keys()
+    result = _scheduled(agreement_id, meeting, settings, calendar, first, last, ends_on, skipped)
     for origin, to in sorted(moves.items()):
         if origin in cancelled or not first <= to.astimezone(settings.timezone).date() <= last:
             continue
         if ends_on is not None and origin > ends_on:
             continue
         item = apply_policy(origin, meeting.cadence.policy, calendar)
-        yield _moved(_meeting_at(agreement_id, meeting, settings, item), meeting, to, settings)
+        result.append(
+            _moved(_meeting_at(agreement_id, meeting, settings, item), meeting, to, settings)
+        )
+    return result
+
+
+def _scheduled(
+    agreement_id: str,
+    meeting: Meeting,
+    settings: PlanSettings,
+    calendar: OperationalCalendar,
+    first: dt.date,
+    last: dt.date,
+    ends_on: dt.date | None,
+    skipped: set[dt.date],
+) -> list[Occurrence]:
+    """The meeting on each date of its cadence but those moved or cancelled: `_bounded` and
+    `_meeting_at` written out in one loop, as a plan makes hundreds of these per agreement."""
+    rule, kind, title = f"meeting:{meeting.id}", OccurrenceKind.MEETING, meeting.title
+    time, duration, zone = meeting.time, meeting.duration, settings.timezone
+    attendees, location, combine = meeting.attendees, meeting.location, dt.datetime.combine
+    result: list[Occurrence] = []
+    for item in expand(meeting.cadence, first, last, calendar):
+        date, origin = item.date, item.moved_from or item.date
+        if (ends_on is not None and max(date, origin) > ends_on) or origin in skipped:
+            continue
+        start = end = None
+        if time is not None:
+            start = combine(date, time, tzinfo=zone)
+            end = start + duration
+        result.append(  # every field in order, as a plain tuple: no keyword handling per meeting
+            _new(
+                Occurrence,
+                (
+                    agreement_id,
+                    rule,
+                    kind,
+                    title,
+                    date,
+                    start,
+                    end,
+                    item.moved_from,
+                    None,
+                    None,
+                    attendees,
+                    None,
+                    location,
+                    "",
+                    None,
+                ),
+            )
+        )
+    return result
 
 
 def _meeting_at(

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterator
+import operator
+from collections.abc import Callable, Iterator
 
 from lifecycle.agreement import Agreement
 from lifecycle.calendar import OperationalCalendar
 from lifecycle.clocks import declared_dues
 from lifecycle.happenings import fact_dues
 from lifecycle.occurrence import Due, Occurrence, OccurrenceKind, PlanSettings
-from lifecycle.periods import Period
+from lifecycle.periods import Period, Unit, add_months
 from lifecycle.state import AgreementState
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "PlanSettings",
     "plan",
     "reminder_send_day",
+    "send_day_rule",
     "send_instant",
 ]
 
@@ -56,16 +58,30 @@ def plan(
     happened = list(fact_dues(agreement, state, calendar, settings, since, last))
     result = [due.occurrence for due in declared if first <= due.occurrence.date <= last]
     result += [due.occurrence for due in happened if due.listed]
+    keyed = [(occurrence.sort_key(), occurrence) for occurrence in result]
     if reminders:
-        result.extend(_reminders([*declared, *happened], calendar, settings, first, last))
-    result.sort(key=Occurrence.sort_key)
-    return result
+        keyed += _reminders([*declared, *happened], calendar, settings, first, last)
+    keyed.sort(key=_FIRST)  # the keys alone decide, and equal keys keep their order
+    return [occurrence for _, occurrence in keyed]
 
 
 def reminder_send_day(for_date: dt.date, lead: Period, calendar: OperationalCalendar) -> dt.date:
     """The day a reminder `lead` ahead of `for_date` goes out: never on a non-operational day,
     and never later than the lead says, so a weekend or holiday pulls it earlier."""
     return calendar.previous_on_or_before(lead.before(for_date, calendar))
+
+
+def send_day_rule(lead: Period, calendar: OperationalCalendar) -> Callable[[dt.date], dt.date]:
+    """`reminder_send_day` for one lead, resolved once: a plan asks it for every reminder,
+    hundreds per agreement, and the unit's branch and the calendar's look-ups need not be
+    found again each time. Gives exactly what `reminder_send_day` gives (a test holds it)."""
+    previous = calendar.previous_on_or_before
+    if lead.unit is Unit.OPERATIONAL_DAYS:
+        return calendar.adder(-lead.amount)  # gives an operational day: nothing to pull back
+    if lead.unit in (Unit.MONTHS, Unit.YEARS):
+        months = -lead.amount * (12 if lead.unit is Unit.YEARS else 1)
+        return lambda day: previous(add_months(day, months))
+    return calendar.on_or_before_shifted(lead.amount * (7 if lead.unit is Unit.WEEKS else 1))
 
 
 def send_instant(day: dt.date, settings: PlanSettings) -> dt.datetime:
@@ -79,34 +95,59 @@ def _opening(day: dt.date, send_time: dt.time, timezone: dt.tzinfo) -> dt.dateti
     return dt.datetime.combine(day, send_time, tzinfo=timezone).astimezone(UTC)
 
 
+SortKey = tuple[dt.date, dt.time, str, str, str, dt.date, str]
+_FIRST = operator.itemgetter(0)
+_MIDNIGHT = dt.time()
+_new = tuple.__new__
+
+
 def _reminders(
     dues: list[Due],
     calendar: OperationalCalendar,
     settings: PlanSettings,
     first: dt.date,
     last: dt.date,
-) -> Iterator[Occurrence]:
+) -> Iterator[tuple[SortKey, Occurrence]]:
+    """Each due's reminders sent from `first` to `last`, with their sort keys.
+
+    The hot loop of a plan with reminders: per lead, the send-day rule and the lead's text
+    are resolved once per clock (its dues share one tuple of leads), the occurrence is built
+    as a plain tuple and its sort key from values at hand, not by method calls per reminder.
+    """
     reminder = OccurrenceKind.REMINDER
-    names: dict[Period, str] = {}
+    send_time, zone = settings.send_time, settings.timezone
+    resolved: dict[tuple[Period, ...], list[tuple[str, Callable[[dt.date], dt.date]]]] = {}
+    current: tuple[Period, ...] = ()
+    steps: list[tuple[str, Callable[[dt.date], dt.date]]] = []
     for due in dues:
+        if due.leads is not current:
+            current = due.leads
+            steps = resolved.get(current) or resolved.setdefault(
+                current, [(str(lead), send_day_rule(lead, calendar)) for lead in current]
+            )
         event = due.occurrence
-        for lead in due.leads:
-            day = reminder_send_day(event.date, lead, calendar)
+        for name, send_day in steps:
+            day = send_day(event.date)
             if first <= day <= last:
-                name = names.get(lead) or names.setdefault(lead, str(lead))
-                yield Occurrence(
-                    event.agreement,
-                    event.rule,
-                    reminder,
-                    f"Reminder ({name} ahead): {event.title}",
-                    day,
-                    None,
-                    None,
-                    None,
-                    send_instant(day, settings),
-                    event.date,
-                    event.recipients,
-                    name,
-                    event.location,
-                    event.detail,
+                occurrence: Occurrence = _new(
+                    Occurrence,
+                    (
+                        event.agreement,
+                        event.rule,
+                        reminder,
+                        f"Reminder ({name} ahead): {event.title}",
+                        day,
+                        None,
+                        None,
+                        None,
+                        _opening(day, send_time, zone),
+                        event.date,
+                        event.recipients,
+                        name,
+                        event.location,
+                        event.detail,
+                        None,
+                    ),
                 )
+                key = (day, _MIDNIGHT, event.agreement, event.rule, reminder, event.date, name)
+                yield key, occurrence

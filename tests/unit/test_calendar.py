@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -290,6 +291,37 @@ def test_is_operational_agrees_with_the_definition(
     calendar: OperationalCalendar, bank_holidays: frozenset[dt.date], day: dt.date
 ) -> None:
     assert calendar.is_operational(day) == naive_is_operational(day, bank_holidays)
+
+
+def outcome(function: Callable[[], dt.date]) -> dt.date | tuple[str, dt.date]:
+    """A function's answer, or the day a `CalendarRangeError` names: the same either way."""
+    try:
+        return function()
+    except CalendarRangeError as error:
+        return ("refused", error.day)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    day=st.dates(min_value=D(2022, 11, 1), max_value=D(2024, 2, 28)),
+    count=st.integers(min_value=-80, max_value=80),
+)
+def test_adder_is_add_for_one_count(small: OperationalCalendar, day: dt.date, count: int) -> None:
+    # the small calendar (2023 only) makes the range errors as likely as the answers
+    assert outcome(lambda: small.adder(count)(day)) == outcome(lambda: small.add(day, count))
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    day=st.dates(min_value=D(2022, 11, 1), max_value=D(2024, 6, 30)),
+    days=st.integers(min_value=0, max_value=120),
+)
+def test_on_or_before_shifted_is_previous_on_or_before_after_the_shift(
+    small: OperationalCalendar, day: dt.date, days: int
+) -> None:
+    shifted = small.on_or_before_shifted(days)
+    expected = outcome(lambda: small.previous_on_or_before(day - dt.timedelta(days=days)))
+    assert outcome(lambda: shifted(day)) == expected
 
 
 # --- financial years -----------------------------------------------------------------------

@@ -7,6 +7,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lifecycle.agreement import (
     Agreement,
@@ -27,6 +29,7 @@ from lifecycle.timeline import (
     PlanSettings,
     plan,
     reminder_send_day,
+    send_day_rule,
     send_instant,
 )
 
@@ -177,6 +180,19 @@ def test_reminder_send_day_is_the_last_operational_day_on_or_before_the_lead(
         assert day <= nominal
         assert calendar.count_between(day, nominal) == 0  # no operational day in between
         due += dt.timedelta(days=1)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    due=st.dates(min_value=D(2032, 1, 1), max_value=D(2095, 12, 31)),  # 40 years inside
+    amount=st.integers(min_value=1, max_value=40),
+    unit=st.sampled_from(list(Unit)),
+)
+def test_send_day_rule_is_reminder_send_day(
+    calendar: OperationalCalendar, due: dt.date, amount: int, unit: Unit
+) -> None:
+    lead = Period(amount, unit)
+    assert send_day_rule(lead, calendar)(due) == reminder_send_day(due, lead, calendar)
 
 
 def test_send_instant_is_the_send_time_in_london_as_utc() -> None:
