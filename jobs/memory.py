@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
@@ -128,9 +128,13 @@ class MemoryStore:
     def history(self, agreement: str) -> list[RecordedFact]:
         return [item for item in self.tables.facts if item.fact.agreement == agreement]
 
-    def facts_by_agreement(self) -> dict[str, list[Fact]]:
+    def facts_by_agreement(
+        self, agreements: Collection[str] | None = None
+    ) -> dict[str, list[Fact]]:
         result: dict[str, list[Fact]] = {}
         for item in self.tables.facts:
+            if agreements is not None and item.fact.agreement not in agreements:
+                continue
             result.setdefault(item.fact.agreement, []).append(item.fact)
         return result
 
@@ -141,8 +145,10 @@ class MemoryStore:
     def all_outbox(self) -> list[Entry]:
         return [self.tables.rows[key] for key in sorted(self.tables.rows)]
 
-    def stamps(self) -> dict[str, str]:
-        return dict(self.tables.stamps)
+    def stamps(self, agreements: Collection[str] | None = None) -> dict[str, str]:
+        if agreements is None:
+            return dict(self.tables.stamps)
+        return {a: self.tables.stamps[a] for a in agreements if a in self.tables.stamps}
 
     def state_counts(self) -> dict[State, int]:
         with self.lock:

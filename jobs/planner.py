@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -83,15 +83,15 @@ def replan(
     now: dt.datetime,
     *,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
-    only: set[str] | None = None,
+    only: Collection[str] | None = None,
     actor: str = "planner",
     progress: Callable[[int], None] | None = None,
 ) -> PlanReport:
     """Plan every agreement (or those in `only`) from `today` over the horizon. Facts and
     stamps are read in bulk first, so unchanged agreements cost no lock and no write."""
     report = PlanReport()
-    facts = store.facts_by_agreement()
-    stamps = store.stamps()
+    facts = store.facts_by_agreement(only)  # only those planned: O(changed) for a reload
+    stamps = store.stamps(only)
     for agreement in configuration.agreements:
         if only is not None and agreement.id not in only:
             continue
