@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import hashlib
 import os
 import re
@@ -73,6 +74,9 @@ class Configuration:
 # the same timestamp tick unseen, so its stat identifies its bytes from then on (as git
 # trusts an index entry only once it is older than the file's timestamp).
 SETTLED_SECONDS = 2.0
+# From this many agreements on, a load moves every object alive to the collector's
+# permanent generation (`gc.freeze`), see the end of `load_configuration`.
+FREEZE_FROM = 1000
 
 
 @dataclass(frozen=True)
@@ -80,10 +84,29 @@ class CachedFile:
     """What a load knows of one agreement file: its bytes' digest and the agreement they
     build, and the file's stat when it was read (trusted only once `settled`)."""
 
+    path: Path
     signature: tuple[int, int, int, int]  # inode, size, mtime and ctime in nanoseconds
     settled: bool
     digest: str
     agreement: Agreement
+    contacts: tuple[tuple[str, str, str, str], ...]  # id, address, folded, key path
+
+    @classmethod
+    def of(
+        cls,
+        path: Path,
+        signature: tuple[int, int, int, int],
+        settled: bool,
+        digest: str,
+        agreement: Agreement,
+    ) -> CachedFile:
+        """The entry, with the agreement's contacts as the cross-agreement check reads them."""
+        contacts = tuple(
+            (c.id, c.email, c.email.casefold(), f"parties[{p}].contacts[{i}].email")
+            for p, party in enumerate(agreement.parties)
+            for i, c in enumerate(party.contacts)
+        )
+        return cls(path, signature, settled, digest, agreement, contacts)
 
 
 @dataclass
@@ -101,7 +124,7 @@ class LoadCache:
     it had to parse, so the next process starts warm (`config.cache`)."""
 
     disk: Path | None = None
-    files: dict[Path, CachedFile] = field(default_factory=dict)
+    files: dict[str, CachedFile] = field(default_factory=dict)  # by file name
     calendar: tuple[str, OperationalCalendar] | None = None
     parsed: int = 0  # agreement files parsed by the last load (the rest came from a cache)
     read: int = 0  # agreement files the last load read (the rest were known by their stat)
@@ -112,7 +135,7 @@ class LoadCache:
 class _Found:
     """The agreement files of one load, and how each was come by."""
 
-    files: dict[Path, CachedFile] = field(default_factory=dict)
+    files: dict[str, CachedFile] = field(default_factory=dict)  # by file name
     issues: list[ConfigIssue] = field(default_factory=list)
     parsed: int = 0
     read: int = 0
@@ -133,15 +156,17 @@ def load_configuration(directory: Path, cache: LoadCache | None = None) -> Confi
         site_log.add("mail.templates", f"not a directory: {directory / site.mail.templates}")
     issues += site_log.issues
     site_digest = _site_digest(directory, site)
-    files = _agreement_paths(directory)
-    if not files:
+    names = _agreement_names(directory)
+    if not names:
         issues.append(ConfigIssue(str(directory), None, "", "no agreement files (*.toml) found"))
     disk = DiskCache(cache.disk, directory) if cache.disk is not None and not cache.loads else None
-    found = _agreement_files(files, cache.files, disk)
+    found = _agreement_files(directory, names, cache.files, disk)
     issues += found.issues
-    loaded = [(path, entry.agreement) for path, entry in found.files.items()]
-    issues += _duplicate_agreements(loaded)
-    issues += _contacts_across_agreements(loaded)
+    entries = list(found.files.values())
+    loaded = [(entry.path, entry.agreement) for entry in entries]
+    if not _same_entries(found.files, cache.files):  # else checked by the last valid load
+        issues += _duplicate_agreements(loaded)
+        issues += _contacts_across_agreements(entries)
     if issues:
         raise ConfigurationError(issues)
     calendar = _calendar(site_digest, closed, cache)
@@ -157,36 +182,54 @@ def load_configuration(directory: Path, cache: LoadCache | None = None) -> Confi
     settings = _settings(site)
     mail = _mail(site.mail, directory)
     web = WebSettings(site.web.host, site.web.port, site.web.base_url)
-    return Configuration(directory, site, agreements, calendar, settings, digests, mail, web)
+    loaded_configuration = Configuration(
+        directory, site, agreements, calendar, settings, digests, mail, web
+    )
+    # A configuration is millions of objects at thousands of agreements, alive for as long
+    # as the process (or until the next reload). Left to the cyclic collector, every full
+    # collection walks them all (about a second at 10,000 agreements, at random moments of
+    # a reload or a re-plan); frozen, they are never walked. They hold no reference cycles,
+    # so freezing keeps nothing alive that reference counting would not free; the rest of
+    # the process's objects are frozen too, so only large configurations do it.
+    if len(agreements) >= FREEZE_FROM:
+        gc.freeze()
+    return loaded_configuration
 
 
-def _agreement_paths(directory: Path) -> list[Path]:
-    """Every `*.toml` in the directory but the site file, by name: what
+def _agreement_names(directory: Path) -> list[str]:
+    """The name of every `*.toml` in the directory but the site file, sorted: what
     `sorted(directory.glob("*.toml"))` gives (dot files and folders included, case
     sensitive), without pathlib's per-entry cost, which shows at thousands of files."""
     try:
-        names = sorted(
+        return sorted(
             entry.name
             for entry in os.scandir(directory)
             if entry.name.endswith(".toml") and entry.name != SITE_FILE
         )
     except OSError:
         return []
-    return [directory / name for name in names]
+
+
+def _same_entries(found: dict[str, CachedFile], known: dict[str, CachedFile]) -> bool:
+    """True when the load found exactly the previous load's entries (nothing changed)."""
+    return len(found) == len(known) and all(found.get(n) is e for n, e in known.items())
 
 
 def _agreement_files(
-    files: list[Path], known: dict[Path, CachedFile], disk: DiskCache | None
+    directory: Path, names: list[str], known: dict[str, CachedFile], disk: DiskCache | None
 ) -> _Found:
     """Each file's agreement: known by its stat, else read and known by its bytes (from the
     previous load or the disk cache), else parsed; the issues of every file that fails."""
     found = _Found()
     stored: dict[str, Agreement] | None = None
-    for path in files:
-        entry = known.get(path)
-        if entry is not None and entry.settled and _signature(path) == entry.signature:
-            found.files[path] = entry
+    folder = str(directory)
+    for name in names:
+        entry = known.get(name)
+        signature = _signature(os.path.join(folder, name)) if entry and entry.settled else None
+        if entry is not None and signature == entry.signature:
+            found.files[name] = entry
             continue
+        path = directory / name
         log = IssueLog(path)
         read = _read_with_signature(path, log)
         if read is None:
@@ -196,7 +239,9 @@ def _agreement_files(
         content, signature, settled = read
         file_digest = _digest(content)
         if entry is not None and entry.digest == file_digest:
-            found.files[path] = CachedFile(signature, settled, file_digest, entry.agreement)
+            found.files[name] = CachedFile.of(
+                path, signature, settled, file_digest, entry.agreement
+            )
             continue
         if stored is None:
             stored = disk.read() if disk is not None else {}
@@ -206,11 +251,11 @@ def _agreement_files(
             agreement = _load_agreement(log, content)
             found.issues += log.issues
         if agreement is not None:
-            found.files[path] = CachedFile(signature, settled, file_digest, agreement)
+            found.files[name] = CachedFile.of(path, signature, settled, file_digest, agreement)
     return found
 
 
-def _signature(path: Path) -> tuple[int, int, int, int] | None:
+def _signature(path: str) -> tuple[int, int, int, int] | None:
     """The file's identity and times, or None when it cannot be looked at."""
     try:
         return _stat_signature(os.stat(path))
@@ -332,38 +377,33 @@ def _duplicate_agreements(loaded: list[tuple[Path, Agreement]]) -> list[ConfigIs
     return issues
 
 
-def _contacts_across_agreements(loaded: list[tuple[Path, Agreement]]) -> list[ConfigIssue]:
+def _contacts_across_agreements(entries: list[CachedFile]) -> list[ConfigIssue]:
     """A contact id is one person across agreements: where it appears in several, it must
     name the same e-mail address (case aside) in each. A contact's feed and page (`/me/`)
     gather every agreement in which the id appears, so an id meaning someone else in another
-    agreement would show that person's meetings and dates to the wrong holder. Every reload
-    runs this over every agreement, so it is plain dict work: files by their index, each
-    address folded once."""
+    agreement would show that person's meetings and dates to the wrong holder. A reload
+    runs this over every agreement, so it is plain dict work over each file's contacts,
+    listed and folded once when the file was read."""
     first: dict[str, tuple[int, str, str, str]] = {}  # contact id -> file, key, address, folded
     issues: list[ConfigIssue] = []
-    for index, (path, agreement) in enumerate(loaded):
+    for index, entry in enumerate(entries):
         lines: dict[str, int] | None = None
-        for party_index, party in enumerate(agreement.parties):
-            for contact_index, contact in enumerate(party.contacts):
-                seen = first.get(contact.id)
-                if seen is None:
-                    key = f"parties[{party_index}].contacts[{contact_index}].email"
-                    first[contact.id] = (index, key, contact.email, contact.email.casefold())
-                    continue
-                if seen[0] == index or seen[2] == contact.email:
-                    continue
-                if seen[3] == contact.email.casefold():
-                    continue
-                if lines is None:
-                    lines = _key_lines(path)
-                key = f"parties[{party_index}].contacts[{contact_index}].email"
-                message = (
-                    f"contact id {contact.id!r} is {contact.email!r} here but {seen[2]!r} in "
-                    f"{loaded[seen[0]][0]} ({seen[1]}); a contact id used in several "
-                    "agreements must name the same e-mail address in each (a contact's feed "
-                    "gathers them all)"
-                )
-                issues.append(ConfigIssue(str(path), line_of(key, lines), key, message))
+        for contact_id, email, folded, key in entry.contacts:
+            seen = first.get(contact_id)
+            if seen is None:
+                first[contact_id] = (index, key, email, folded)
+                continue
+            if seen[0] == index or seen[3] == folded:
+                continue
+            if lines is None:
+                lines = _key_lines(entry.path)
+            message = (
+                f"contact id {contact_id!r} is {email!r} here but {seen[2]!r} in "
+                f"{entries[seen[0]].path} ({seen[1]}); a contact id used in several "
+                "agreements must name the same e-mail address in each (a contact's feed "
+                "gathers them all)"
+            )
+            issues.append(ConfigIssue(str(entry.path), line_of(key, lines), key, message))
     return issues
 
 
