@@ -68,6 +68,7 @@ from aiosmtpd.controller import Controller
 from aiosmtplib import SMTP
 from sqlalchemy import delete, func, select, text
 
+from bench.measures import Measure, write_measures
 from jobs.clock import SystemClock
 from jobs.dispatcher import Dispatcher, DispatchPolicy
 from jobs.mailer import TransportMailer
@@ -623,6 +624,7 @@ def wake_queries(store: SqlStore) -> dict[str, float]:
 class Verdicts:
     def __init__(self) -> None:
         self.rows: list[tuple[str, str]] = []
+        self.measures: list[Measure] = []  # the same targets, for bench/run.py's table
 
     def check(self, name: str, ok: bool, detail: str) -> None:
         self.rows.append(("PASS" if ok else "FAIL", f"{name}: {detail}"))
@@ -656,6 +658,13 @@ def report_throughput(raws: list[Rate], pipes: list[Rate], verdicts: Verdicts) -
         ratio = rate.per_second / limit
         ok = not rate.problems
         name = f"throughput {rate.label}"
+        targeted = rate.label.startswith("PostgreSQL, 3")
+        verdicts.measures.append(
+            Measure("dispatch", f"send rate, {rate.label}", rate.per_second if ok else 0.0,
+                    "msg/s", peer=limit, peer_name="raw aiosmtplib",
+                    target=RAW_TARGET if targeted else None, comparison=">=",
+                    target_on="ratio", note="" if ok else "a row was not sent exactly once")
+        )  # fmt: skip
         if rate.label.startswith("PostgreSQL, 3"):
             verdicts.check(name, ok and ratio >= RAW_TARGET,
                            f"{ratio:.2f} x raw (target >= {RAW_TARGET} x); every row sent once: "
@@ -692,6 +701,10 @@ def report_delay(delay: Delay, args: argparse.Namespace, verdicts: Verdicts) -> 
     print(f"   service: {delay.service}")
     complete = delay.arrived == delay.rows and delay.sink
     p99 = percentile(delay.sink, 0.99) if delay.sink else float("inf")
+    verdicts.measures.append(
+        Measure("dispatch", "due-to-send delay p99", p99 if complete else float("inf"), "s",
+                target=P99_TARGET_S)
+    )  # fmt: skip
     verdicts.check("delay p99", bool(complete) and p99 < P99_TARGET_S,
                    f"{p99:.3f} s (target < {P99_TARGET_S:g} s); arrived "
                    f"{delay.arrived}/{delay.rows}")  # fmt: skip
@@ -712,6 +725,11 @@ def report_idle(idle: Idle, verdicts: Verdicts) -> None:
     queries = ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in idle.wake.items())
     print(f"   one wake's store calls on this outbox (measured afterwards): {queries}")
     print(f"   service: {idle.service}")
+    verdicts.measures += [
+        Measure("dispatch", f"idle CPU, {idle.agreements} agreements", 100 * share,
+                "% of a core", target=100 * CPU_TARGET),
+        Measure("dispatch", "idle service RSS", idle.rss / mib, "MiB", target=RSS_TARGET / mib),
+    ]  # fmt: skip
     verdicts.check("idle CPU", share < CPU_TARGET,
                    f"{100 * share:.2f}% of one core (target < {100 * CPU_TARGET:g}%)")  # fmt: skip
     verdicts.check(
@@ -740,7 +758,14 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-delay", action="store_true")
     parser.add_argument("--skip-idle", action="store_true")
-    return parser.parse_args(argv)
+    parser.add_argument("--quick", action="store_true",
+                        help="a short run: 300 messages, 60 delay rows, 300 agreements idle "
+                        "for 10 s")  # fmt: skip
+    parser.add_argument("--json", metavar="PATH", help="also write the measures as JSON")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.messages, args.delay_rows, args.agreements, args.idle_seconds = 300, 60, 300, 10.0
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -786,6 +811,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\nSummary")
     for verdict, line in verdicts.rows:
         print(f"  {verdict} {line}")
+    write_measures(args.json, verdicts.measures)
     return 0 if verdicts.passed else 1
 
 

@@ -54,6 +54,7 @@ from icalendar import Calendar
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from bench.measures import Measure, write_measures
 from concordat.app import App
 from concordat.feeds import FeedScope, feed_document, find_feed, issue_feed
 from web.server import build_web
@@ -297,7 +298,18 @@ def report(figures: dict[str, Figures], args: argparse.Namespace) -> int:
     ]  # fmt: skip
     for text, ok in targets:
         print(f"{verdict(ok)}  {text}")
+    write_measures(args.json, measures(full, not_modified, static))
     return 0 if all(ok for _, ok in targets) else 1
+
+
+def measures(full: Figures, not_modified: Figures, static: Figures) -> list[Measure]:
+    """The two targets as rows of `bench/run.py`'s table."""
+    return [
+        Measure("feeds", "304 revalidations per second", not_modified.rate, "req/s",
+                peer=static.rate, peer_name="static Response", target=RATIO_TARGET,
+                comparison=">=", target_on="ratio"),
+        Measure("feeds", "full render p99", full.p99_ms, "ms", target=FULL_P99_TARGET_MS),
+    ]  # fmt: skip
 
 
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -314,6 +326,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="connections per client process (4)")  # fmt: skip
     parser.add_argument("--quick", action="store_true",
                         help="a short run: 600 requests, 150 for latency")  # fmt: skip
+    parser.add_argument("--json", metavar="PATH", help="also write the measures as JSON")
     args = parser.parse_args(argv)
     if args.quick:
         args.requests, args.latency_requests = 600, 150
