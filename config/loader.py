@@ -167,13 +167,13 @@ def load_configuration(directory: Path, cache: LoadCache | None = None) -> Confi
     if not _same_entries(found.files, cache.files):  # else checked by the last valid load
         issues += _duplicate_agreements(loaded)
         issues += _contacts_across_agreements(entries)
+    if disk is not None and found.parsed:  # also when invalid: fixing one file is quick
+        disk.write({entry.digest: entry.agreement for entry in found.files.values()})
     if issues:
         raise ConfigurationError(issues)
     calendar = _calendar(site_digest, closed, cache)
     cache.files, cache.calendar = found.files, (site_digest, calendar)
     cache.parsed, cache.read, cache.loads = found.parsed, found.read, cache.loads + 1
-    if disk is not None and found.parsed:
-        disk.write({entry.digest: entry.agreement for entry in found.files.values()})
     agreements = tuple(agreement for _, agreement in loaded)
     digests = {
         entry.agreement.id: _agreement_digest(site_digest, entry.digest)

@@ -19,13 +19,14 @@ from concordat.app import App
 from concordat.cli_run import ClaimOptions, Follower, dispatch_policy
 from concordat.sources import ConfigSource, GivenStore
 from config.cache import DiskCache
-from config.issues import ConfigurationError
+from config.issues import ConfigurationError, IssueLog
 from config.loader import Configuration, LoadCache, load_configuration
 from jobs.clock import FixedClock
 from jobs.dispatcher import Dispatcher
 from jobs.mailer import mailer_for
 from jobs.memory import MemoryStore
 from jobs.ports import Store
+from lifecycle.agreement import Agreement
 from lifecycle.facts import Fact, MeetingCancelled
 from tests.conftest import EXAMPLES
 
@@ -86,6 +87,29 @@ def test_errors_are_reported_alike_warm_and_cold(directory: Path, cache_dir: Pat
     assert reports[0] == reports[1] == reports[2]
     assert "duplicate agreement id" in reports[0]
     assert "broken.toml" in reports[0]
+
+
+def test_an_invalid_load_still_caches_its_valid_files(
+    directory: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (directory / "broken.toml").write_text('id = "x"\ntitle = 3\n', encoding="utf-8")
+    files = len(list(directory.glob("*.toml"))) - 1  # less site.toml
+    parsed: list[Path] = []
+    parse = config.loader._load_agreement
+
+    def counting(log: IssueLog, content: bytes) -> Agreement | None:
+        parsed.append(log.file)
+        return parse(log, content)
+
+    monkeypatch.setattr(config.loader, "_load_agreement", counting)
+    for expected in (files, 1):  # the second load parses the broken file alone
+        parsed.clear()
+        cache = LoadCache(disk=cache_dir)
+        with pytest.raises(ConfigurationError):
+            load_configuration(directory, cache)
+        assert len(parsed) == expected
+        assert not cache.files  # an invalid load leaves the in-memory cache as it was
+    assert len(DiskCache(cache_dir, directory).read()) == files - 1
 
 
 def test_a_changed_file_alone_is_parsed_again(directory: Path, cache_dir: Path) -> None:
