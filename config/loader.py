@@ -144,7 +144,8 @@ class _Found:
 def load_configuration(directory: Path, cache: LoadCache | None = None) -> Configuration:
     """Read and check every file under `directory`; raise `ConfigurationError` listing all
     issues when any file is invalid. With a `cache`, files whose bytes are unchanged since
-    the previous load are not parsed again, and the cache is updated only by a valid load."""
+    the previous load are not parsed again, and the cache is updated only by a valid load
+    (the on-disk one, with `cache.disk`, also keeps the valid files of an invalid load)."""
     if not directory.is_dir():
         raise ConfigurationError([ConfigIssue(str(directory), None, "", "not a directory")])
     cache = cache if cache is not None else LoadCache()
