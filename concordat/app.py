@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -79,10 +79,11 @@ class App:
         empty `db` is refused: it is a mistake, not a request for the default."""
         env = os.environ if environ is None else environ
         directory = config or Path(env.get("CONCORDAT_CONFIG") or DEFAULT_CONFIG)
-        secret_file = Path(env.get("CONCORDAT_DATA") or DEFAULT_DATA_DIR) / SECRET_FILE
-        secret = SiteSecret(env.get("CONCORDAT_SECRET") or None, secret_file)
+        data_dir = Path(env.get("CONCORDAT_DATA") or DEFAULT_DATA_DIR)
+        secret = SiteSecret(env.get("CONCORDAT_SECRET") or None, data_dir / SECRET_FILE)
         stores = _stores(db, env)
-        return cls(ConfigSource(directory), stores, clock or SystemClock(), _actor(env), secret)
+        source = ConfigSource(directory, data_dir / "cache")  # written only if data_dir exists
+        return cls(source, stores, clock or SystemClock(), _actor(env), secret)
 
     def configuration(self) -> Configuration:
         """The configuration, loaded on first use."""
@@ -161,8 +162,10 @@ class App:
         today: dt.date | None = None,
         horizon_days: int = DEFAULT_HORIZON_DAYS,
         progress: Progress | None = None,
+        only: Collection[str] | None = None,
     ) -> PlanReport:
-        """Plan every agreement into the outbox from `today` (default: today)."""
+        """Plan every agreement (or those in `only`) into the outbox from `today` (default:
+        today)."""
         day = today or self.today()
         self.check_in_calendar(day)
         self._check_horizon(day, horizon_days)
@@ -174,6 +177,7 @@ class App:
             horizon_days=horizon_days,
             actor=self.actor,
             progress=progress,
+            only=only,
         )
 
     def close(self) -> None:

@@ -262,6 +262,9 @@ class Follower:
     claiming: ClaimOptions
     say: Callable[[str, str], None]
     invalid: bool = False  # the last change was refused
+    # Agreements changed by a reload whose re-plan has not yet finished (it raised): planned
+    # with the next change, so a failed re-plan is never forgotten until the daily one.
+    unplanned: frozenset[str] = frozenset()
 
     def changes(self, stop: asyncio.Event) -> AsyncIterator[int]:
         """Bursts of changes in the configuration directory."""
@@ -275,8 +278,9 @@ class Follower:
 
     def daily_replan(self) -> None:
         """The daily re-plan: pick up any change the watcher missed (a network file system,
-        say), then plan the new day (also when that change was refused)."""
-        if self._apply()[0]:
+        say), then plan the new day (also when that change was refused): every agreement,
+        whether or not something changed."""
+        if self._apply(everything=True)[0]:
             return
         report = self.concordat.replan()
         self.say(
@@ -285,8 +289,9 @@ class Follower:
             f"{report.updated} updated, {report.withdrawn} withdrawn outbox row(s)",
         )
 
-    def _apply(self) -> tuple[bool, bool]:
-        """(re-planned, a refused change reported)."""
+    def _apply(self, everything: bool = False) -> tuple[bool, bool]:
+        """(re-planned, a refused change reported); a change re-plans the agreements it
+        touched, or `everything`."""
         before = self.concordat.configuration()
         try:
             change = self.concordat.reload()
@@ -304,13 +309,22 @@ class Follower:
             self._use_mail(after.mail)
         if after.settings.timezone != before.settings.timezone:
             self.say("restart-needed", "the site's time zone changed: restart to apply it")
-        report = self.concordat.replan()
-        self.say(
-            "reloaded",
-            f"agreements {change}; re-planned: {report.inserted} new, {report.updated} "
-            f"updated, {report.withdrawn} withdrawn outbox row(s)",
-        )
+        written = self._replan(change.changed, everything or bool(change.removed))
+        self.say("reloaded", f"agreements {change}; re-planned: {written}")
         return True, False
+
+    def _replan(self, changed: tuple[str, ...], everything: bool) -> str:
+        """Re-plan what a change touched: the changed agreements only (their facts and
+        stamps alone are read, so one edited file among thousands costs one agreement's
+        plan), or every agreement (the daily re-plan; a removed agreement, since only a full
+        plan withdraws a removed agreement's rows). Says what was written."""
+        self.unplanned = self.unplanned | set(changed)
+        report = self.concordat.replan(only=None if everything else self.unplanned)
+        self.unplanned = frozenset()
+        return (
+            f"{report.inserted} new, {report.updated} updated, {report.withdrawn} withdrawn "
+            "outbox row(s)"
+        )
 
     def _report(self, error: ConfigurationError) -> bool:
         """Tell the administrator (when the site names one) of a refused change, once per

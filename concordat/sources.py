@@ -72,9 +72,9 @@ class ConfigSource:
     reload parses only the files whose bytes changed (`LoadCache`); an invalid new
     configuration raises `ConfigurationError` and the last good one stays in force."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, cache_dir: Path | None = None) -> None:
         self.directory = directory
-        self._cache = LoadCache()
+        self._cache = LoadCache(disk=cache_dir)  # cache_dir: the on-disk agreement cache
         self._loaded: Configuration | None = None
         # the override files' digest, and the checked templates once made (see `_prepared`)
         self._templates: tuple[str, Templates | None] | None = None

@@ -7,11 +7,14 @@ that never occurs, a deadline relative to something that does not exist or to it
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from dataclasses import dataclass
 
 from config.issues import IssueLog
 from config.schema import (
     FIRST_YEAR,
     LAST_YEAR,
+    MEMO_SIZE,
     AgreementFile,
     CadenceFields,
     DeadlineFile,
@@ -19,6 +22,7 @@ from config.schema import (
     ProcedureFile,
     TermFile,
     clock_time,
+    parse_period,
 )
 from lifecycle.agreement import (
     Agreement,
@@ -32,7 +36,7 @@ from lifecycle.agreement import (
     Step,
     Term,
 )
-from lifecycle.cadence import Cadence, Policy, friendly_to_rrule
+from lifecycle.cadence import Cadence, Policy, friendly_to_rrule, is_raw_rrule
 from lifecycle.errors import CadenceError
 from lifecycle.notice import NoticeRule
 from lifecycle.periods import Period, term_end
@@ -67,7 +71,7 @@ def build_agreement(model: AgreementFile, log: IssueLog) -> Agreement | None:
 
 
 def _periods(texts: list[str] | None) -> tuple[Period, ...] | None:
-    return None if texts is None else tuple(Period.parse(text) for text in texts)
+    return None if texts is None else tuple(parse_period(text) for text in texts)
 
 
 def _party(model: PartyFile) -> Party:
@@ -82,7 +86,7 @@ def _notice(model: AgreementFile) -> NoticeRule | None:
     if model.notice is None:
         return None
     notice = model.notice
-    return NoticeRule(Period.parse(notice.period), notice.fy_end, notice.form, notice.clause)
+    return NoticeRule(parse_period(notice.period), notice.fy_end, notice.form, notice.clause)
 
 
 def _procedure(model: ProcedureFile) -> Procedure:
@@ -90,7 +94,7 @@ def _procedure(model: ProcedureFile) -> Procedure:
         Step(
             s.id,
             s.title,
-            Period.parse(s.window) if s.window else None,
+            parse_period(s.window) if s.window else None,
             s.counted_from,
             tuple(s.notify),
         )
@@ -105,7 +109,7 @@ def _term(model: TermFile, log: IssueLog) -> Term | None:
         return None
     end = model.end
     if model.length is not None:
-        end = term_end(model.start, Period.parse(model.length))
+        end = term_end(model.start, parse_period(model.length))
     if end is not None and end < model.start:
         log.add("term.end", f"the term ends ({end}) before it starts ({model.start})")
         return None
@@ -137,26 +141,56 @@ def _cadence(
     model: CadenceFields, path: str, policy: Policy, term: Term, log: IssueLog
 ) -> Cadence | None:
     anchor = model.starts or term.start
-    try:
-        rule = friendly_to_rrule(model.frequency, model.day, anchor)
-    except CadenceError as error:
-        key = "day" if model.day and error.text == model.day else "frequency"
-        log.add(f"{path}.{key}", error.reason + f" (got {error.text!r})")
+    found = _checked_cadence(model.frequency, model.day, anchor, policy, model.until)
+    cadence, first = found.cadence, found.first
+    if cadence is None:
+        log.add(f"{path}.{found.key}", found.message)
         return None
-    if model.until is not None and model.until < anchor:
-        log.add(f"{path}.until", f"until ({model.until}) is before the cadence starts ({anchor})")
-        return None
-    cadence = Cadence(rule, anchor, policy, model.until)
-    first = cadence.first_date()
     last_day = term.last_day
     if first is None or (last_day is not None and first > last_day):
         ending = f" before the agreement ends on {last_day}" if last_day else ""
         log.add(
             f"{path}.frequency",
-            f"this cadence ({rule} from {anchor}) would produce no occurrence{ending}",
+            f"this cadence ({cadence.rule} from {anchor}) would produce no occurrence{ending}",
         )
         return None
     return cadence
+
+
+@functools.lru_cache(maxsize=MEMO_SIZE)
+def _checked_cadence(
+    frequency: str, day: str | None, anchor: dt.date, policy: Policy, until: dt.date | None
+) -> _CadenceCheck:
+    """The cadence and its first date, or the key (under the cadence's path) and message of
+    what is wrong with it: once per distinct value, so each RRULE is parsed once however
+    many agreements share it (a Cadence is immutable and can be shared). A raw RRULE is
+    parsed once, by the Cadence itself, not first by `friendly_to_rrule` to check it."""
+    raw = is_raw_rrule(frequency) and not day
+    try:
+        if raw:
+            rule = frequency.strip().removeprefix("RRULE:").removeprefix("rrule:")
+            cadence = Cadence(rule, anchor, policy, until)
+        else:
+            rule = friendly_to_rrule(frequency, day, anchor)
+    except CadenceError as error:
+        key = "day" if day and error.text == day else "frequency"
+        return _CadenceCheck(None, None, key, error.reason + f" (got {error.text!r})")
+    if until is not None and until < anchor:
+        message = f"until ({until}) is before the cadence starts ({anchor})"
+        return _CadenceCheck(None, None, "until", message)
+    if not raw:
+        cadence = Cadence(rule, anchor, policy, until)
+    return _CadenceCheck(cadence, cadence.first_date())
+
+
+@dataclass(frozen=True)
+class _CadenceCheck:
+    """A cadence with its first date (None when the rule gives none), or what is wrong."""
+
+    cadence: Cadence | None
+    first: dt.date | None
+    key: str = ""
+    message: str = ""
 
 
 def _meeting(model: AgreementFile, index: int, term: Term, log: IssueLog) -> Meeting | None:
@@ -245,8 +279,8 @@ def _deadline_date(
     if base is None:
         return None
     if item.after is not None:
-        return Period.parse(item.after).after(base)
-    return Period.parse(item.before or "").before(base)
+        return parse_period(item.after).after(base)
+    return parse_period(item.before or "").before(base)
 
 
 def _reference_date(

@@ -7,13 +7,16 @@ domain's dataclasses once they have passed the cross-reference checks in `config
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.networks import validate_email as pydantic_email
+from pydantic_core import PydanticCustomError
 
 from config.bank_holidays_file import CALENDAR_YEARS
 from config.mail import DEFAULT_PASSWORD_ENV, DEFAULT_SENDER, Security
@@ -29,9 +32,22 @@ FIRST_YEAR, LAST_YEAR = CALENDAR_YEARS
 _TIME = re.compile(r"^(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)$")
 
 
+# The memos below hold one answer per distinct value: agreements repeat the same periods,
+# addresses and titles many times over, and a load of thousands of files would otherwise
+# check each occurrence again. Bounded, so a long-running service's memory stays flat.
+MEMO_SIZE = 1 << 16
+
+
+@functools.lru_cache(maxsize=MEMO_SIZE)
+def parse_period(text: str) -> Period:
+    """`Period.parse`, once per distinct text (a Period is immutable, so one can be shared);
+    raises `PeriodError` as it does."""
+    return Period.parse(text)
+
+
 def _period(text: str) -> str:
     try:
-        Period.parse(text)
+        parse_period(text)
     except PeriodError as error:
         raise ValueError(error.reason + f' (got "{text}")') from error
     return text
@@ -53,7 +69,7 @@ def clock_time(text: str) -> dt.time:
 
 def _calendar_period(text: str) -> str:
     _period(text)
-    if Period.parse(text).needs_calendar:
+    if parse_period(text).needs_calendar:
         raise ValueError(
             f'use days, weeks, months or years here, not operational days (got "{text}")'
         )
@@ -63,6 +79,8 @@ def _calendar_period(text: str) -> str:
 def _one_line(text: str) -> str:
     """Titles, names and clauses end up in mail subjects and headers: one line only. TOML
     basic strings can hold "\n" and other escapes, so this is checked, not assumed."""
+    if text.isprintable():  # no control character, separator or surrogate: the usual case
+        return text
     character = control_character(text)
     if character is not None:
         raise ValueError(
@@ -83,7 +101,7 @@ def _time_zone(name: str) -> str:
 
 
 def _mail_address(text: str) -> str:
-    """A bare address such as "concordat@council.example.org". Unlike contacts' `EmailStr`,
+    """A bare address such as "concordat@council.example.org". Unlike contacts' `EmailText`,
     a host without a dot ("root@mailhub") is accepted, and so is "localhost", the default
     sender's domain, since a site may deliver only to its own Maildir or relay."""
     _one_line(text)
@@ -100,6 +118,26 @@ def _host(text: str) -> str:
     if not text or any(ch.isspace() for ch in text) or control_character(text):
         raise ValueError(f'expected a host name or IP address, without spaces (got "{text}")')
     return text
+
+
+@functools.lru_cache(maxsize=MEMO_SIZE)
+def _email_check(text: str) -> tuple[str, tuple[str, str, dict[str, Any] | None] | None]:
+    """pydantic's `EmailStr` check once per distinct text: (the normalised address, None), or
+    ("", the error's type, template and context) to raise afresh each time it is asked."""
+    try:
+        return pydantic_email(text)[1], None
+    except PydanticCustomError as error:
+        return "", (error.type, error.message_template, error.context)
+
+
+def _email(text: str) -> str:
+    """Exactly what `EmailStr` accepts, normalises and refuses (the same error type and
+    message), memoised: a contact appears in many agreements, and email_validator's
+    checks were half of all schema validation."""
+    normalised, error = _email_check(text)
+    if error is not None:
+        raise PydanticCustomError(*error)
+    return normalised
 
 
 def _no_password(_value: object) -> object:
@@ -119,6 +157,7 @@ OneLine = Annotated[str, AfterValidator(_one_line)]
 Identifier = Annotated[str, Field(pattern=_ID, min_length=1, max_length=64)]
 MailAddress = Annotated[str, AfterValidator(_mail_address)]
 HostName = Annotated[str, AfterValidator(_host)]
+EmailText = Annotated[str, AfterValidator(_email)]
 
 
 class Strict(BaseModel):
@@ -205,7 +244,7 @@ class SiteFile(Strict):
 class ContactFile(Strict):
     id: Identifier
     name: OneLine = Field(min_length=1)
-    email: EmailStr
+    email: EmailText
     role: OneLine = Field(min_length=1)
     deputy: Identifier | None = None
     private: bool = False

@@ -15,7 +15,7 @@ import datetime as dt
 import heapq
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
@@ -300,11 +300,13 @@ class MemoryStore:
     def history(self, agreement: str) -> list[RecordedFact]:
         return list(self._facts_by.get(agreement, ()))
 
-    def facts_by_agreement(self) -> dict[str, list[Fact]]:
+    def facts_by_agreement(
+        self, agreements: Collection[str] | None = None
+    ) -> dict[str, list[Fact]]:
         return {
             agreement: [item.fact for item in facts]
             for agreement, facts in self._facts_by.items()
-            if facts
+            if facts and (agreements is None or agreement in agreements)
         }
 
     def outbox(self, agreement: str) -> list[Entry]:
@@ -314,8 +316,10 @@ class MemoryStore:
     def all_outbox(self) -> list[Entry]:
         return [self.tables.rows[key] for key in sorted(self.tables.rows)]
 
-    def stamps(self) -> dict[str, str]:
-        return dict(self.tables.stamps)
+    def stamps(self, agreements: Collection[str] | None = None) -> dict[str, str]:
+        if agreements is None:
+            return dict(self.tables.stamps)
+        return {a: self.tables.stamps[a] for a in agreements if a in self.tables.stamps}
 
     def state_counts(self) -> dict[State, int]:
         with self.lock:

@@ -18,7 +18,7 @@ import dataclasses
 import datetime as dt
 import functools
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
@@ -110,7 +110,7 @@ def replan(
     now: dt.datetime,
     *,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
-    only: set[str] | None = None,
+    only: Collection[str] | None = None,
     actor: str = "planner",
     progress: Callable[[int], None] | None = None,
 ) -> PlanReport:
@@ -118,8 +118,8 @@ def replan(
     stamps are read in bulk first, so unchanged agreements cost no lock and no write; the
     others are planned in batches."""
     report = PlanReport()
-    facts = store.facts_by_agreement()
-    stamps = store.stamps()
+    facts = store.facts_by_agreement(only)  # only those planned: O(changed) for a reload
+    stamps = store.stamps(only)
     due: list[Agreement] = []
     for agreement in configuration.agreements:
         if only is not None and agreement.id not in only:

@@ -18,7 +18,7 @@ Two kinds of writer share the outbox, and the port keeps them apart:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -142,8 +142,11 @@ class Store(Protocol):
         """The agreement's facts in the order recorded (a read, no lock)."""
         ...
 
-    def facts_by_agreement(self) -> dict[str, list[Fact]]:
-        """Every agreement's facts in the order recorded, in one read."""
+    def facts_by_agreement(
+        self, agreements: Collection[str] | None = None
+    ) -> dict[str, list[Fact]]:
+        """Every agreement's facts (or those of `agreements`) in the order recorded, in one
+        read."""
         ...
 
     def outbox(self, agreement: str) -> list[Entry]:
@@ -154,8 +157,8 @@ class Store(Protocol):
         """Every outbox row, ordered by key."""
         ...
 
-    def stamps(self) -> dict[str, str]:
-        """Every planned agreement's inputs digest, in one read."""
+    def stamps(self, agreements: Collection[str] | None = None) -> dict[str, str]:
+        """Every planned agreement's inputs digest (or those of `agreements`), in one read."""
         ...
 
     def state_counts(self) -> dict[State, int]:

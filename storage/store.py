@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -33,6 +33,9 @@ from storage.tables import AuditRecord, FactRecord, FeedToken, OutboxRecord, Pla
 from storage.transactions import install, writing
 
 UTC = dt.UTC
+# Bound parameters per statement are limited (SQLite): a longer list of agreements is read
+# whole and filtered here.
+IN_LIMIT = 500
 FACT: Table = FactRecord.__table__  # type: ignore[attr-defined]
 OUTBOX: Table = OutboxRecord.__table__  # type: ignore[attr-defined]
 AUDIT: Table = AuditRecord.__table__  # type: ignore[attr-defined]
@@ -80,11 +83,17 @@ class SqlStore:
         with self._reading() as connection:
             return _history(connection, agreement)
 
-    def facts_by_agreement(self) -> dict[str, list[Fact]]:
+    def facts_by_agreement(
+        self, agreements: Collection[str] | None = None
+    ) -> dict[str, list[Fact]]:
         result: dict[str, list[Fact]] = defaultdict(list)
+        query = select(FACT).order_by(FACT.c.id)
+        if agreements is not None and len(agreements) <= IN_LIMIT:
+            query = query.where(FACT.c.agreement.in_(agreements))
         with self._reading() as connection:
-            for row in connection.execute(select(FACT).order_by(FACT.c.id)):
-                result[row.agreement].append(_fact(row))
+            for row in connection.execute(query):
+                if agreements is None or row.agreement in agreements:
+                    result[row.agreement].append(_fact(row))
         return dict(result)
 
     def outbox(self, agreement: str) -> list[Entry]:
@@ -95,9 +104,17 @@ class SqlStore:
         with self._reading() as connection:
             return [_entry(row) for row in connection.execute(select(OUTBOX).order_by("key"))]
 
-    def stamps(self) -> dict[str, str]:
+    def stamps(self, agreements: Collection[str] | None = None) -> dict[str, str]:
+        query = select(STAMP)
+        if agreements is not None and len(agreements) <= IN_LIMIT:
+            query = query.where(STAMP.c.agreement.in_(agreements))
         with self._reading() as connection:
-            return {row.agreement: row.inputs for row in connection.execute(select(STAMP))}
+            rows = connection.execute(query)
+            return {
+                r.agreement: r.inputs
+                for r in rows
+                if agreements is None or r.agreement in agreements
+            }
 
     def state_counts(self) -> dict[State, int]:
         query = select(OUTBOX.c.state, func.count()).group_by(OUTBOX.c.state)
