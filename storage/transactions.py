@@ -53,10 +53,16 @@ def writing(engine: Engine, agreement: str | Sequence[str] | None = None) -> Ite
             if agreements and engine.dialect.name == "postgresql":
                 # A writer stuck holding the lock makes others fail after this, not hang.
                 connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_S}s'")
-                for key in sorted({lock_key(name) for name in agreements}):
+                keys = sorted({lock_key(name) for name in agreements})
+                if len(keys) == 1:
                     connection.execute(
                         text("SELECT pg_advisory_xact_lock(:space, :key)"),
-                        {"space": AGREEMENT_LOCK_SPACE, "key": key},
+                        {"space": AGREEMENT_LOCK_SPACE, "key": keys[0]},
+                    )
+                else:  # one driver call, still one lock after another in key order
+                    connection.exec_driver_sql(
+                        "SELECT pg_advisory_xact_lock(%(space)s, %(key)s)",
+                        [{"space": AGREEMENT_LOCK_SPACE, "key": key} for key in keys],
                     )
             yield connection
 
