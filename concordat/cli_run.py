@@ -65,11 +65,11 @@ def directory_changes(directory: Path, stop: asyncio.Event) -> AsyncIterator[int
 LOG_FORMATS = ("text", "json")
 PASSWORD_ENV = "CONCORDAT_ADMIN_PASSWORD"
 HostOption = Annotated[
-    str | None, typer.Option("--host", help="Listen on this address (default: [web] host).")
+    str | None, typer.Option("--host", help="Listen on this address (default: \\[web] host).")
 ]
 PortOption = Annotated[
     int | None,
-    typer.Option("--port", min=0, max=65_535, help="Listen on this port (default: [web] port)."),
+    typer.Option("--port", min=0, max=65_535, help="Listen on this port (default: \\[web] port)."),
 ]
 
 
@@ -101,7 +101,7 @@ def run_command(
     port: PortOption = None,
 ) -> None:
     """Serve: plan, then send each message at its moment, and serve the dashboard and the
-    calendar feeds ([web] in site.toml), until Ctrl-C or SIGTERM."""
+    calendar feeds (the \\[web] table of site.toml), until Ctrl-C or SIGTERM."""
     from jobs.alarm import Alarm
 
     if log_format not in LOG_FORMATS:

@@ -128,3 +128,15 @@ def test_the_shipped_templates_are_made_once_when_first_asked_for() -> None:
     assert source.templates() is templates
     assert not source.reload()
     assert source.templates() is templates
+
+
+def test_help_texts_keep_their_square_brackets() -> None:
+    """Typer renders help as rich markup, where `[web]` is a style tag and vanishes unless
+    escaped: `concordat run --help` once read "the calendar feeds ( in site.toml)"."""
+    from typer.testing import CliRunner
+
+    runner = CliRunner()
+    run_help = runner.invoke(app, ["run", "--help"], terminal_width=200).output
+    assert "[web] table of site.toml" in run_help
+    assert "(default: [web] host)" in run_help
+    assert "(default: [web] port)" in run_help
