@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -22,7 +22,7 @@ from lifecycle.errors import MalformedId
 from lifecycle.ids import CaseId, OutboxKey
 from lifecycle.kinds import BY_NAME, FAMILIES, KINDS, OF_FAMILY, Kind, MessageKind, kind_for
 from lifecycle.occurrence import Occurrence, OccurrenceKind, PlanSettings
-from lifecycle.series import MeetingSeries, Moment, day_of, meeting_series, series_window
+from lifecycle.series import MeetingSeries, Moment, day_of, series_and_days, series_window
 from lifecycle.state import AgreementState
 from lifecycle.timeline import plan, reminder_send_day, send_instant
 
@@ -135,14 +135,19 @@ class _Upcoming:
     next: tuple[Moment, Moment] | None
     last: dt.date | None
     fingerprint: str  # the series' (a hash of all of it: made once, not per attendee)
+    payload: dict[str, Any]  # the series' `to_payload()`, made once, not every day
 
     @classmethod
-    def of(cls, series: MeetingSeries, today: dt.date) -> _Upcoming:
-        """Expand the series once, as seen from `today`."""
-        spans = series.starts()
-        upcoming = sorted(span for span in spans if day_of(span[0]) >= today)  # moves reorder
+    def of(
+        cls, series: MeetingSeries, today: dt.date, days: list[dt.date] | None = None
+    ) -> _Upcoming:
+        """Expand the series once, as seen from `today` (`days`: its `rule_days()`, when
+        the caller has them)."""
+        spans = series.starts(days)
+        upcoming = [span for span in spans if day_of(span[0]) >= today]
+        first = min(upcoming) if upcoming else None  # the earliest: moves reorder
         last = day_of(spans[-1][0]) if spans else None
-        return cls(series, today, upcoming[0] if upcoming else None, last, series.fingerprint)
+        return cls(series, today, first, last, series.fingerprint, series.to_payload())
 
     def holds_on(self, today: dt.date) -> bool:
         """True when the next meeting seen from `since` is also the next seen from `today`:
@@ -178,10 +183,10 @@ def _every_series(
         planned = plan(meetings_only, calendar, settings, first_day, last_day, state=state)
         found = []
         for meeting in agreement.meetings:
-            series = meeting_series(
+            made = series_and_days(
                 agreement, meeting, calendar, settings, state, first_day, last_day, planned
             )
-            found.append(None if series is None else _Upcoming.of(series, today))
+            found.append(None if made is None else _Upcoming.of(made[0], today, made[1]))
         if len(_SERIES) >= SERIES_KEPT:
             _SERIES.clear()
         _SERIES[key] = found
@@ -202,7 +207,7 @@ def _series_invites(
 ) -> list[Message]:
     """The series' invite to each attendee, due `invite_lead` before the next meeting (at
     once when that is already close)."""
-    series, next_span, last = known.series, known.next, known.last
+    next_span, last = known.next, known.last
     if next_span is None or last is None:
         return []
     next_start, next_end = next_span
@@ -220,11 +225,12 @@ def _series_invites(
         "template": "meeting_invite",
         "agreement_title": agreement.title,
         "clause": meeting.clause,
-        "series": series.to_payload(),
+        "series": known.payload,
         "timezone": str(settings.timezone),
     }
     subject = f"{meeting.title}: meetings from {day_of(next_start):%a %d %b %Y}"
     about = f"meeting:{meeting.id}:series"
+    attendees = _attendees(audience)
     return [
         Message(
             str(OutboxKey("invite", agreement.id, about, contact.email)),
@@ -237,11 +243,7 @@ def _series_invites(
                 **shared,
                 "recipient_name": contact.name,
                 "told": list(told),
-                "attendees": [
-                    [c.name, c.email, "REQ-PARTICIPANT"]
-                    for c, _ in audience
-                    if c.visible_to(contact)
-                ],
+                "attendees": list(attendees(contact)),
             },
             known.fingerprint,
         )
@@ -295,23 +297,43 @@ def _operational_days(occurrence: Occurrence, calendar: OperationalCalendar) -> 
     return calendar.count_between(occurrence.date, occurrence.for_date)
 
 
-def _told(agreement: Agreement, contacts: tuple[Contact, ...], contact: Contact) -> list[str]:
-    """Who else gets the message, as `contact` may see them: private contacts of other
-    organisations are left out."""
-    return [
-        _shown_name(agreement, other)
-        for other in contacts
-        if other.id != contact.id and other.visible_to(contact)
-    ]
-
-
 # The contacts a reference list names, each with who else it tells them is told.
 _Audience = tuple[tuple[Contact, list[str]], ...]
 
 
 def _audience(agreement: Agreement, references: tuple[str, ...]) -> _Audience:
+    """Each contact with who else gets the message, as that contact may see them: private
+    contacts of other organisations are left out. Who may be seen depends only on the
+    viewer's party, so each name is made once and each party's view once, not once per
+    pair of contacts."""
     contacts = agreement.recipients(references)
-    return tuple((contact, _told(agreement, contacts, contact)) for contact in contacts)
+    named = [(other, _shown_name(agreement, other)) for other in contacts]
+    views: dict[str, list[tuple[str, str]]] = {}
+    result: list[tuple[Contact, list[str]]] = []
+    for contact in contacts:
+        view = views.get(contact.party)
+        if view is None:
+            view = views[contact.party] = [
+                (other.id, name) for other, name in named if other.visible_to(contact)
+            ]
+        result.append((contact, [name for other_id, name in view if other_id != contact.id]))
+    return tuple(result)
+
+
+def _attendees(audience: _Audience) -> Callable[[Contact], list[list[str]]]:
+    """The invite's attendee rows as each contact may see them, made once per party (who
+    may be seen depends only on the viewer's party); callers copy the list they get."""
+    views: dict[str, list[list[str]]] = {}
+
+    def seen_by(contact: Contact) -> list[list[str]]:
+        view = views.get(contact.party)
+        if view is None:
+            view = views[contact.party] = [
+                [c.name, c.email, "REQ-PARTICIPANT"] for c, _ in audience if c.visible_to(contact)
+            ]
+        return view
+
+    return seen_by
 
 
 def _shown_name(agreement: Agreement, contact: Contact) -> str:
