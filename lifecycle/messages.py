@@ -70,19 +70,23 @@ def messages_for(
     instant) is made once per occurrence, and who is told what once per list of recipients:
     this is most of the messages a plan builds."""
     messages: list[Message] = []
-    audiences: dict[tuple[str, ...], _Audience] = {}  # a few reference lists recur
     clauses: dict[str, str] = {}
+    # The kind follows from the occurrence's kind, its rule's prefix and whether it is a
+    # first step, so it is looked up once per rule, not once per occurrence.
+    kinds: dict[tuple[OccurrenceKind, str, bool], Kind | None] = {}
     for occurrence in occurrences:
-        kind = kind_for(occurrence, _first_step(agreement, occurrence))
+        first_step = _first_step(agreement, occurrence)
+        which = (occurrence.kind, occurrence.rule, first_step)
+        if which in kinds:
+            kind = kinds[which]
+        else:
+            kind = kinds[which] = kind_for(occurrence, first_step)
         if kind is None:
             continue
         due = _due(occurrence, kind, calendar, settings)
         if due is None:
             continue
-        references = occurrence.recipients
-        audience = audiences.get(references)
-        if audience is None:
-            audience = audiences[references] = _audience(agreement, references)
+        audience = _audience(agreement, occurrence.recipients)
         if occurrence.rule not in clauses:
             clauses[occurrence.rule] = agreement.clause_of(occurrence.rule)
         shared = {
@@ -194,8 +198,9 @@ def _every_series(
 
 
 def forget_series() -> None:
-    """Empty the series memo (benchmarks of a cold first plan; tests)."""
+    """Empty the series and audience memos (benchmarks of a cold first plan; tests)."""
     _SERIES.clear()
+    _AUDIENCES.clear()
 
 
 def _series_invites(
@@ -211,7 +216,9 @@ def _series_invites(
     if next_span is None or last is None:
         return []
     next_start, next_end = next_span
-    day = reminder_send_day(day_of(next_start), settings.invite_lead, calendar)
+    due = send_instant(
+        reminder_send_day(day_of(next_start), settings.invite_lead, calendar), settings
+    )
     audience = _audience(agreement, meeting.attendees)
     shared: dict[str, Any] = {
         "agreement": agreement.id,
@@ -230,14 +237,15 @@ def _series_invites(
     }
     subject = f"{meeting.title}: meetings from {day_of(next_start):%a %d %b %Y}"
     about = f"meeting:{meeting.id}:series"
+    prefix = str(OutboxKey("invite", agreement.id, about, ""))  # each key: + the address
     attendees = _attendees(audience)
     return [
         Message(
-            str(OutboxKey("invite", agreement.id, about, contact.email)),
+            prefix + contact.email,
             agreement.id,
             MessageKind.INVITE,
             contact.email,
-            send_instant(day, settings),
+            due,
             subject,
             {
                 **shared,
@@ -301,7 +309,29 @@ def _operational_days(occurrence: Occurrence, calendar: OperationalCalendar) -> 
 _Audience = tuple[tuple[Contact, list[str]], ...]
 
 
+# Each agreement's audiences by reference list, kept across plans (a new day's re-plan makes
+# them all again otherwise), by the agreement's identity: hashing a whole agreement costs
+# more than making an audience. The agreement is kept with them, so its id is not reused.
+_AUDIENCES: dict[int, tuple[Agreement, dict[tuple[str, ...], _Audience]]] = {}
+AUDIENCES_KEPT = 50_000  # agreements whose audiences are kept; then the memo starts again
+
+
 def _audience(agreement: Agreement, references: tuple[str, ...]) -> _Audience:
+    """Each contact `references` names, with who else gets the message as that contact may
+    see them (remembered: `_AUDIENCES`). Callers copy the lists they are given."""
+    known = _AUDIENCES.get(id(agreement))
+    if known is None or known[0] is not agreement:
+        if len(_AUDIENCES) >= AUDIENCES_KEPT:
+            _AUDIENCES.clear()
+        known = _AUDIENCES[id(agreement)] = (agreement, {})
+    audiences = known[1]
+    audience = audiences.get(references)
+    if audience is None:
+        audience = audiences[references] = _make_audience(agreement, references)
+    return audience
+
+
+def _make_audience(agreement: Agreement, references: tuple[str, ...]) -> _Audience:
     """Each contact with who else gets the message, as that contact may see them: private
     contacts of other organisations are left out. Who may be seen depends only on the
     viewer's party, so each name is made once and each party's view once, not once per
