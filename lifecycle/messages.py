@@ -13,18 +13,19 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from lifecycle.agreement import Agreement, Contact, Meeting
 from lifecycle.calendar import OperationalCalendar
+from lifecycle.clocks import meeting_occurrences
 from lifecycle.errors import MalformedId
 from lifecycle.ids import CaseId, OutboxKey
 from lifecycle.kinds import BY_NAME, FAMILIES, KINDS, OF_FAMILY, Kind, MessageKind, kind_for
 from lifecycle.occurrence import Occurrence, OccurrenceKind, PlanSettings
-from lifecycle.series import MeetingSeries, Moment, day_of, series_and_days, series_window
+from lifecycle.series import MeetingSeries, Moment, day_of, series_and_spans, series_window
 from lifecycle.state import AgreementState
-from lifecycle.timeline import plan, reminder_send_day, send_instant
+from lifecycle.timeline import reminder_send_day, send_instant
 
 __all__ = [
     "MEANING",
@@ -143,11 +144,15 @@ class _Upcoming:
 
     @classmethod
     def of(
-        cls, series: MeetingSeries, today: dt.date, days: list[dt.date] | None = None
+        cls,
+        series: MeetingSeries,
+        today: dt.date,
+        spans: list[tuple[Moment, Moment]] | None = None,
     ) -> _Upcoming:
-        """Expand the series once, as seen from `today` (`days`: its `rule_days()`, when
-        the caller has them)."""
-        spans = series.starts(days)
+        """Expand the series once, as seen from `today` (`spans`: its `starts()`, when the
+        caller has them)."""
+        if spans is None:
+            spans = series.starts()
         upcoming = [span for span in spans if day_of(span[0]) >= today]
         first = min(upcoming) if upcoming else None  # the earliest: moves reorder
         last = day_of(spans[-1][0]) if spans else None
@@ -183,11 +188,10 @@ def _every_series(
     if found is None:
         first_day, last_day = window
         # A meeting's occurrences depend on no other clock (`lifecycle.feeds.only_meeting`).
-        meetings_only = replace(agreement, reviews=(), deadlines=())
-        planned = plan(meetings_only, calendar, settings, first_day, last_day, state=state)
+        planned = meeting_occurrences(agreement, state, calendar, settings, first_day, last_day)
         found = []
         for meeting in agreement.meetings:
-            made = series_and_days(
+            made = series_and_spans(
                 agreement, meeting, calendar, settings, state, first_day, last_day, planned
             )
             found.append(None if made is None else _Upcoming.of(made[0], today, made[1]))

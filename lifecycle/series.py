@@ -115,7 +115,7 @@ class MeetingSeries:
     def starts(self, days: Sequence[dt.date] | None = None) -> list[tuple[Moment, Moment]]:
         """The series expanded: each raw start not excluded, replaced by its override where
         it has one. By construction, the plan's occurrences of the meeting. `days`: as for
-        `rule_starts`."""
+        `rule_starts`. (`series_and_spans` makes the same list as it builds the series.)"""
         overrides = self.override_map
         excluded = set(self.exdates)
         end_of = self.end_of
@@ -196,13 +196,13 @@ def meeting_series(
     Raises ValueError if a planned occurrence's own rule date is not a date of the rule as
     rendered: the series could not then carry it, and saying so beats a silent difference.
     """
-    found = series_and_days(
+    found = series_and_spans(
         agreement, meeting, calendar, settings, state, first_day, last_day, window_plan
     )
     return None if found is None else found[0]
 
 
-def series_and_days(
+def series_and_spans(
     agreement: Agreement,
     meeting: Meeting,
     calendar: OperationalCalendar,
@@ -211,10 +211,10 @@ def series_and_days(
     first_day: dt.date,
     last_day: dt.date,
     window_plan: Sequence[Occurrence] | None = None,
-) -> tuple[MeetingSeries, list[dt.date]] | None:
-    """`meeting_series`, and the series' `rule_days()` it expanded to find its exceptions:
-    a caller that expands the series too (its next meeting) passes them back to `starts`
-    rather than expanding the rule again."""
+) -> tuple[MeetingSeries, list[tuple[Moment, Moment]]] | None:
+    """`meeting_series`, and its expansion (`starts()`), made in the same walk of the rule's
+    dates that finds the exceptions: a caller that needs both (the invite's next meeting)
+    does not expand the rule again."""
     if window_plan is None:
         window_plan = plan(agreement, calendar, settings, first_day, last_day, state=state)
     rule_id = f"meeting:{meeting.id}"
@@ -243,7 +243,7 @@ def series_and_days(
         exdates=(),
         overrides=(),
     )
-    return _with_exceptions(series, raw_days, origins, meeting, settings), raw_days
+    return _with_exceptions(series, raw_days, origins, meeting, settings)
 
 
 def planned_occurrences(
@@ -339,10 +339,13 @@ def _with_exceptions(
     origins: dict[dt.date, Occurrence],
     meeting: Meeting,
     settings: PlanSettings,
-) -> MeetingSeries:
-    """Compare every raw date with the plan: absent is an EXDATE, different is an override."""
+) -> tuple[MeetingSeries, list[tuple[Moment, Moment]]]:
+    """Compare every raw date with the plan: absent is an EXDATE, different is an override.
+    With the series, its `starts()`: each raw span kept, or its override (`_raw_start` is
+    the start `rule_starts` gives: the meeting's time and zone on the day)."""
     exdates: list[Moment] = []
     overrides: list[tuple[Moment, tuple[Moment, Moment]]] = []
+    spans: list[tuple[Moment, Moment]] = []
     for day in raw_days:
         raw = _raw_start(day, meeting, settings)
         occurrence = origins.get(day)
@@ -350,9 +353,13 @@ def _with_exceptions(
             exdates.append(raw)
             continue
         span = planned_span(occurrence)
-        if not _same(span, (raw, series.end_of(raw))):
+        kept = (raw, series.end_of(raw))
+        if _same(span, kept):
+            spans.append(kept)
+        else:
             overrides.append((raw, span))
-    return replace(series, exdates=tuple(exdates), overrides=tuple(overrides))
+            spans.append(span)
+    return replace(series, exdates=tuple(exdates), overrides=tuple(overrides)), spans
 
 
 def _same(one: tuple[Moment, Moment], other: tuple[Moment, Moment]) -> bool:
