@@ -101,27 +101,25 @@ class MeetingSeries:
         first_date = day_of(self.first)
         return _cadence(self.rule, first_date).rule_dates(first_date, self.through)
 
-    def rule_starts(self, days: Sequence[dt.date] | None = None) -> list[Moment]:
-        """Every start the rendered rule gives from `first` to `through`, before exceptions.
-        `days`: `rule_days()`, when the caller has them already (expanding is the cost)."""
-        if days is None:
-            days = self.rule_days()
+    def rule_starts(self) -> list[Moment]:
+        """Every start the rendered rule gives from `first` to `through`, before exceptions."""
+        days = self.rule_days()
         first = self.first
         if isinstance(first, dt.datetime):
             combine, time = dt.datetime.combine, first.timetz()
             return [combine(day, time) for day in days]
-        return list(days)
+        return days
 
-    def starts(self, days: Sequence[dt.date] | None = None) -> list[tuple[Moment, Moment]]:
+    def starts(self) -> list[tuple[Moment, Moment]]:
         """The series expanded: each raw start not excluded, replaced by its override where
-        it has one. By construction, the plan's occurrences of the meeting. `days`: as for
-        `rule_starts`. (`series_and_spans` makes the same list as it builds the series.)"""
+        it has one. By construction, the plan's occurrences of the meeting.
+        (`series_and_spans` makes the same list as it builds the series.)"""
         overrides = self.override_map
         excluded = set(self.exdates)
         end_of = self.end_of
         return [
             overrides.get(raw, (raw, end_of(raw)))
-            for raw in self.rule_starts(days)
+            for raw in self.rule_starts()
             if raw not in excluded
         ]
 
