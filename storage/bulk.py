@@ -312,10 +312,15 @@ def _read_outboxes(connection: Connection, agreements: Sequence[str]) -> dict[st
         due_at = cache.get(due)
         if due_at is None:
             due_at = cache[due] = dialect.read_instant(due)
-        message = Message(key, agreement, MessageKind(kind), recipient, due_at, subject,
+        message = Message(key, agreement, _KIND_OF[kind], recipient, due_at, subject,
                           json.loads(payload), fingerprint)  # fmt: skip
-        result[agreement].append(Entry(message, State(state), version))
+        result[agreement].append(Entry(message, _STATE_OF[state], version))
     return result
+
+
+# The enums by their stored values: a dict look-up per row, not an enum call per row.
+_KIND_OF = {kind.value: kind for kind in MessageKind}
+_STATE_OF = {state.value: state for state in State}
 
 
 def read_stamps(connection: Connection, agreements: Sequence[str]) -> dict[str, str]:
