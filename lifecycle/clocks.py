@@ -95,6 +95,28 @@ def _bounded(
             yield item
 
 
+def meeting_occurrences(
+    agreement: Agreement,
+    state: AgreementState,
+    calendar: OperationalCalendar,
+    settings: PlanSettings,
+    first: dt.date,
+    last: dt.date,
+) -> list[Occurrence]:
+    """Every meeting occurrence of the agreement from `first` to `last`, meeting by meeting:
+    the meeting occurrences of `timeline.plan` over the window (no other clock and no fact
+    makes one), without the other clocks, the facts and the sorting a series, which looks
+    them up by their rule date, does not need."""
+    ends_on = last_day(agreement, state)
+    result: list[Occurrence] = []
+    for meeting in agreement.meetings:
+        occurrences = _meetings(
+            agreement.id, meeting, state, calendar, settings, first, last, ends_on
+        )
+        result += [occurrence for occurrence in occurrences if first <= occurrence.date <= last]
+    return result
+
+
 def _meetings(
     agreement_id: str,
     meeting: Meeting,

@@ -12,19 +12,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from lifecycle.agreement import Agreement, Contact, Meeting
 from lifecycle.calendar import OperationalCalendar
+from lifecycle.clocks import meeting_occurrences
 from lifecycle.errors import MalformedId
 from lifecycle.ids import CaseId, OutboxKey
 from lifecycle.kinds import BY_NAME, FAMILIES, KINDS, OF_FAMILY, Kind, MessageKind, kind_for
 from lifecycle.occurrence import Occurrence, OccurrenceKind, PlanSettings
-from lifecycle.series import MeetingSeries, Moment, day_of, meeting_series, series_window
+from lifecycle.series import MeetingSeries, Moment, day_of, series_and_spans, series_window
 from lifecycle.state import AgreementState
-from lifecycle.timeline import plan, reminder_send_day, send_instant
+from lifecycle.timeline import reminder_send_day, send_instant
 
 __all__ = [
     "MEANING",
@@ -70,19 +71,23 @@ def messages_for(
     instant) is made once per occurrence, and who is told what once per list of recipients:
     this is most of the messages a plan builds."""
     messages: list[Message] = []
-    audiences: dict[tuple[str, ...], _Audience] = {}  # a few reference lists recur
     clauses: dict[str, str] = {}
+    # The kind follows from the occurrence's kind, its rule's prefix and whether it is a
+    # first step, so it is looked up once per rule, not once per occurrence.
+    kinds: dict[tuple[OccurrenceKind, str, bool], Kind | None] = {}
     for occurrence in occurrences:
-        kind = kind_for(occurrence, _first_step(agreement, occurrence))
+        first_step = _first_step(agreement, occurrence)
+        which = (occurrence.kind, occurrence.rule, first_step)
+        if which in kinds:
+            kind = kinds[which]
+        else:
+            kind = kinds[which] = kind_for(occurrence, first_step)
         if kind is None:
             continue
         due = _due(occurrence, kind, calendar, settings)
         if due is None:
             continue
-        references = occurrence.recipients
-        audience = audiences.get(references)
-        if audience is None:
-            audience = audiences[references] = _audience(agreement, references)
+        audience = _audience(agreement, occurrence.recipients)
         if occurrence.rule not in clauses:
             clauses[occurrence.rule] = agreement.clause_of(occurrence.rule)
         shared = {
@@ -135,14 +140,23 @@ class _Upcoming:
     next: tuple[Moment, Moment] | None
     last: dt.date | None
     fingerprint: str  # the series' (a hash of all of it: made once, not per attendee)
+    payload: dict[str, Any]  # the series' `to_payload()`, made once, not every day
 
     @classmethod
-    def of(cls, series: MeetingSeries, today: dt.date) -> _Upcoming:
-        """Expand the series once, as seen from `today`."""
-        spans = series.starts()
-        upcoming = sorted(span for span in spans if day_of(span[0]) >= today)  # moves reorder
+    def of(
+        cls,
+        series: MeetingSeries,
+        today: dt.date,
+        spans: list[tuple[Moment, Moment]] | None = None,
+    ) -> _Upcoming:
+        """Expand the series once, as seen from `today` (`spans`: its `starts()`, when the
+        caller has them)."""
+        if spans is None:
+            spans = series.starts()
+        upcoming = [span for span in spans if day_of(span[0]) >= today]
+        first = min(upcoming) if upcoming else None  # the earliest: moves reorder
         last = day_of(spans[-1][0]) if spans else None
-        return cls(series, today, upcoming[0] if upcoming else None, last, series.fingerprint)
+        return cls(series, today, first, last, series.fingerprint, series.to_payload())
 
     def holds_on(self, today: dt.date) -> bool:
         """True when the next meeting seen from `since` is also the next seen from `today`:
@@ -174,14 +188,13 @@ def _every_series(
     if found is None:
         first_day, last_day = window
         # A meeting's occurrences depend on no other clock (`lifecycle.feeds.only_meeting`).
-        meetings_only = replace(agreement, reviews=(), deadlines=())
-        planned = plan(meetings_only, calendar, settings, first_day, last_day, state=state)
+        planned = meeting_occurrences(agreement, state, calendar, settings, first_day, last_day)
         found = []
         for meeting in agreement.meetings:
-            series = meeting_series(
+            made = series_and_spans(
                 agreement, meeting, calendar, settings, state, first_day, last_day, planned
             )
-            found.append(None if series is None else _Upcoming.of(series, today))
+            found.append(None if made is None else _Upcoming.of(made[0], today, made[1]))
         if len(_SERIES) >= SERIES_KEPT:
             _SERIES.clear()
         _SERIES[key] = found
@@ -189,8 +202,9 @@ def _every_series(
 
 
 def forget_series() -> None:
-    """Empty the series memo (benchmarks of a cold first plan; tests)."""
+    """Empty the series and audience memos (benchmarks of a cold first plan; tests)."""
     _SERIES.clear()
+    _AUDIENCES.clear()
 
 
 def _series_invites(
@@ -202,11 +216,13 @@ def _series_invites(
 ) -> list[Message]:
     """The series' invite to each attendee, due `invite_lead` before the next meeting (at
     once when that is already close)."""
-    series, next_span, last = known.series, known.next, known.last
+    next_span, last = known.next, known.last
     if next_span is None or last is None:
         return []
     next_start, next_end = next_span
-    day = reminder_send_day(day_of(next_start), settings.invite_lead, calendar)
+    due = send_instant(
+        reminder_send_day(day_of(next_start), settings.invite_lead, calendar), settings
+    )
     audience = _audience(agreement, meeting.attendees)
     shared: dict[str, Any] = {
         "agreement": agreement.id,
@@ -220,28 +236,26 @@ def _series_invites(
         "template": "meeting_invite",
         "agreement_title": agreement.title,
         "clause": meeting.clause,
-        "series": series.to_payload(),
+        "series": known.payload,
         "timezone": str(settings.timezone),
     }
     subject = f"{meeting.title}: meetings from {day_of(next_start):%a %d %b %Y}"
     about = f"meeting:{meeting.id}:series"
+    prefix = str(OutboxKey("invite", agreement.id, about, ""))  # each key: + the address
+    attendees = _attendees(audience)
     return [
         Message(
-            str(OutboxKey("invite", agreement.id, about, contact.email)),
+            prefix + contact.email,
             agreement.id,
             MessageKind.INVITE,
             contact.email,
-            send_instant(day, settings),
+            due,
             subject,
             {
                 **shared,
                 "recipient_name": contact.name,
                 "told": list(told),
-                "attendees": [
-                    [c.name, c.email, "REQ-PARTICIPANT"]
-                    for c, _ in audience
-                    if c.visible_to(contact)
-                ],
+                "attendees": list(attendees(contact)),
             },
             known.fingerprint,
         )
@@ -295,23 +309,65 @@ def _operational_days(occurrence: Occurrence, calendar: OperationalCalendar) -> 
     return calendar.count_between(occurrence.date, occurrence.for_date)
 
 
-def _told(agreement: Agreement, contacts: tuple[Contact, ...], contact: Contact) -> list[str]:
-    """Who else gets the message, as `contact` may see them: private contacts of other
-    organisations are left out."""
-    return [
-        _shown_name(agreement, other)
-        for other in contacts
-        if other.id != contact.id and other.visible_to(contact)
-    ]
-
-
 # The contacts a reference list names, each with who else it tells them is told.
 _Audience = tuple[tuple[Contact, list[str]], ...]
 
 
+# Each agreement's audiences by reference list, kept across plans (a new day's re-plan makes
+# them all again otherwise), by the agreement's identity: hashing a whole agreement costs
+# more than making an audience. The agreement is kept with them, so its id is not reused.
+_AUDIENCES: dict[int, tuple[Agreement, dict[tuple[str, ...], _Audience]]] = {}
+AUDIENCES_KEPT = 50_000  # agreements whose audiences are kept; then the memo starts again
+
+
 def _audience(agreement: Agreement, references: tuple[str, ...]) -> _Audience:
+    """Each contact `references` names, with who else gets the message as that contact may
+    see them (remembered: `_AUDIENCES`). Callers copy the lists they are given."""
+    known = _AUDIENCES.get(id(agreement))
+    if known is None or known[0] is not agreement:
+        if len(_AUDIENCES) >= AUDIENCES_KEPT:
+            _AUDIENCES.clear()
+        known = _AUDIENCES[id(agreement)] = (agreement, {})
+    audiences = known[1]
+    audience = audiences.get(references)
+    if audience is None:
+        audience = audiences[references] = _make_audience(agreement, references)
+    return audience
+
+
+def _make_audience(agreement: Agreement, references: tuple[str, ...]) -> _Audience:
+    """Each contact with who else gets the message, as that contact may see them: private
+    contacts of other organisations are left out. Who may be seen depends only on the
+    viewer's party, so each name is made once and each party's view once, not once per
+    pair of contacts."""
     contacts = agreement.recipients(references)
-    return tuple((contact, _told(agreement, contacts, contact)) for contact in contacts)
+    named = [(other, _shown_name(agreement, other)) for other in contacts]
+    views: dict[str, list[tuple[str, str]]] = {}
+    result: list[tuple[Contact, list[str]]] = []
+    for contact in contacts:
+        view = views.get(contact.party)
+        if view is None:
+            view = views[contact.party] = [
+                (other.id, name) for other, name in named if other.visible_to(contact)
+            ]
+        result.append((contact, [name for other_id, name in view if other_id != contact.id]))
+    return tuple(result)
+
+
+def _attendees(audience: _Audience) -> Callable[[Contact], list[list[str]]]:
+    """The invite's attendee rows as each contact may see them, made once per party (who
+    may be seen depends only on the viewer's party); callers copy the list they get."""
+    views: dict[str, list[list[str]]] = {}
+
+    def seen_by(contact: Contact) -> list[list[str]]:
+        view = views.get(contact.party)
+        if view is None:
+            view = views[contact.party] = [
+                [c.name, c.email, "REQ-PARTICIPANT"] for c, _ in audience if c.visible_to(contact)
+            ]
+        return view
+
+    return seen_by
 
 
 def _shown_name(agreement: Agreement, contact: Contact) -> str:

@@ -14,6 +14,7 @@ it to that over random rules, anchors and windows.
 
 from __future__ import annotations
 
+import bisect
 import calendar as calendar_module
 import datetime as dt
 import functools
@@ -71,7 +72,9 @@ class Shape:
         return _stepped(start, low, last, 7 * self.interval)
 
     def _by_month(self, anchor: dt.date, low: dt.date, last: dt.date) -> list[dt.date]:
-        """Walk the chosen months from the first that can reach `low`, picking days in each."""
+        """Walk the chosen months from the first that can reach `low`, taking each month's
+        days (sorted, and the months in order: the whole is sorted), then keep `low` to
+        `last`."""
         if self.freq == "YEARLY":
             month = anchor.month if self.month is None else self.month
             base, step = anchor.year * 12 + month - 1, 12 * self.interval
@@ -79,25 +82,36 @@ class Shape:
             base, step = anchor.year * 12 + anchor.month - 1, self.interval
         low_index = low.year * 12 + low.month - 1
         skip = max(0, (low_index - base) // step)
+        weekday, nth, month_days, setpos = self.weekday, self.nth, self.month_days, self.setpos
         result: list[dt.date] = []
         for index in range(base + skip * step, last.year * 12 + last.month, step):
             year, month0 = divmod(index, 12)
-            for day in self._days_in(year, month0 + 1, anchor):
-                date = dt.date(year, month0 + 1, day)
-                if low <= date <= last:
-                    result.append(date)
-        return result
+            result += _month_dates(weekday, nth, month_days, setpos, year, month0 + 1, anchor.day)
+        return result[bisect.bisect_left(result, low) : bisect.bisect_right(result, last)]
 
-    def _days_in(self, year: int, month: int, anchor: dt.date) -> list[int]:
-        """The days of this month the rule gives, in order; none when they do not exist."""
-        first_weekday, length = _month_facts(year, month)
-        if self.weekday is not None:
-            return _nth_weekday(self.nth, self.weekday, first_weekday, length)
-        wanted = self.month_days or (anchor.day,)
+
+@functools.lru_cache(maxsize=65536)
+def _month_dates(
+    weekday: int | None,
+    nth: int,
+    month_days: tuple[int, ...],
+    setpos: int,
+    year: int,
+    month: int,
+    anchor_day: int,
+) -> tuple[dt.date, ...]:
+    """The dates of this month a monthly or yearly rule gives, in order; none when they do
+    not exist. Cached: every agreement walks the same few hundred months with the same few
+    rules, and a series is expanded over years."""
+    first_weekday, length = _month_facts(year, month)
+    if weekday is not None:
+        days = _nth_weekday(nth, weekday, first_weekday, length)
+    else:
+        wanted = month_days or (anchor_day,)
         days = sorted({d if d > 0 else length + 1 + d for d in wanted if abs(d) <= length})
-        if self.setpos and days:
-            return [days[self.setpos - 1 if self.setpos > 0 else self.setpos]]
-        return days
+        if setpos and days:
+            days = [days[setpos - 1 if setpos > 0 else setpos]]
+    return tuple(dt.date(year, month, day) for day in days)
 
 
 @functools.lru_cache(maxsize=4096)

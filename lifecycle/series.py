@@ -21,6 +21,7 @@ Pure: no I/O, no clock.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -95,21 +96,29 @@ class MeetingSeries:
         ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
+    def rule_days(self) -> list[dt.date]:
+        """The days the rendered rule gives from `first` to `through`, before exceptions."""
+        first_date = day_of(self.first)
+        return _cadence(self.rule, first_date).rule_dates(first_date, self.through)
+
     def rule_starts(self) -> list[Moment]:
         """Every start the rendered rule gives from `first` to `through`, before exceptions."""
-        first_date = day_of(self.first)
-        days = Cadence(self.rule, first_date).rule_dates(first_date, self.through)
-        if isinstance(self.first, dt.datetime):
-            return [_at(day, self.first) for day in days]
-        return list(days)
+        days = self.rule_days()
+        first = self.first
+        if isinstance(first, dt.datetime):
+            combine, time = dt.datetime.combine, first.timetz()
+            return [combine(day, time) for day in days]
+        return days
 
     def starts(self) -> list[tuple[Moment, Moment]]:
         """The series expanded: each raw start not excluded, replaced by its override where
-        it has one. By construction, the plan's occurrences of the meeting."""
+        it has one. By construction, the plan's occurrences of the meeting.
+        (`series_and_spans` makes the same list as it builds the series.)"""
         overrides = self.override_map
         excluded = set(self.exdates)
+        end_of = self.end_of
         return [
-            overrides.get(raw, (raw, self.end_of(raw)))
+            overrides.get(raw, (raw, end_of(raw)))
             for raw in self.rule_starts()
             if raw not in excluded
         ]
@@ -185,6 +194,25 @@ def meeting_series(
     Raises ValueError if a planned occurrence's own rule date is not a date of the rule as
     rendered: the series could not then carry it, and saying so beats a silent difference.
     """
+    found = series_and_spans(
+        agreement, meeting, calendar, settings, state, first_day, last_day, window_plan
+    )
+    return None if found is None else found[0]
+
+
+def series_and_spans(
+    agreement: Agreement,
+    meeting: Meeting,
+    calendar: OperationalCalendar,
+    settings: PlanSettings,
+    state: AgreementState,
+    first_day: dt.date,
+    last_day: dt.date,
+    window_plan: Sequence[Occurrence] | None = None,
+) -> tuple[MeetingSeries, list[tuple[Moment, Moment]]] | None:
+    """`meeting_series`, and its expansion (`starts()`), made in the same walk of the rule's
+    dates that finds the exceptions: a caller that needs both (the invite's next meeting)
+    does not expand the rule again."""
     if window_plan is None:
         window_plan = plan(agreement, calendar, settings, first_day, last_day, state=state)
     rule_id = f"meeting:{meeting.id}"
@@ -196,7 +224,7 @@ def meeting_series(
     through = _through(meeting.cadence, ends_on, last_day, max(origins))
     start_day = _first_rule_date(meeting.cadence, min([*origins, first_day]), through)
     rule = _without_end(meeting.cadence.rule)
-    raw_days = Cadence(rule, start_day).rule_dates(start_day, through)
+    raw_days = _cadence(rule, start_day).rule_dates(start_day, through)
     missing = sorted(set(origins) - set(raw_days))
     if missing:
         raise ValueError(f"meeting {meeting.id}: {missing[0]} is not a date of {rule!r}")
@@ -262,11 +290,26 @@ def _through(
 
 
 def _first_rule_date(cadence: Cadence, lowest: dt.date, through: dt.date) -> dt.date:
-    """The first date the cadence gives on or after `lowest`: the series' DTSTART."""
-    days = cadence.rule_dates(lowest, through)
-    if not days:
-        raise ValueError(f"the rule {cadence.rule!r} gives no date from {lowest} to {through}")
-    return days[0]
+    """The first date the cadence gives on or after `lowest`: the series' DTSTART.
+
+    Found in a window growing from two months (the dates of a shorter window are the first
+    of the longer one's), not by expanding the whole span only to keep its first date."""
+    span = 62
+    while True:
+        end = through if (through - lowest).days <= span else lowest + dt.timedelta(days=span)
+        days = cadence.rule_dates(lowest, end)
+        if days:
+            return days[0]
+        if end >= through:
+            raise ValueError(f"the rule {cadence.rule!r} gives no date from {lowest} to {through}")
+        span *= 4
+
+
+@functools.lru_cache(maxsize=1024)
+def _cadence(rule: str, anchor: dt.date) -> Cadence:
+    """The rendered rule from `anchor`, parsed once: series of many agreements share both,
+    and a feed or an invite expands the same series again and again."""
+    return Cadence(rule, anchor)
 
 
 def _without_end(rule: str) -> str:
@@ -294,10 +337,13 @@ def _with_exceptions(
     origins: dict[dt.date, Occurrence],
     meeting: Meeting,
     settings: PlanSettings,
-) -> MeetingSeries:
-    """Compare every raw date with the plan: absent is an EXDATE, different is an override."""
+) -> tuple[MeetingSeries, list[tuple[Moment, Moment]]]:
+    """Compare every raw date with the plan: absent is an EXDATE, different is an override.
+    With the series, its `starts()`: each raw span kept, or its override (`_raw_start` is
+    the start `rule_starts` gives: the meeting's time and zone on the day)."""
     exdates: list[Moment] = []
     overrides: list[tuple[Moment, tuple[Moment, Moment]]] = []
+    spans: list[tuple[Moment, Moment]] = []
     for day in raw_days:
         raw = _raw_start(day, meeting, settings)
         occurrence = origins.get(day)
@@ -305,19 +351,37 @@ def _with_exceptions(
             exdates.append(raw)
             continue
         span = planned_span(occurrence)
-        if not _same(span, (raw, series.end_of(raw))):
+        kept = (raw, series.end_of(raw))
+        if _same(span, kept):
+            spans.append(kept)
+        else:
             overrides.append((raw, span))
-    return replace(series, exdates=tuple(exdates), overrides=tuple(overrides))
+            spans.append(span)
+    return replace(series, exdates=tuple(exdates), overrides=tuple(overrides)), spans
 
 
 def _same(one: tuple[Moment, Moment], other: tuple[Moment, Moment]) -> bool:
     """Equal spans: same types, same instants and same wall times."""
-    return all(_text(a) == _text(b) for a, b in zip(one, other, strict=True))
+    return _same_moment(one[0], other[0]) and _same_moment(one[1], other[1])
 
 
-def _at(day: dt.date, template: dt.datetime) -> dt.datetime:
-    """`day` at the template's local time and zone."""
-    return dt.datetime.combine(day, template.timetz())
+def _same_moment(one: Moment, other: Moment) -> bool:
+    """Equal as `_text` writes them. Two dates, or two datetimes of one tzinfo and fold
+    (their offsets then follow from the wall time), are equal exactly when `==` says so,
+    without writing either out: this runs for every date of every series."""
+    kind = type(one)
+    if kind is type(other):
+        if kind is dt.date:
+            return one == other
+        if (
+            kind is dt.datetime
+            and isinstance(one, dt.datetime)
+            and isinstance(other, dt.datetime)
+            and one.tzinfo is other.tzinfo
+            and one.fold == other.fold
+        ):
+            return one == other
+    return _text(one) == _text(other)
 
 
 def day_of(moment: Moment) -> dt.date:
