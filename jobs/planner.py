@@ -14,11 +14,13 @@ one unit of work per agreement, so one busy agreement cannot hold back the other
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
+import gc
 import hashlib
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
@@ -117,6 +119,35 @@ def replan(
     """Plan every agreement (or those in `only`) from `today` over the horizon. Facts and
     stamps are read in bulk first, so unchanged agreements cost no lock and no write; the
     others are planned in batches."""
+    with paused_garbage_collector():
+        return _replan(configuration, store, today, now, horizon_days, only, actor, progress)
+
+
+@contextlib.contextmanager
+def paused_garbage_collector() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a plan runs: a plan makes millions of
+    short-lived objects, none of them in cycles worth collecting, and the collector's full
+    passes over the configuration's long-lived objects took a quarter of a 1,000-agreement
+    plan. Reference counting still frees everything at once; the collector runs again after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _replan(
+    configuration: Configuration,
+    store: Store,
+    today: dt.date,
+    now: dt.datetime,
+    horizon_days: int,
+    only: Collection[str] | None,
+    actor: str,
+    progress: Callable[[int], None] | None,
+) -> PlanReport:
     report = PlanReport()
     facts = store.facts_by_agreement(only)  # only those planned: O(changed) for a reload
     stamps = store.stamps(only)
