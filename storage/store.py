@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
@@ -43,6 +44,10 @@ STAMP: Table = PlanStamp.__table__  # type: ignore[attr-defined]
 FEEDS: Table = FeedToken.__table__  # type: ignore[attr-defined]
 
 
+# Rows a store instance inserts before it refreshes PostgreSQL's statistics of the outbox.
+ANALYZE_AFTER_ROWS = 50_000
+
+
 def utc(moment: dt.datetime) -> dt.datetime:
     """An aware instant in UTC; SQLModel's column type stores and returns these."""
     return moment.astimezone(UTC)
@@ -54,6 +59,8 @@ class SqlStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         install(engine)  # engines made by `make_engine` have it already
+        self._counter_lock = threading.Lock()
+        self._inserted_since_analyze = 0
 
     @contextmanager
     def unit(self, agreement: str) -> Iterator[SqlUnit]:
@@ -78,6 +85,25 @@ class SqlStore:
             }  # fmt: skip
             yield units
             write_plans(connection, pending)
+        self._note_inserted(sum(len(plan.changes.inserts) for plan in pending))
+
+    def _note_inserted(self, rows: int) -> None:
+        """Refresh PostgreSQL's statistics of the outbox once many rows went in. Right after
+        a first plan has bulk-loaded hundreds of thousands of rows, autovacuum has not yet
+        analysed the table, so the planner still takes it for small and reads each batch's
+        outboxes by a sequential scan: a new day's re-plan of 10,000 agreements took 40 s
+        instead of 25. ANALYZE samples the table in about 0.1 s."""
+        if rows == 0 or self.engine.dialect.name != "postgresql":
+            return
+        with self._counter_lock:
+            self._inserted_since_analyze += rows
+            due = self._inserted_since_analyze >= ANALYZE_AFTER_ROWS
+            if due:
+                self._inserted_since_analyze = 0
+        if due:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("ANALYZE outbox")
+                connection.commit()
 
     def history(self, agreement: str) -> list[RecordedFact]:
         with self._reading() as connection:

@@ -259,3 +259,36 @@ def test_batches_in_opposite_orders_never_deadlock(pg_admin_url: str) -> None:
     assert errors == []  # PostgreSQL would have broken a deadlock by failing one of them
     assert len(store.all_outbox()) == 2 * 5 * len(names)
     engine.dispose()
+
+
+def test_a_large_plan_refreshes_the_outbox_statistics_on_postgresql(
+    examples: Configuration, pg_admin_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without fresh statistics PostgreSQL reads each batch's outboxes by a sequential scan
+    after a first plan's bulk load; the store analyses the table once enough rows went in."""
+    from sqlalchemy import text
+
+    from storage import store as store_module
+    from storage.engine import make_engine
+    from tests.conftest import new_pg_database
+
+    monkeypatch.setattr(store_module, "ANALYZE_AFTER_ROWS", 100)
+    engine = make_engine(new_pg_database(pg_admin_url))
+    try:
+        analysed = (
+            "SELECT analyze_count + autoanalyze_count FROM pg_stat_user_tables"
+            " WHERE relname = 'outbox'"
+        )
+        with engine.connect() as connection:
+            before = connection.exec_driver_sql(analysed).scalar_one()
+        today = dt.date(2024, 11, 1)
+        report = replan(
+            examples, SqlStore(engine), today, dt.datetime(2024, 11, 1, 10, tzinfo=dt.UTC)
+        )
+        assert report.inserted > 100
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_stat_clear_snapshot()"))
+            after = connection.exec_driver_sql(analysed).scalar_one()
+        assert after > before
+    finally:
+        engine.dispose()
