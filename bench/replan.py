@@ -73,6 +73,7 @@ from lifecycle.agreement import Agreement
 from lifecycle.cadence import expand
 from lifecycle.facts import Fact
 from lifecycle.ids import CaseId, VariationId
+from lifecycle.messages import forget_series
 from lifecycle.state import AgreementState, apply
 from storage.engine import make_engine
 from storage.migrate import upgrade
@@ -385,6 +386,7 @@ def bench_database(
 ) -> DbResult:
     result = DbResult(name, len(configuration.agreements))
     sink = result.profiles if profile else None
+    forget_series()  # each database's first plan is cold, not helped by the one before it
     log(f"\n[{name}] {url}")
     engine = make_engine(url)
     try:
