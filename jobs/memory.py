@@ -21,12 +21,12 @@ from dataclasses import dataclass, field, replace
 
 from jobs.ports import (
     Activity,
+    BatchReads,
     Claim,
     FeedRecord,
     OutboxConflict,
     RecordedFact,
     TokenHash,
-    applied,
 )
 from lifecycle.facts import Fact
 from lifecycle.feeds import FeedScope
@@ -494,35 +494,21 @@ class MemoryUnit:
         self.store._write_plan(self.agreement, changes, inputs, actor, at)
 
 
-class MemoryBatchUnit:
+class MemoryBatchUnit(BatchReads):
     """One agreement of a batch on the fake: reads what the batch read at its start (and
     its own writes since); its writes wait for the end of the batch."""
 
     def __init__(
         self, store: MemoryStore, agreement: str, writes: list[Callable[[], None]]
     ) -> None:
+        history, entries = store.history(agreement), store.outbox(agreement)
+        super().__init__(history, entries, store.tables.stamps.get(agreement))
         self.store, self.agreement, self._writes = store, agreement, writes
-        self._history = store.history(agreement)
-        self._entries = {entry.message.key: entry for entry in store.outbox(agreement)}
-        self._stamp = store.tables.stamps.get(agreement)
-        self._unread: list[Changes] = []
-
-    def history(self) -> list[RecordedFact]:
-        return list(self._history)
-
-    def outbox(self) -> list[Entry]:
-        for changes in self._unread:  # its own plans, folded in when first asked for
-            self._entries.update(applied(changes, self._entries))
-        self._unread.clear()
-        return list(self._entries.values())
-
-    def stamp(self) -> str | None:
-        return self._stamp
 
     def append_fact(self, fact: Fact, actor: str, at: dt.datetime) -> RecordedFact:
         _check_own(self.agreement, fact)
         recorded = RecordedFact(len(self._history) + 1, fact, at, actor)
-        self._history.append(recorded)
+        self._reads_own_fact(recorded)
 
         def write() -> None:
             self.store._record(fact, actor, at, recorded.id)
@@ -534,8 +520,7 @@ class MemoryBatchUnit:
         self._writes.append(
             lambda: self.store._write_plan(self.agreement, changes, inputs, actor, at)
         )
-        self._stamp = inputs
-        self._unread.append(changes)
+        self._reads_own_plan(changes, inputs)
 
 
 def _check_own(agreement: str, fact: Fact) -> None:

@@ -120,6 +120,36 @@ def applied(changes: Changes, entries: Mapping[str, Entry]) -> dict[str, Entry]:
     return result
 
 
+class BatchReads:
+    """What one agreement's unit of a batch reads: what the batch read at its start, with
+    the unit's own facts and plans folded in. The adapters' batch units share it and differ
+    only in where their writes wait for the end of the batch."""
+
+    def __init__(self, history: list[RecordedFact], entries: list[Entry], stamp: str | None):
+        self._history, self._stamp = history, stamp
+        self._entries = {entry.message.key: entry for entry in entries}
+        self._unread: list[Changes] = []
+
+    def history(self) -> list[RecordedFact]:
+        return list(self._history)
+
+    def outbox(self) -> list[Entry]:
+        for changes in self._unread:  # its own plans, folded in when first asked for
+            self._entries.update(applied(changes, self._entries))
+        self._unread.clear()
+        return list(self._entries.values())
+
+    def stamp(self) -> str | None:
+        return self._stamp
+
+    def _reads_own_fact(self, recorded: RecordedFact) -> None:
+        self._history.append(recorded)
+
+    def _reads_own_plan(self, changes: Changes, inputs: str) -> None:
+        self._stamp = inputs
+        self._unread.append(changes)
+
+
 class Store(Protocol):
     """Facts, the outbox and the audit log."""
 

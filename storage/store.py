@@ -23,7 +23,7 @@ from sqlalchemy import Row, Table, and_, delete, func, insert, or_, select, upda
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from jobs.ports import Activity, Claim, FeedRecord, RecordedFact, TokenHash, applied
+from jobs.ports import Activity, BatchReads, Claim, FeedRecord, RecordedFact, TokenHash
 from lifecycle.facts import Fact, from_payload, to_payload
 from lifecycle.feeds import FEED_KINDS, FeedScope
 from lifecycle.messages import Message, MessageKind
@@ -450,7 +450,7 @@ class SqlUnit:
         write_plans(self.connection, [Plan(self.agreement, changes, inputs, actor, at)])
 
 
-class SqlBatchUnit(SqlUnit):
+class SqlBatchUnit(BatchReads, SqlUnit):
     """One agreement of a batch: reads what the batch read (and its own writes since),
     and keeps its plan for the batch to write in bulk at the end."""
 
@@ -463,27 +463,13 @@ class SqlBatchUnit(SqlUnit):
         stamp: str | None,
         pending: list[Plan],
     ) -> None:
-        super().__init__(connection, agreement)
-        self._history, self._stamp = history, stamp
-        self._entries = {entry.message.key: entry for entry in entries}
+        SqlUnit.__init__(self, connection, agreement)
+        BatchReads.__init__(self, history, entries, stamp)
         self._pending = pending
-        self._unread: list[Changes] = []
-
-    def history(self) -> list[RecordedFact]:
-        return list(self._history)
-
-    def outbox(self) -> list[Entry]:
-        for changes in self._unread:  # its own plans, folded in when first asked for
-            self._entries.update(applied(changes, self._entries))
-        self._unread.clear()
-        return list(self._entries.values())
-
-    def stamp(self) -> str | None:
-        return self._stamp
 
     def append_fact(self, fact: Fact, actor: str, at: dt.datetime) -> RecordedFact:
-        recorded = super().append_fact(fact, actor, at)
-        self._history.append(recorded)
+        recorded = SqlUnit.append_fact(self, fact, actor, at)
+        self._reads_own_fact(recorded)
         return recorded
 
     def apply_plan(self, changes: Changes, inputs: str, actor: str, at: dt.datetime) -> None:
@@ -494,8 +480,7 @@ class SqlBatchUnit(SqlUnit):
             write_plans(self.connection, self._pending)
             self._pending.clear()
         self._pending.append(Plan(self.agreement, changes, inputs, actor, at))
-        self._stamp = inputs
-        self._unread.append(changes)
+        self._reads_own_plan(changes, inputs)
 
 
 def _instant(value: dt.datetime | str) -> dt.datetime:
