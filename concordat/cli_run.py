@@ -11,7 +11,7 @@ import logging
 import os
 import signal
 import socket
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
@@ -23,7 +23,7 @@ from concordat.bootstrap import application
 from concordat.options import DEFAULT_CONFIG, ConfigOption, DbOption, app, err, parse_date
 from config.issues import ConfigurationError
 from config.mail import MailSettings
-from jobs.clock import Clock, SystemClock
+from jobs.clock import SystemClock
 from jobs.dispatcher import Dispatcher, DispatchPolicy, Event
 from jobs.ports import Mailer, Store
 from jobs.service import SAFETY_POLL, Service
@@ -33,33 +33,11 @@ from lifecycle.reports import configuration_report
 
 if TYPE_CHECKING:
     from concordat.app import App
-    from jobs.mailer import TransportMailer
-    from notifications.templating import Templates
     from notifications.transport import Transport
 
 # What the service runs with (apscheduler, watchfiles, aiosmtplib, jinja2, SQLAlchemy) is
 # imported by the commands that run it: `concordat --help` imports this module to list its
 # commands, and must not pay for them.
-
-
-def mailer_for(
-    settings: MailSettings,
-    environ: Mapping[str, str],
-    data_dir: Path,
-    clock: Clock,
-    templates: Templates | None = None,
-) -> TransportMailer:
-    """`jobs.mailer.mailer_for`, the mail code imported when a mailer is made."""
-    from jobs.mailer import mailer_for as made
-
-    return made(settings, environ, data_dir, clock, templates)
-
-
-def directory_changes(directory: Path, stop: asyncio.Event) -> AsyncIterator[int]:
-    """`jobs.watch.directory_changes`, watchfiles imported when the following starts."""
-    from jobs.watch import directory_changes as changes
-
-    return changes(directory, stop)
 
 
 LOG_FORMATS = ("text", "json")
@@ -114,6 +92,8 @@ def run_command(
         listening = None if no_web or once else _listen(concordat, host, port)
         report = concordat.replan()
         mail = configuration.mail
+        from jobs.mailer import mailer_for
+
         mailer = mailer_for(mail, os.environ, _data_dir(concordat), concordat.clock,
                             concordat.sending_templates())  # fmt: skip
         claiming = ClaimOptions(dt.timedelta(seconds=lease), batch)
@@ -268,6 +248,8 @@ class Follower:
 
     def changes(self, stop: asyncio.Event) -> AsyncIterator[int]:
         """Bursts of changes in the configuration directory."""
+        from jobs.watch import directory_changes
+
         return directory_changes(self.concordat.config.directory, stop)
 
     async def apply(self) -> bool:
@@ -340,6 +322,8 @@ class Follower:
     def _use_mail(self, mail: MailSettings) -> None:
         """Send with the new mail settings from the next batch on; settings that cannot be
         used (the password variable unset) are logged and the old ones kept."""
+        from jobs.mailer import mailer_for
+
         try:
             concordat = self.concordat
             mailer = mailer_for(mail, os.environ, _data_dir(concordat), concordat.clock,
@@ -423,6 +407,8 @@ async def _serve_web(web: WebServing, concordat: App) -> None:
 async def _follow_configuration(concordat: App, stop: asyncio.Event) -> None:
     """Reload the configuration after each burst of changes (only changed files are
     parsed); an invalid change is reported and the last good configuration kept."""
+    from jobs.watch import directory_changes
+
     async for _ in directory_changes(concordat.config.directory, stop):
         try:
             change = await asyncio.to_thread(concordat.reload)
