@@ -26,7 +26,14 @@ def replan_command(
     config: ConfigOption = Path(DEFAULT_CONFIG),
     db: DbOption = None,
     today: Annotated[str | None, typer.Option(help="Plan from this day (default today).")] = None,
-    horizon: Annotated[int, typer.Option(help="Days ahead to plan.", min=1)] = DEFAULT_HORIZON_DAYS,
+    horizon: Annotated[
+        int,
+        typer.Option(
+            help="Days ahead the plan looks; the outbox queues only what is due within"
+            " \\[plan] send_horizon_days.",
+            min=1,
+        ),
+    ] = DEFAULT_HORIZON_DAYS,
 ) -> None:
     """Plan every agreement into the outbox; unchanged agreements are skipped."""
     from rich.progress import Progress
@@ -37,8 +44,10 @@ def replan_command(
     with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
         task = progress.add_task("planning", total=total)
         report = concordat.replan(day, horizon, lambda n: progress.advance(task, n))
+    send_days = concordat.configuration().site.plan.send_horizon_days
+    queued = "" if send_days is None else f", queueing what is due within {send_days} days"
     typer.echo(
-        f"planned {report.planned} agreement(s) from {day} over {horizon} days "
+        f"planned {report.planned} agreement(s) from {day} over {horizon} days{queued} "
         f"({report.skipped} unchanged); outbox: {report.inserted} added, "
         f"{report.updated} updated, {report.withdrawn} withdrawn"
     )

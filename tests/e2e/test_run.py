@@ -285,3 +285,13 @@ def test_commands_and_replans_while_three_nodes_dispatch(
     assert {key for key, state in rows.items() if state == "sent"} == set(received)
     assert "sending" not in rows.values()  # nothing left held
     assert any(":case:" in key for key in received)  # the disputes' notices went out
+
+
+def test_replan_says_how_far_ahead_it_queued(tmp_path: Path) -> None:
+    """`replan` looks 400 days ahead but queues only the send horizon's rows; its summary
+    says both, so nobody reads "over 400 days" as a year of queued mail."""
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    done = concordat("replan", "--config", str(EXAMPLES), "--db", db, "--today", "2024-11-01",
+                     cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "over 400 days, queueing what is due within 42 days (" in done.stdout
