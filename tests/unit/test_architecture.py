@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-OURS = {"lifecycle", "config", "jobs", "notifications", "concordat", "storage", "web"}
+OURS = {"lifecycle", "config", "jobs", "notifications", "concordat", "storage", "web", "extract"}
 ALLOWED = {
     "lifecycle": {"lifecycle"},
     "config": {"lifecycle", "config"},
@@ -17,6 +17,7 @@ ALLOWED = {
     "storage": {"lifecycle", "storage", "jobs"},
     "notifications": {"lifecycle", "notifications"},
     "web": {"lifecycle", "config", "jobs", "notifications", "concordat", "web"},
+    "extract": {"lifecycle", "config", "extract"},
 }
 WALL_CLOCK = {"now", "today", "utcnow", "fromtimestamp"}
 CLOCK_MODULE_CALLS = {"time", "monotonic", "perf_counter"}
