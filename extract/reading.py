@@ -127,6 +127,8 @@ def _read_pdf(path: Path, data: bytes) -> str:
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError
 
+    if b"%PDF-" not in data[:1024]:  # where the format puts its header, and readers look
+        raise UnreadableDocument(path, "not a PDF file (no %PDF- header)")
     pages: list[str] = []
     try:
         reader = PdfReader(BytesIO(data))
@@ -309,14 +311,15 @@ class _WordNumbering:
         """The number Word shows before `p` ("" when it has none), counting `p` in its list."""
         style = _val(p.find(f"{_w('pPr')}/{_w('pStyle')}")) or self._default_style
         own_id, own_level = _num_pr(p.find(_w("pPr")))
-        style_id, style_level = self._styles.get(style or "", (None, None))
-        num_id = own_id if own_id is not None else style_id
+        styled = self._styles.get(style or "", _Styled(None, None, (style or "",)))
+        num_id = own_id if own_id is not None else styled.num_id
         if num_id is None or num_id == "0":  # numId 0: numbering switched off
             return ""
         found = self._lists.get(num_id, _List({}, {}))
-        level = own_level if own_level is not None else style_level
-        if level is None:
-            level = found.styles.get(style or "", 0)
+        level = own_level if own_level is not None else styled.level
+        if level is None:  # the level the list ties to the style, or to one it is based on
+            tied = (found.styles[name] for name in styled.chain if name in found.styles)
+            level = next(tied, 0)
         return self._advance(num_id, found, min(max(level, 0), 8))
 
     def _advance(self, num_id: str, found: _List, level: int) -> str:
@@ -447,8 +450,18 @@ def _apply_override(levels: dict[int, _Level], override: BaseOxmlElement) -> Non
     levels[number] = current
 
 
-def _style_numbering(document: WordDocument) -> dict[str, tuple[str | None, int | None]]:
-    """Each paragraph style's list and level (numId, ilvl), inherited along `w:basedOn`."""
+@dataclass(frozen=True)
+class _Styled:
+    """A paragraph style's numbering, inherited along `w:basedOn`: the list and level its
+    chain sets (each None when none does), and the chain itself, the style first."""
+
+    num_id: str | None
+    level: int | None
+    chain: tuple[str, ...]
+
+
+def _style_numbering(document: WordDocument) -> dict[str, _Styled]:
+    """Each paragraph style's numbering, by style id."""
     own: dict[str, tuple[str | None, int | None]] = {}
     based_on: dict[str, str] = {}
     for style in document.styles.element.iterchildren(_w("style")):
@@ -466,18 +479,18 @@ def _inherited(
     style_id: str,
     own: dict[str, tuple[str | None, int | None]],
     based_on: dict[str, str],
-) -> tuple[str | None, int | None]:
+) -> _Styled:
     num_id: str | None = None
     level: int | None = None
-    seen: set[str] = set()
+    chain: list[str] = []
     current: str | None = style_id
-    while current is not None and current not in seen:  # a basedOn loop is a broken file
-        seen.add(current)
+    while current is not None and current not in chain:  # a basedOn loop is a broken file
+        chain.append(current)
         its_id, its_level = own.get(current, (None, None))
         num_id = num_id if num_id is not None else its_id
         level = level if level is not None else its_level
         current = based_on.get(current)
-    return num_id, level
+    return _Styled(num_id, level, tuple(chain))
 
 
 def _default_paragraph_style(document: WordDocument) -> str | None:

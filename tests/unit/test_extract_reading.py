@@ -12,6 +12,7 @@ from pathlib import Path
 import docx
 import pytest
 from docx.document import Document as WordDocument
+from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from pypdf import PdfReader, PdfWriter
@@ -171,12 +172,13 @@ def test_a_pdf_without_text_on_any_page_is_taken_for_a_scan(tmp_path: Path) -> N
 def test_garbage_named_pdf_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "broken.pdf"
     path.write_bytes(b"this is not a PDF at all, only words")
-    assert refusal(path).reason.startswith("not a readable PDF (")
+    assert refusal(path).reason == "not a PDF file (no %PDF- header)"
 
 
-def test_a_truncated_pdf_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("cut", [200, 400])
+def test_a_truncated_pdf_is_refused(tmp_path: Path, cut: int) -> None:
     path = tmp_path / "cut.pdf"
-    path.write_bytes(pdf_bytes([[TERMINATION]])[:200])
+    path.write_bytes(pdf_bytes([[TERMINATION]])[:cut])
     assert refusal(path).reason.startswith("not a readable PDF (")
 
 
@@ -298,6 +300,45 @@ def test_directly_numbered_levels_count_as_word_counts_them(tmp_path: Path) -> N
         "(i) not remedied; or",
         "(ii) not capable of remedy.",
         "3 Costs",
+    ]
+
+
+HEADING_LIST = """
+<w:abstractNum {ns} w:abstractNumId="92">
+  <w:lvl w:ilvl="0"><w:numFmt w:val="decimal"/><w:pStyle w:val="Heading1"/><w:lvlText w:val="%1."/></w:lvl>
+  <w:lvl w:ilvl="1"><w:numFmt w:val="decimal"/><w:pStyle w:val="Heading2"/><w:lvlText w:val="%1.%2"/></w:lvl>
+</w:abstractNum>
+"""  # noqa: E501
+
+
+def test_headings_numbered_through_their_styles_get_their_numbers(tmp_path: Path) -> None:
+    """Word's outline numbering: the heading styles name the list (no level), the list's
+    levels name the styles; a style based on Heading 2 is numbered as Heading 2 is."""
+    document = docx.Document()
+    numbering = document.part.numbering_part.element
+    numbering.find(qn("w:num")).addprevious(parse_xml(HEADING_LIST.format(ns=nsdecls("w"))))
+    numbering.append(
+        parse_xml(f'<w:num {nsdecls("w")} w:numId="92"><w:abstractNumId w:val="92"/></w:num>')
+    )
+    for name in ["Heading 1", "Heading 2"]:
+        document.styles[name].element.get_or_add_pPr().append(
+            parse_xml(f'<w:numPr {nsdecls("w")}><w:numId w:val="92"/></w:numPr>')
+        )
+    clause = document.styles.add_style("Clause", WD_STYLE_TYPE.PARAGRAPH)
+    clause.base_style = document.styles["Heading 2"]
+    document.add_heading("Definitions", level=1)
+    document.add_heading("Interpretation", level=2)
+    document.add_paragraph("In this Agreement:")
+    document.add_paragraph("Operational Day means a weekday.", style="Clause")
+    document.add_heading("Termination", level=1)
+    document.add_paragraph(TERMINATION.removeprefix("6.2 "), style="Clause")
+    assert read_document(saved(document, tmp_path / "agreement.docx")).split("\n\n") == [
+        "1. Definitions",
+        "1.1 Interpretation",
+        "In this Agreement:",
+        "1.2 Operational Day means a weekday.",
+        "2. Termination",
+        "2.1 " + TERMINATION.removeprefix("6.2 "),
     ]
 
 
