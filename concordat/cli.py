@@ -30,8 +30,14 @@ PROGRESS_THRESHOLD = 200
 
 @app.command()
 def validate(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
-    """Check a configuration directory; exit 0 with a summary, or 2 with every error."""
+    """Check a configuration directory; exit 0 with a summary, or 2 with every error. A
+    contact with a placeholder address (under .invalid) is valid, with a warning: nothing
+    is sent to it until a real address replaces it."""
+    from config.placeholders import placeholders
+
     configuration = application(config).configuration()
+    for placeholder in placeholders(configuration):
+        typer.echo(placeholder.warning(), err=True)
     agreements = configuration.agreements
     clocks = sum(len(a.meetings) + len(a.reviews) + len(a.deadlines) for a in agreements)
     procedures = sum(len(a.procedures) for a in agreements)

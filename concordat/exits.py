@@ -10,7 +10,8 @@ agreement is 1 from every command.
 |---|---|
 | 0 | done |
 | 1 | refused: the command does not apply (unknown agreement, party or case; a rule broken) |
-| 2 | invalid input: a bad option value, date or URL, or an invalid configuration |
+| 2 | invalid input: a bad option value, date or URL, an invalid configuration, or a    |
+|   | document `concordat extract` cannot read                                         |
 | 3 | the database cannot be used: unreachable, not a database, missing, needs an upgrade, |
 |   | or too busy (a unit of work lost every retry, or waited past its lock timeout) |
 """
@@ -23,6 +24,7 @@ from typing import TypeVar
 from concordat.basics import InvalidInput
 from concordat.secret import SecretUnusable
 from config.issues import ConfigurationError
+from extract.reading import UnreadableDocument
 from lifecycle.errors import (
     CadenceError,
     CalendarRangeError,
@@ -90,6 +92,7 @@ EXIT_CODES: Mapping[type[BaseException], int] = _ExitCodes(
         CadenceError: INVALID,
         DatabaseUrlError: INVALID,
         SecretUnusable: INVALID,
+        UnreadableDocument: INVALID,  # concordat extract: a file it cannot read as text
         DatabaseError: DATABASE,
         ConcordatError: REFUSED,
     },

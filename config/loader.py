@@ -52,6 +52,7 @@ class Configuration:
     digests: dict[str, str] = field(default_factory=dict)
     mail: MailSettings = field(default_factory=MailSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    files: dict[str, Path] = field(default_factory=dict)  # each agreement's file, by its id
     _own_calendars: dict[str, OperationalCalendar] = field(default_factory=dict, repr=False)
 
     def calendar_for(self, agreement: Agreement) -> OperationalCalendar:
@@ -182,8 +183,9 @@ def load_configuration(directory: Path, cache: LoadCache | None = None) -> Confi
     settings = _settings(site)
     mail = _mail(site.mail, directory)
     web = WebSettings(site.web.host, site.web.port, site.web.base_url)
+    files = {entry.agreement.id: entry.path for entry in found.files.values()}
     loaded_configuration = Configuration(
-        directory, site, agreements, calendar, settings, digests, mail, web
+        directory, site, agreements, calendar, settings, digests, mail, web, files
     )
     # A configuration is millions of objects at thousands of agreements, alive for as long
     # as the process (or until the next reload). Left to the cyclic collector, every full

@@ -20,7 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from config.bank_holidays_file import CALENDAR_YEARS
 from config.mail import DEFAULT_PASSWORD_ENV, DEFAULT_SENDER, Security
-from lifecycle.agreement import AgreementKind, WindowFrom
+from lifecycle.agreement import PLACEHOLDER_DOMAIN, AgreementKind, WindowFrom
 from lifecycle.cadence import Policy
 from lifecycle.errors import PeriodError
 from lifecycle.periods import Period
@@ -120,20 +120,53 @@ def _host(text: str) -> str:
     return text
 
 
+# The domain a placeholder's is checked as: the reserved `invalid` label swapped for a
+# domain email_validator accepts, so every other label and the local part are still checked.
+_STAND_IN = "example.org"
+# The address's domain as `pydantic_email` finds it: after the last "@", before the ">" that
+# closes a "Name <address>" form and any spaces it strips.
+_DOMAIN = re.compile(r"@(?P<domain>[^@<>\s]*)(?P<tail>\s*>?\s*)$")
+
+
 @functools.lru_cache(maxsize=MEMO_SIZE)
 def _email_check(text: str) -> tuple[str, tuple[str, str, dict[str, Any] | None] | None]:
     """pydantic's `EmailStr` check once per distinct text: (the normalised address, None), or
-    ("", the error's type, template and context) to raise afresh each time it is asked."""
+    ("", the error's type, template and context) to raise afresh each time it is asked.
+    A placeholder under `.invalid` (`_placeholder_check`) is accepted."""
     try:
-        return pydantic_email(text)[1], None
+        placeholder = _placeholder_check(text)
+        return placeholder if placeholder is not None else pydantic_email(text)[1], None
     except PydanticCustomError as error:
         return "", (error.type, error.message_template, error.context)
+
+
+def _placeholder_check(text: str) -> str | None:
+    """A `.invalid` address ("contact@council.invalid", RFC 2606) normalised as `EmailStr`
+    would normalise it were the domain allowed, or None for any other text. email_validator
+    refuses the reserved name, but `concordat extract` writes such placeholders where a text
+    names no address: they load (and are never sent to), so a draft can be validated. The
+    syntax is checked on the address with `invalid` swapped for `_STAND_IN`; raises
+    `PydanticCustomError` as `pydantic_email` does."""
+    found = _DOMAIN.search(text)
+    if found is None:
+        return None
+    domain = found["domain"].lower()
+    if domain == PLACEHOLDER_DOMAIN:
+        labels = ""
+    elif domain.endswith("." + PLACEHOLDER_DOMAIN):
+        labels = found["domain"][: -len(PLACEHOLDER_DOMAIN)]  # with its dot
+    else:
+        return None
+    swapped = text[: found.start("domain")] + labels + _STAND_IN + found["tail"]
+    normalised = pydantic_email(swapped)[1]
+    return normalised[: -len(_STAND_IN)] + PLACEHOLDER_DOMAIN
 
 
 def _email(text: str) -> str:
     """Exactly what `EmailStr` accepts, normalises and refuses (the same error type and
     message), memoised: a contact appears in many agreements, and email_validator's
-    checks were half of all schema validation."""
+    checks were half of all schema validation. The one difference: a placeholder under
+    the reserved `.invalid` domain is accepted (`_placeholder_check`)."""
     normalised, error = _email_check(text)
     if error is not None:
         raise PydanticCustomError(*error)

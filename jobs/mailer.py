@@ -11,6 +11,7 @@ from pathlib import Path
 from config.mail import MailSettings
 from jobs.clock import Clock
 from jobs.ports import Delivery, OnDelivery, Outcome
+from lifecycle.agreement import is_placeholder
 from lifecycle.messages import Message
 from notifications.render import render
 from notifications.templating import Templates
@@ -32,12 +33,19 @@ class TransportMailer:
     ) -> list[Delivery]:
         """A message that cannot be rendered fails alone (permanently: rendering it again
         gives the same error); the others of its batch are sent, each settled as the
-        transport answers it."""
+        transport answers it. A message to a placeholder address fails alone too
+        (`_placeholder_refusal`)."""
         now = self.clock.now()
         answers: list[Delivery | None] = []
         emails: list[EmailMessage] = []
         positions: list[int] = []  # each email's index among `messages`
         for index, message in enumerate(messages):
+            refused = _placeholder_refusal(message)
+            if refused is not None:
+                answers.append(refused)
+                if settle is not None:
+                    await settle(index, refused)
+                continue
             try:
                 emails.append(render(message, self.sender, now=now, templates=self.templates))
                 positions.append(index)
@@ -69,6 +77,21 @@ def mailer_for(
     Maildir in the data folder; messages written with `templates` (the site's, checked)."""
     transport = transport_for(settings, environ, data_dir)
     return TransportMailer(transport, settings.sender, clock, templates)
+
+
+def _placeholder_refusal(message: Message) -> Delivery | None:
+    """The last guard before a transport: a message to a `.invalid` placeholder address
+    (`lifecycle.agreement.is_placeholder`) fails for good, never handed to SMTP or the
+    Maildir. The planner never addresses one (`Agreement.recipients` leaves placeholders
+    out), so this firing means a bug; failing permanently has it logged and reported to
+    the administrator like any refused message. None: the address may be sent to."""
+    if not is_placeholder(message.recipient):
+        return None
+    return Delivery(
+        Outcome.PERMANENT,
+        f"not sent: {message.recipient} is a placeholder address (.invalid); "
+        "put the contact's real address in the agreement's TOML file",
+    )
 
 
 def _delivery(outcome: Sent | PermanentFailure | object) -> Delivery:

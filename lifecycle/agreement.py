@@ -25,6 +25,17 @@ class AgreementKind(StrEnum):
     OTHER = "other"
 
 
+PLACEHOLDER_DOMAIN = "invalid"  # RFC 2606 reserves it: no address under it can ever exist
+
+
+def is_placeholder(address: str) -> bool:
+    """True for an address under the reserved `.invalid` domain ("contact@council.invalid"):
+    what `concordat extract` writes where the text names no address. It stands in until a
+    real one replaces it, and nothing is ever sent to it."""
+    domain = address.rpartition("@")[2].strip().rstrip(">").strip().rstrip(".").lower()
+    return domain == PLACEHOLDER_DOMAIN or domain.endswith("." + PLACEHOLDER_DOMAIN)
+
+
 class WindowFrom(StrEnum):
     """Where a procedure step's window is counted from."""
 
@@ -44,6 +55,12 @@ class Contact:
     deputy: str | None = None
     private: bool = False  # never shown to other organisations' contacts
     digest: str = "none"  # "also" or "instead": a weekly digest (lifecycle.digests)
+
+    @property
+    def placeholder(self) -> bool:
+        """True while the address is a placeholder (`is_placeholder`): the contact is
+        declared but receives nothing."""
+        return is_placeholder(self.email)
 
     def visible_to(self, other: Contact) -> bool:
         """True when `other` may see this contact named (in "also told", as an attendee)."""
@@ -204,10 +221,17 @@ class Agreement:
 
         A reference is "all", "party:<id>", "role:<party role>", "contact-role:<contact role>"
         or "contact:<id>".
+
+        A contact whose address is a placeholder (`Contact.placeholder`) is never among
+        them, named or as a deputy: every message, invite, digest and feed resolves its
+        readers here, so nothing is addressed to a `.invalid` address. A placeholder's real
+        deputy is still copied, so the message reaches the party through them.
         """
         named = {contact for ref in references for contact in self._matching(ref)}
         chosen = {c.id for c in named} | {c.deputy for c in named if c.deputy is not None}
-        return tuple(contact for contact in self.contacts if contact.id in chosen)
+        return tuple(
+            contact for contact in self.contacts if contact.id in chosen and not contact.placeholder
+        )
 
     def _matching(self, reference: str) -> tuple[Contact, ...]:
         kind, _, value = reference.partition(":")

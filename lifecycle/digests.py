@@ -44,8 +44,13 @@ def digest_messages(
     settings: PlanSettings,
     today: dt.date,
 ) -> list[Message]:
-    """Each opted-in contact's digests whose day is within the next two weeks."""
-    readers = [contact for contact in agreement.contacts if contact.digest != "none"]
+    """Each opted-in contact's digests whose day is within the next two weeks; none for a
+    placeholder address (`Contact.placeholder`), whatever its `digest` says."""
+    readers = [
+        contact
+        for contact in agreement.contacts
+        if contact.digest != "none" and not contact.placeholder
+    ]
     if not readers:
         return []
     listed = sorted(
