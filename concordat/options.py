@@ -65,6 +65,7 @@ COMMAND_MODULES: dict[str, str] = {
     "procedure": "concordat.cli_record",
     "meeting": "concordat.cli_record",
     "variation": "concordat.cli_record",
+    "extract": "concordat.cli_extract",
 }
 
 

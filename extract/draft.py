@@ -587,6 +587,7 @@ def _write_procedures(writer: Writer, reading: Reading) -> int:
         writer.value("title", _toml_string(found.title), found.source.label)
         writer.value("clause", _toml_string(found.clause()), found.clause())
         step_ids = Ids()
+        open_ended_before = False
         for step in found.steps:
             writer.blank()
             writer.header("[[procedures.steps]]", found.source.label)
@@ -599,9 +600,12 @@ def _write_procedures(writer: Writer, reading: Reading) -> int:
             else:
                 writer.comment("no window: open-ended (no time limit is stated)")
             if step.counted_from_start:
-                writer.value(
-                    "counted_from", _toml_string("start"), "from the day the request is received"
-                )
+                received = "from the day the request is received"
+                writer.value("counted_from", _toml_string("start"), received)
+            elif open_ended_before:
+                after_open = "assumed: an open-ended step comes before it"
+                writer.value("counted_from", _toml_string("start"), after_open)
+            open_ended_before = open_ended_before or step.window is None
             writer.value("notify", '["all"]', "assumed: every contact")
     return windows
 
