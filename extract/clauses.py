@@ -74,8 +74,10 @@ def _numbers(ref: str) -> tuple[int, ...]:
 def _follows(previous: tuple[int, ...] | None, candidate: tuple[int, ...]) -> bool:
     """Whether `candidate` can be the clause after `previous`: the next at some level, a
     first sub-clause, a restart at 1, or a small jump (a clause the text lost)."""
-    if previous is None or (candidate[0] == 1 and len(candidate) == 1):
-        return candidate[0] <= MAX_JUMP + 1
+    if previous is None:
+        return True
+    if candidate[0] == 1 and len(candidate) == 1:
+        return True
     if len(candidate) == 1:
         return previous[0] - 3 <= candidate[0] <= previous[0] + MAX_JUMP
     top = candidate[0]

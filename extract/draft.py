@@ -488,6 +488,41 @@ def _first_after(start: dt.date, frequency: str) -> dt.date:
     return start + relativedelta(months=months)
 
 
+def _first_due(start: dt.date, cadence: Cadence) -> tuple[dt.date, str]:
+    """The first due date of a repeating report, counted from the term's start: the first
+    period ending after it plus the stated days, or the next stated day of the year."""
+    if cadence.each_year_on is not None:
+        month, day = cadence.each_year_on
+        first = _safe_date(start.year, month, day)
+        if first < start:
+            first = _safe_date(start.year + 1, month, day)
+        return first, "(the first on or after the start)"
+    offset = cadence.after_period_end
+    assert offset is not None
+    months = {"monthly": 1, "quarterly": 3, "annually": 12}[cadence.frequency]
+    end = _month_end(start)
+    closing = (3,) if cadence.financial_year else (12,) if months == 12 else (3, 6, 9, 12)
+    while months > 1 and end.month not in closing:
+        end = _month_end(end + dt.timedelta(days=1))
+    steps = {
+        "day": relativedelta(days=offset.count), "week": relativedelta(weeks=offset.count),
+        "month": relativedelta(months=offset.count), "year": relativedelta(years=offset.count),
+    }  # fmt: skip
+    first = end + steps[offset.unit]
+    how = f"(the first period ending after the start, {end.isoformat()}, plus {offset.period()})"
+    return first, how
+
+
+def _month_end(day: dt.date) -> dt.date:
+    return (day.replace(day=1) + relativedelta(months=1)) - dt.timedelta(days=1)
+
+
+def _safe_date(year: int, month: int, day: int) -> dt.date:
+    """The day, or the month's last day when it has fewer days (29 February)."""
+    last = (dt.date(year, month, 1) + relativedelta(months=1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day, last))
+
+
 def _frequency_comment(cadence: Cadence) -> str:
     check = f" check: {'; '.join(cadence.checks)}" if cadence.checks else ""
     return _cited(cadence) + check
@@ -531,6 +566,9 @@ def _write_cadences(writer: Writer, reading: Reading, term: Term) -> int:
             writer.value("frequency", _toml_string(cadence.frequency), _frequency_comment(cadence))
             if cadence.starts is not None:
                 writer.value("starts", cadence.starts.isoformat(), _cited(cadence))
+            elif cadence.after_period_end is not None or cadence.each_year_on is not None:
+                first, how = _first_due(term.start, cadence)
+                writer.value("starts", first.isoformat(), _cited(cadence, how))
             else:
                 first = _first_after(term.start, cadence.frequency)
                 writer.value("starts", first.isoformat(), "assumed: one interval after the start")

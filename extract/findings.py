@@ -98,6 +98,9 @@ class Cadence(Finding):
     frequency: str  # as the configuration writes it: "quarterly", "every 2 months"
     starts: dt.date | None = None
     ambiguous: str | None = None  # the word read ("bi-annual"), when it has two readings
+    after_period_end: Duration | None = None  # "within 30 days of the end of each quarter"
+    financial_year: bool = False  # the period is the financial year (ends 31 March)
+    each_year_on: tuple[int, int] | None = None  # (month, day): "by 30 June each year"
 
 
 @dataclass(frozen=True)

@@ -289,6 +289,12 @@ _NAMES = (
 )
 
 
+_ANY_MEETING = re.compile(
+    r"\b(?:the\s+)?(?P<name>(?:[a-z][\w-]*\s+){0,3}(?:board|committee|group|forum|panel))s?\b",
+    _I,
+)
+
+
 def _meeting_name(text: str, span: tuple[int, int]) -> str | None:
     """The named meeting nearest the frequency word at `span` (before or after it)."""
     best: tuple[int, str] | None = None
@@ -335,6 +341,48 @@ def _review_title(text: str) -> str | None:
     return None
 
 
+_AFTER_PERIOD_END = re.compile(
+    rf"\bwithin\s+(?P<dur>{DURATION_TEXT})\s+(?:of|after|following)\s+the\s+end\s+of\s+"
+    r"(?:each|every)\s+(?P<period>quarter|month|year|financial\s+year)\b",
+    _I,
+)
+_PERIOD_FREQUENCY = {"quarter": "quarterly", "month": "monthly", "year": "annually"}
+_EACH_YEAR_ON = re.compile(
+    rf"\b(?:by|on|before)\s+(?:the\s+)?(?P<date>\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?"
+    rf"{MONTH_NAME})\s+(?:in\s+)?(?:each|every)\s+year\b",
+    _I,
+)
+
+
+def reporting(sentence: Sentence, _context: Context) -> list[Finding]:
+    """Reporting deadlines that repeat: "within 30 days of the end of each quarter" (due 30
+    days after each quarter ends), "by 30 June each year"."""
+    text = sentence.text
+    found: list[Finding] = []
+    after = _AFTER_PERIOD_END.search(text)
+    if after is not None:
+        inner = DURATION.search(after["dur"])
+        assert inner is not None
+        offset = duration_of(inner)
+        period = after["period"].lower().split()[-1]
+        frequency = _PERIOD_FREQUENCY[period]
+        name = _review_title(text) or f"Report due {offset.period()} after each {period} ends"
+        reading = f"review {name!r}: {frequency}, due {offset.period()} after each {period} ends"
+        fy = "financial" in after["period"].lower()
+        found.append(Cadence((source(sentence, *after.span()),), reading, "review", name,
+                             frequency, after_period_end=offset, financial_year=fy))  # fmt: skip
+    yearly = _EACH_YEAR_ON.search(text)
+    if yearly is not None:
+        stated = dates_in(yearly["date"])
+        if stated and stated[0].day is not None:
+            on = (stated[0].month, stated[0].day)
+            name = _review_title(text) or f"Due by {yearly['date']} each year"
+            reading = f"review {name!r}: annually, due on {yearly['date']} each year"
+            found.append(Cadence((source(sentence, *yearly.span()),), reading, "review", name,
+                                 "annually", each_year_on=on))  # fmt: skip
+    return found
+
+
 def cadence(sentence: Sentence, context: Context) -> list[Finding]:
     """Meetings ("Service Review Meetings (held monthly)", "the Board would meet annually")
     and reviews ("reviewed on a bi-annual basis", "agreed each year", "at six monthly
@@ -342,6 +390,8 @@ def cadence(sentence: Sentence, context: Context) -> list[Finding]:
     text = sentence.text
     if _NOT_A_CLOCK.search(text) and not _MEETING_WORD.search(text):
         return []
+    if _AFTER_PERIOD_END.search(text) or _EACH_YEAR_ON.search(text):
+        return []  # read by `reporting`
     found: list[Finding] = []
     for frequency, word, match in _frequencies(text):
         if _PROPOSAL.search(text):
@@ -367,14 +417,15 @@ def _one_cadence(
     starts = _anchor(text, match.end(), context)
     kind: CadenceKind
     name = _meeting_name(text, match.span()) if _MEETING_WORD.search(text) else None
-    if name is not None and _MEETS.search(text):
+    if _MEETING_WORD.search(text) and _MEETS.search(text):
         kind = "meeting"
     elif _REVIEW_WORD.search(text):
         kind, name = "review", _review_title(text)
     else:
         return None
     if not name:
-        name = "Meeting" if kind == "meeting" else "Review"
+        named = _ANY_MEETING.search(text) if kind == "meeting" else None
+        name = named["name"].capitalize() if named else kind.capitalize()
     reading = f"{kind} {name!r}: {frequency}" + (f" from {starts.isoformat()}" if starts else "")
     return Cadence(
         (source(sentence, *match.span()),), reading, kind, name, frequency, starts, ambiguous,
@@ -641,6 +692,8 @@ def ladder(passage: Passage, passage_sentences: list[Sentence], context: Context
             steps[-1] = Step(steps[-1].title, window)
         elif event["refer"] or event["escalation"]:
             who = (event["who"] or event["through"] or "").strip()
+            if re.match(r"(?:mediat|arbitrat|an?\s|expert)", who, _I):
+                continue  # "referred to mediation": the final rung, read below
             title = f"Refer the dispute to the {who}" if event["refer"] else (
                 f"Escalate through the {who}")  # fmt: skip
             steps.append(Step(title))
@@ -727,7 +780,7 @@ def information_request(sentence: Sentence, _context: Context) -> list[Finding]:
 _VARIATION = re.compile(r"\bvariation\b[^.]{0,120}\b(?:in\s+writing|signed)\b", _I)
 _OPTION_EXTEND = re.compile(
     rf"\b(?:may|option\s+to|can)\s+(?:be\s+)?extend(?:ed)?\b[^.]{{0,60}}?"
-    rf"\b(?:by|for)\s+(?:a\s+further\s+|up\s+to\s+|a\s+period\s+of\s+)*(?P<n>{NUMBER})\s+"
+    rf"\b(?:by|for)\s+(?:a\s+further\s+|up\s+to\s+|a\s+|period\s+of\s+)*(?P<n>{NUMBER})\s+"
     r"(?P<unit>year|month)s?",
     _I,
 )
@@ -760,7 +813,7 @@ def notes(sentence: Sentence, _context: Context) -> list[Finding]:
 
 SentenceRule = Callable[[Sentence, Context], list[Finding]]
 SENTENCE_RULES: tuple[SentenceRule, ...] = (
-    term_length, term_start, term_end, notice, cadence, deadlines, after_operation,
+    term_length, term_start, term_end, notice, reporting, cadence, deadlines, after_operation,
     information_request, notes,
 )  # fmt: skip
 

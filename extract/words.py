@@ -31,7 +31,7 @@ DAY_KINDS = ("working", "business", "operational", "calendar", "clear")
 DURATION = re.compile(
     rf"\b(?P<n>{NUMBER})[\s-]+(?:\(\d{{1,3}}\)\s*)?"
     rf"(?:(?P<daykind>{'|'.join(DAY_KINDS)})[\s-]+)?"
-    r"(?P<unit>day|week|month|year)s?(?:['’]s?)?\b",
+    r"(?P<unit>day|week|month|year)s?\b(?:['’]s?)?",
     re.IGNORECASE,
 )
 
