@@ -131,7 +131,7 @@ def test_or_such_other_date_as_the_partners_agree_is_a_check() -> None:
         "or such other date as mutually agreed by the Partners."
     )
     found = only(text, Notice)
-    assert found.written and found.fy_end and found.other_date_agreed
+    assert (found.written, found.fy_end, found.other_date_agreed) == (True, True, True)
     assert any("such other date" in check for check in found.checks)
 
 
@@ -198,7 +198,10 @@ def test_rather_than_quarterly_is_not_a_cadence() -> None:
 
 
 def test_a_recommendation_is_not_drafted() -> None:
-    text = "Recommendation Seven\n\nConsideration should be given to holding meetings of the Board every six months."
+    text = (
+        "Recommendation Seven\n\nConsideration should be given to holding meetings of the "
+        "Board every six months."
+    )
     found = findings(text)
     assert not [f for f in found if isinstance(f, Cadence)]
     note = only(text, Note)
@@ -292,7 +295,10 @@ def test_a_response_within_two_months_of_a_meeting() -> None:
 
 
 def test_an_extension_until_a_date_cites_its_decision_notice() -> None:
-    text = "10.1 Decision to extend the Section 75 agreements for a 3 month period, until 30.06.2019 - MAR19/CMDN/110"
+    text = (
+        "10.1 Decision to extend the Section 75 agreements for a 3 month period, until "
+        "30.06.2019 - MAR19/CMDN/110"
+    )
     deadline = only(text, Deadline)
     assert deadline.date == dt.date(2019, 6, 30)
     assert deadline.clause() == "cl. 10.1, MAR19/CMDN/110"
