@@ -101,14 +101,29 @@ def read_findings(text: str) -> Reading:
         context = Context(year, defined)
         reading.findings += counted_deadlines(passage_sentences, context)
         reading.findings += ladder(passage, passage_sentences, context)
+    reading.unread = [s for s in reading.unread if not _was_read(s, reading.findings)]
     reading.findings = _merge(reading.findings)
     return reading
 
 
+def _was_read(sentence: Source, findings: list[Finding]) -> bool:
+    """Whether a clause-level rule (a ladder, a counted deadline) read words of this
+    sentence, which the sentence rules alone had left unread."""
+    for finding in findings:
+        for found in finding.sources:
+            core = found.quote.removeprefix("... ").removesuffix(" ...")
+            if found.label == sentence.label and core and core in sentence.quote:
+                return True
+    return False
+
+
 def _whole(sentence: Sentence) -> Source:
-    words = sentence.text.split()
-    text = " ".join(words[:30]) + (" ..." if len(words) > 30 else "")
-    return Source(sentence.passage.label, sentence.passage.ref, text, sentence.line)
+    return Source(sentence.passage.label, sentence.passage.ref, sentence.text, sentence.line)
+
+
+def _shortened(text: str, words: int = 30) -> str:
+    split = text.split()
+    return " ".join(split[:words]) + (" ..." if len(split) > words else "")
 
 
 def _same_clock(a: Finding, b: Finding) -> bool:
@@ -703,7 +718,8 @@ def _report(reading: Reading, source: str, writer: Writer) -> str:
         "",
     ]
     lines += ["## Unread", "", "Sentences that mention time but that no rule understood:", ""]
-    lines += [f'- unread: {src.label} "{src.quote}"' for src in reading.unread] or ["- none"]
+    unread = [f'- unread: {src.label} "{_shortened(src.quote)}"' for src in reading.unread]
+    lines += unread or ["- none"]
     lines += [
         "",
         "## Review steps",

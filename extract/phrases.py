@@ -822,6 +822,6 @@ MENTIONS_TIME = re.compile(
     rf"{DURATION_TEXT}|{DATE_TEXT}|\b(?:immediately|promptly|prompt|as\s+soon\s+as|"
     r"timely|without\s+delay|forthwith|regular(?:ly)?|periodic(?:ally)?|from\s+time\s+to\s+time|"
     r"in\s+due\s+course|deadline|annual(?:ly)?|quarterly|monthly|weekly|each\s+year|"
-    r"notice|expir\w+|until|within)\b",
+    r"notice|expir\w+|until|no\s+later\s+than)\b",
     _I,
 )
