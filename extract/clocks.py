@@ -42,9 +42,7 @@ _RULE_NAMES: dict[tuple[str, int], str] = {
 }
 _UNIT_NAMES = {"DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "YEARLY": "year"}
 
-_CLAUSE_PREFIX = re.compile(
-    r"^(?:cl|cls|clause|clauses|para|paras|paragraph|paragraphs|item|items|§)\.?\s*"
-)
+_CLAUSE_PREFIX = re.compile(r"^(?:clauses?|cls?|paragraphs?|paras?|items?|§)(?![a-z])\.?\s*")
 _RECOMMENDATION = re.compile(r"^rec(?:ommendation)?s?\.?\s*(?P<ref>\d+[a-z]?)\b")
 _NUMBERED = re.compile(
     r"^(?P<first>\d+(?:\.\d+)*[a-z]?)(?:\s*[-–]\s*(?P<last>\d+(?:\.\d+)*[a-z]?))?(?![\w.])"
