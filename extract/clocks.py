@@ -413,10 +413,8 @@ def compare(expected: Sequence[Clock], found: Sequence[Clock]) -> Comparison:
     stated_expected = [clock for clock in expected if clock.stated]
     stated_found = [clock for clock in found if clock.stated]
     pairs = _greedy(stated_expected, stated_found, _matches)
-    paired_expected = {id(e) for e, _ in pairs}
-    paired_found = {id(f) for _, f in pairs}
-    missed = [clock for clock in stated_expected if id(clock) not in paired_expected]
-    unmatched = [clock for clock in stated_found if id(clock) not in paired_found]
+    missed = _left_over(stated_expected, [e for e, _ in pairs])
+    unmatched = _left_over(stated_found, [f for _, f in pairs])
     wrong = [(f, e) for e, f in _greedy(missed, unmatched, _same_but_clauses)]
     supported = sum(1 for f in stated_found if any(_supports(e, f) for e in expected))
     return Comparison(
@@ -440,6 +438,14 @@ def _greedy(
         if index is not None:
             pairs.append((clock, free.pop(index)))
     return pairs
+
+
+def _left_over(clocks: Sequence[Clock], taken: Sequence[Clock]) -> list[Clock]:
+    """`clocks` less those `taken` (by identity, once each: a draft may repeat a clock)."""
+    left = list(clocks)
+    for clock in taken:
+        left.pop(next(i for i, candidate in enumerate(left) if candidate is clock))
+    return left
 
 
 def _anchors_agree(expected: Clock, found: Clock) -> bool:
