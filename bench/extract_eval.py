@@ -331,13 +331,13 @@ def as_json(results: Sequence[SeedResult]) -> dict[str, Any]:
     return {"seeds": seeds, "overall": _figures(totals(results)), "missed": missed_targets(results)}
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, drafter: Drafter = extract_draft) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seeds", type=Path, default=SEEDS, help="the seed texts' directory")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     options = parser.parse_args(argv)
-    results = evaluate(options.seeds)
+    results = evaluate(options.seeds, drafter=drafter)
     missed = missed_targets(results)
     if options.json:
         print(json.dumps(as_json(results), indent=1))
