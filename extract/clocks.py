@@ -177,8 +177,9 @@ def read_clocks(text: str) -> list[Clock]:
         for index, table in _tables(data, key):
             if "frequency" in table:
                 clocks.append(_cadence_clock(kind, table, f"{key}[{index}]", lines))
+    deadlines = {str(table.get("id")): table for _, table in _tables(data, "deadlines")}
     for index, table in _tables(data, "deadlines"):
-        clock = _deadline_clock(table, f"deadlines[{index}]", lines)
+        clock = _deadline_clock(table, f"deadlines[{index}]", lines, deadlines)
         if clock is not None:
             clocks.append(clock)
     for index, procedure in _tables(data, "procedures"):
@@ -246,16 +247,13 @@ def _cadence_clock(kind: ClockKind, table: Mapping[str, Any], path: str, lines: 
     )
 
 
-def _deadline_clock(table: Mapping[str, Any], path: str, lines: _Lines) -> Clock | None:
-    if "date" in table:
-        value, key = _iso(table["date"]), "date"
-    else:
-        direction = "after" if "after" in table else "before" if "before" in table else None
-        if direction is None:
-            return None
-        of = str(table.get("of", "start")).strip().lower()
-        value = f"{direction} {normalise_period(str(table[direction]))} of {of}"
-        key = direction
+def _deadline_clock(
+    table: Mapping[str, Any], path: str, lines: _Lines, deadlines: Mapping[str, Mapping[str, Any]]
+) -> Clock | None:
+    value = deadline_value(table, deadlines)
+    if value is None:
+        return None
+    key = "date" if "date" in table else "after" if "after" in table else "before"
     return Clock(
         kind="deadline",
         value=value,
@@ -266,6 +264,26 @@ def _deadline_clock(table: Mapping[str, Any], path: str, lines: _Lines) -> Clock
         line=lines.line(f"{path}.{key}"),
         label=f"deadlines.{table.get('id', path)}",
     )
+
+
+def deadline_value(
+    table: Mapping[str, Any],
+    deadlines: Mapping[str, Mapping[str, Any]],
+    seen: frozenset[str] = frozenset(),
+) -> str | None:
+    """ "2023-03-31", or "after 1 year of start"; None for a deadline with neither a date nor
+    an offset. A deadline counted from another (`of = "cabinet-call-in"`) names that one's own
+    value ("after 2 months of 2023-04-20"): a draft's ids are its own choice, the date is not."""
+    if "date" in table:
+        return _iso(table["date"])
+    direction = "after" if "after" in table else "before" if "before" in table else None
+    if direction is None:
+        return None
+    of = str(table.get("of", "start")).strip().lower()
+    other = deadlines.get(of)
+    if other is not None and of not in seen:
+        of = deadline_value(other, deadlines, seen | {of}) or of
+    return f"{direction} {normalise_period(str(table[direction]))} of {of}"
 
 
 def _step_clocks(procedure: Mapping[str, Any], path: str, lines: _Lines) -> list[Clock]:

@@ -137,7 +137,8 @@ def test_deadlines_counted_from_another_date() -> None:
         refs("rec 10"),
         True,
     )
-    assert one(notts, "deadlines.cabinet-response").value == "after 2 months of cabinet-call-in"
+    # counted from another deadline: named by that one's date, not by the example's own id
+    assert one(notts, "deadlines.cabinet-response").value == "after 2 months of 2023-04-20"
     sign_off = one(read_clocks(example("stockport-0-19")), "deadlines.sign-off")
     assert (sign_off.value, sign_off.stated) == ("before 2 weeks of start", False)
 
@@ -293,3 +294,14 @@ def test_missing_clocks_lower_recall() -> None:
     comparison = compare(expected, [])
     assert comparison.recall == 0.0
     assert len(comparison.missed) == comparison.expected_stated == 5
+
+
+def test_a_deadline_counted_from_itself_does_not_loop() -> None:
+    text = '[[deadlines]]\nid = "a"\nof = "a"\nafter = "1 week"   # cl. 2\nclause = "cl. 2"\n'
+    (clock,) = read_clocks(text)
+    assert (clock.value, clock.clauses, clock.stated, clock.line) == (
+        "after 1 week of a",
+        refs("2"),
+        True,
+        4,
+    )
