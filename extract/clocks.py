@@ -280,9 +280,10 @@ def deadline_value(
     if direction is None:
         return None
     of = str(table.get("of", "start")).strip().lower()
+    seen |= {str(table.get("id"))}
     other = deadlines.get(of)
     if other is not None and of not in seen:
-        of = deadline_value(other, deadlines, seen | {of}) or of
+        of = deadline_value(other, deadlines, seen) or of
     return f"{direction} {normalise_period(str(table[direction]))} of {of}"
 
 
