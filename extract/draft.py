@@ -265,7 +265,7 @@ class Ids:
 def _caps_line(line: str) -> bool:
     words = re.findall(r"[A-Za-z]{3,}", line)
     letters = [c for c in line if c.isalpha()]
-    return len(words) >= 2 and all(c.isupper() for c in letters)
+    return bool(words) and len(letters) >= 6 and all(c.isupper() for c in letters)
 
 
 def _title(text: str, source_name: str) -> str:

@@ -153,5 +153,5 @@ def quote(text: str, start: int, end: int) -> str:
         middle = [*middle[: QUOTE_WORDS // 2], "...", *middle[-QUOTE_WORDS // 2 :]]
     head = "... " if len(before) < len(words_before) else ""
     tail = " ..." if len(after) < len(words_after) else ""
-    joined = re.sub(r"\s+([.,;:)])", r"\1", " ".join([*before, *middle, *after]))
+    joined = re.sub(r"\s+([,;:)]|\.(?!\.))", r"\1", " ".join([*before, *middle, *after]))
     return (head + joined + tail).strip(" ,;:")

@@ -13,3 +13,5 @@ echo "== mypy"
 mypy
 echo "== pytest"
 pytest "$@"
+echo "== extraction evaluation (bench/extract_eval.py: recall, precision, clause refs on the five seeds)"
+python bench/extract_eval.py --check
