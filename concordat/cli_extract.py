@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
@@ -57,15 +58,16 @@ def extract(
             raise Refused(f"{target} exists: choose another path or add --force")
     if out is not None and report is not None and out.resolve() == report.resolve():
         raise InvalidInput("--out and --report must be different files")
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its repair notes are not ours to show
     text = read_document(file)
     if not text.strip():
         raise InvalidInput(f"{file}: the document has no text to read")
     draft = draft_from_text(text, source=file.name, agreement_id=id_)
     _check_draft(draft.toml, file)
     if report is not None:
-        _write(report, draft.report)
+        _write(report, draft.report, replace=force)
     if out is not None:
-        _write(out, draft.toml)
+        _write(out, draft.toml, replace=force)
     else:
         typer.echo(draft.toml, nl=False)
     where = f" -> {out}" if out else ""
@@ -95,8 +97,10 @@ def _check_draft(toml: str, file: Path) -> None:
             ) from error
 
 
-def _write(path: Path, text: str) -> None:
-    """Write `text` whole or not at all: to a temporary file beside `path`, then renamed."""
+def _write(path: Path, text: str, *, replace: bool) -> None:
+    """Write `text` whole or not at all: to a temporary file beside `path`, then renamed
+    over it (`replace`) or linked to it, which fails if another command created it first,
+    so two runs at the same moment never both think they wrote the file."""
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise InvalidInput(f"{path}: the directory {directory} does not exist")
@@ -104,7 +108,12 @@ def _write(path: Path, text: str) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
+        if replace:
+            os.replace(temporary, path)
+        else:
+            try:
+                os.link(temporary, path)
+            except FileExistsError as error:
+                raise Refused(f"{path} exists: choose another path or add --force") from error
+    finally:
         Path(temporary).unlink(missing_ok=True)
-        raise

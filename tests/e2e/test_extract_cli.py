@@ -161,3 +161,19 @@ def test_hostile_text_still_gives_a_valid_one_line_draft(tmp_path: Path) -> None
         "\n" not in value for value in agreement["meetings"][0].values() if isinstance(value, str)
     )
     assert all("starts" not in r or r["starts"].day != 30 for r in agreement.get("reviews", []))
+
+
+def test_three_extracts_to_one_file_at_once_write_it_once_and_whole(tmp_path: Path) -> None:
+    out = tmp_path / "draft.toml"
+    command = [sys.executable, "-m", "concordat", "extract", str(SEEDS[2]), "--out", str(out)]
+    runs = [
+        subprocess.Popen(
+            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
+    results = [(run.wait(timeout=120), run.communicate()[1]) for run in runs]
+    assert sorted(code for code, _ in results) == [0, 1, 1], results
+    assert all("exists" in message for code, message in results if code == 1)
+    assert tomllib.loads(out.read_text(encoding="utf-8"))["id"]
+    assert [p.name for p in tmp_path.iterdir()] == ["draft.toml"]  # no temporary file left
