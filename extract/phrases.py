@@ -73,7 +73,7 @@ _ABOUT_TERM = re.compile(
     _I,
 )
 _TERM_LENGTH = re.compile(
-    r"\bfor\s+(?:a\s+(?:(?:fixed|initial|minimum)\s+)?(?:period|term)\s+of\s+)?"
+    r"\bfor\s+(?:an?\s+(?:(?:fixed|initial|minimum)\s+)?(?:period|term)\s+of\s+)?"
     rf"(?P<upto>up\s+to\s+|a\s+maximum\s+of\s+)?(?:a\s+)?(?P<n>{NUMBER})[\s-]+"
     r"(?P<unit>year|month)s?\b(?:\s+(?:period|term))?",
     _I,
@@ -83,16 +83,23 @@ _EXTENDS = re.compile(r"\bextend(?:ed|s|ing)?\b|\bextension\b|\bfurther\s+period
 _RANGE = re.compile(rf"\(\s*(?P<a>{DATE_TEXT})\s*[–—-]\s*(?P<b>{DATE_TEXT})\s*\)", _I)
 
 
+_TERM_DEFINED = re.compile(
+    r"\b(?:Initial\s+)?Term\b\W{0,5}(?:means|shall\s+mean)\s+(?:the\s+)?(?:period\s+of\s+)?"
+    rf"(?P<n>{NUMBER})[\s-]+(?P<unit>year|month)s?\b",
+    _I,
+)
+
+
 def term_length(sentence: Sentence, _context: Context) -> list[Finding]:
     """ "shall continue for a period of five years", "for up to nine years", "until
     terminated" (open-ended)."""
     text = sentence.text
     if _EXTENDS.search(text) or not _ABOUT_TERM.search(text):
         return []
-    match = _TERM_LENGTH.search(text)
+    match = _TERM_LENGTH.search(text) or _TERM_DEFINED.search(text)
     if match is not None:
         length = Duration(number_value(match["n"]), match["unit"].lower())
-        up_to = bool(match["upto"])
+        up_to = bool(match.groupdict().get("upto"))
         reading = f"term of {'up to ' if up_to else ''}{length.period()}"
         if _UNTIL_TERMINATED.search(text):
             reading += ' ("until terminated": it ends earlier only by notice)'
@@ -110,6 +117,11 @@ _STARTS = re.compile(
     rf"(?P<date>{DATE_TEXT})",
     _I,
 )
+_START_DEFINED = re.compile(
+    r"\bCommencement\s+Date\b\W{0,5}(?:means|shall\s+mean|is)\s+(?:the\s+)?"
+    rf"(?P<date>{DATE_TEXT})",
+    _I,
+)
 _FROM_ONWARDS = re.compile(rf"\bfrom\s+(?:the\s+)?(?P<date>{DATE_TEXT})\s+onwards\b", _I)
 _ABOUT_SERVICE = re.compile(
     r"\b(agreement|contract|arrangement|section 75|section 31|service|delivery|programme)\b",
@@ -121,9 +133,12 @@ def term_start(sentence: Sentence, context: Context) -> list[Finding]:
     """ "is due to commence on 1st April 2022", "implemented from October 1st 2019", "the
     delivery ... from October 2024 onwards" (the 1st of the month, said to be assumed)."""
     text = sentence.text
-    if not _ABOUT_SERVICE.search(text) or re.search(r"\bphase\b|\bmodel\b", text, _I):
+    defined = _START_DEFINED.search(text) is not None
+    if not defined and (
+        not _ABOUT_SERVICE.search(text) or re.search(r"\bphase\b|\bmodel\b", text, _I)
+    ):
         return []
-    for pattern in (_STARTS, _FROM_ONWARDS):
+    for pattern in (_STARTS, _START_DEFINED, _FROM_ONWARDS):
         match = pattern.search(text)
         if match is None:
             continue
@@ -168,7 +183,8 @@ _NOTICE = re.compile(
 )
 _FY_END = re.compile(
     r"\bend\s+of\s+(?:the\s+|a\s+|any\s+|each\s+)?(?:relevant\s+|then\s+current\s+)?"
-    r"financial\s+year\b",
+    r"financial\s+year\b"
+    r"|\b(?:expir\w+|end\w*|terminat\w+)\s+on\s+(?:the\s+)?31(?:st)?\s+(?:of\s+)?March\b",
     _I,
 )
 _OTHER_DATE = re.compile(r"\bor\s+(?:on\s+)?such\s+other\s+date\b[^.]{0,40}\bagree", _I)
@@ -215,6 +231,7 @@ _FREQUENCIES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bbi-?monthly\b", _I), "bi-monthly"),
     (re.compile(rf"\bevery\s+(?P<n>{NUMBER})\s+(?P<unit>week|month|year)s?\b", _I), "every"),
     (re.compile(r"\bevery\s+(?P<unit>week|month|quarter|year)\b", _I), "every one"),
+    (re.compile(rf"\b(?P<n>{NUMBER})\s+times\s+(?:a|per|each|every)\s+year\b", _I), "times"),
     (re.compile(r"\bquarterly\b|\beach\s+quarter\b", _I), "quarterly"),
     (re.compile(r"\bmonthly\b|\beach\s+month\b", _I), "monthly"),
     (re.compile(r"\bannual(?:ly)?\b|\beach\s+year\b|\byearly\b|\bonce\s+a\s+year\b", _I),
@@ -267,6 +284,13 @@ def _configured(name: str, match: re.Match[str]) -> str:
         if unit == "month" and count in (3, 6):
             return "quarterly" if count == 3 else "six-monthly"
         return f"every {count} {unit}s"
+    if name == "times":
+        count = number_value(match["n"])
+        if count in (1, 2, 3, 4, 6, 12):
+            return {1: "annually", 2: "six-monthly", 4: "quarterly", 12: "monthly"}.get(
+                count, f"every {12 // count} months"
+            )
+        return f"every {max(52 // count, 1)} weeks"
     if name == "every one":
         return _EVERY_ONE[match["unit"].lower()]
     return name

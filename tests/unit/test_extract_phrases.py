@@ -411,3 +411,42 @@ def test_as_soon_as_reasonably_practicable_is_listed_as_unread() -> None:
 def test_not_legally_binding() -> None:
     note = only("1.3 This agreement shall not be legally binding.", Note)
     assert note.topic == "binding"
+
+
+# --- Definitions and other common drafting --------------------------------------------------
+
+
+def test_an_initial_period_and_thereafter_until_terminated() -> None:
+    text = (
+        "3.1 This Agreement shall continue for an initial period of three (3) years and "
+        "thereafter until terminated."
+    )
+    assert only(text, TermLength).length == Duration(3, "year")
+
+
+def test_a_defined_initial_term() -> None:
+    text = '1.1 "Initial Term" means the period of five years from the Commencement Date.'
+    assert only(text, TermLength).length == Duration(5, "year")
+
+
+def test_a_defined_commencement_date() -> None:
+    text = '1.1 "Commencement Date" means 1 April 2025.'
+    assert only(text, TermStart).date == dt.date(2025, 4, 1)
+
+
+def test_notice_to_expire_on_31_march_is_a_financial_year_end() -> None:
+    text = (
+        "18.2 Any Partner may terminate this Agreement by giving not less than twelve (12) "
+        "months' written notice to expire on 31 March in any year."
+    )
+    found = only(text, Notice)
+    assert (found.period, found.fy_end) == (Duration(12, "month"), True)
+
+
+@pytest.mark.parametrize(
+    ("times", "frequency"),
+    [("four", "quarterly"), ("twice", "six-monthly"), ("three", "every 4 months")],
+)
+def test_times_a_year(times: str, frequency: str) -> None:
+    text = f"9.2 The Partnership Board shall meet {times}{'' if times == 'twice' else ' times'} a year."
+    assert only(text, Cadence).frequency == frequency
