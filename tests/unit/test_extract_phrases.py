@@ -448,5 +448,6 @@ def test_notice_to_expire_on_31_march_is_a_financial_year_end() -> None:
     [("four", "quarterly"), ("twice", "six-monthly"), ("three", "every 4 months")],
 )
 def test_times_a_year(times: str, frequency: str) -> None:
-    text = f"9.2 The Partnership Board shall meet {times}{'' if times == 'twice' else ' times'} a year."
+    count = times if times == "twice" else f"{times} times"
+    text = f"9.2 The Partnership Board shall meet {count} a year."
     assert only(text, Cadence).frequency == frequency
