@@ -100,7 +100,8 @@ def read_findings(text: str) -> Reading:
                 reading.unread.append(_whole(sentence))
         context = Context(year, defined)
         reading.findings += counted_deadlines(passage_sentences, context)
-        reading.findings += ladder(passage, passage_sentences, context)
+    for group in _clause_groups(found_passages):
+        reading.findings += ladder(group, Context(year, defined))
     reading.unread = [s for s in reading.unread if not _was_read(s, reading.findings)]
     reading.findings = _merge(reading.findings)
     return reading
@@ -115,6 +116,21 @@ def _was_read(sentence: Source, findings: list[Finding]) -> bool:
             if found.label == sentence.label and core and core in sentence.quote:
                 return True
     return False
+
+
+def _clause_groups(found: list[Passage]) -> list[list[Passage]]:
+    """Consecutive passages of one top-level clause (20, 20.1, 20.2 ...) together; every
+    other passage alone."""
+    groups: list[list[Passage]] = []
+    key: str | None = None
+    for passage in found:
+        top = passage.ref.split(".")[0] if passage.ref[:1].isdigit() else None
+        if top is not None and top == key and groups:
+            groups[-1].append(passage)
+        else:
+            groups.append([passage])
+        key = top
+    return groups
 
 
 def _whole(sentence: Sentence) -> Source:

@@ -692,21 +692,32 @@ _RESOLVE = re.compile(
 )
 
 
-def ladder(passage: Passage, passage_sentences: list[Sentence], context: Context) -> list[Finding]:
-    """A dispute procedure as a ladder of steps: "within 20 Working Days ... then referred to
-    the Chief Executives ... within a further 10 ... then mediation or an arbitrator"."""
-    text = passage.text
+_RESTATED = re.compile(
+    r"(?:not\s+(?:been\s+)?resolved|fail\w*\s+to\s+(?:resolve|agree|settle)|unable\s+to\s+"
+    r"(?:resolve|agree)|unresolved)[^.;]{0,60}$",
+    _I,
+)
+
+
+def ladder(group: list[Passage], context: Context) -> list[Finding]:
+    """A dispute procedure as a ladder of steps, read across a clause and its sub-clauses
+    ("20.1 ... within 10 Working Days", "20.2 ... escalated to the Directors ... within a
+    further 15", "20.3 ... mediation"). A window after "if not resolved" restates the current
+    step's limit and starts no new step."""
+    text = "\n".join(passage.text for passage in group)
     if not re.search(r"\bdisput|\bdisagree|\bresolv", text, _I) or not _DISPUTE.search(text):
         return []
     events = list(_LADDER_EVENT.finditer(text))
     if not _RESOLVE.search(text) and not any(e["final"] or e["refer"] for e in events):
         return []
     steps: list[Step] = [Step("Resolve the dispute by discussion in good faith")]
-    unit, day_kind, checks = "day", None, []
-    first_quote: tuple[int, int] | None = None
+    unit, day_kind = "day", None
+    used: list[re.Match[str]] = []
     for event in events:
         if event["window"]:
             if event["unit"] is None and not re.search(r"further", event.group(0), _I):
+                continue
+            if steps[-1].window is not None and _RESTATED.search(text[: event.start()]):
                 continue
             unit = (event["unit"] or unit).lower()
             day_kind = event["daykind"].lower() if event["daykind"] else day_kind
@@ -723,40 +734,48 @@ def ladder(passage: Passage, passage_sentences: list[Sentence], context: Context
             steps.append(Step(title))
         elif event["final"] and not steps[-1].title.startswith("Mediation"):
             steps.append(Step("Mediation or arbitration (as the agreement provides)"))
-        first_quote = first_quote or event.span()
+        else:
+            continue
+        used.append(event)
     if len(steps) == 1 and steps[0].window is None:
         return []
-    for step in steps:
-        if step.window is not None and step.window.day_kind in ("working", "business"):
-            word = step.window.day_kind
-            if word in context.defined_days or "operational" in context.defined_days:
-                checks.append(
-                    f'"{word} days" read as operational days (defined in the agreement '
-                    "as excluding weekends and bank holidays in England)"
-                )
-            else:
-                checks.append(f'"{word} days" read as operational days; the agreement does not '
-                              "define them: check")  # fmt: skip
-    span = first_quote or (0, min(len(text), 80))
-    sentence = next((s for s in passage_sentences if s.text and s.text in text), None)
-    quote_source = Source(passage.label, passage.ref, quote(text, *span), passage.line)
-    if sentence is not None and _in_sentence(sentence.text, text, span):
-        quote_source = source(sentence, *_shift(sentence.text, text, span))
     reading = " -> ".join(
         step.title + (f" (within {step.window.period()})" if step.window else "") for step in steps
     )
-    return [Ladder((quote_source,), reading, "dispute", "Dispute resolution", tuple(steps),
-                   checks=tuple(dict.fromkeys(checks)))]  # fmt: skip
+    return [Ladder(_ladder_sources(group, used), reading, "dispute", "Dispute resolution",
+                   tuple(steps), checks=_day_checks(steps, context))]  # fmt: skip
 
 
-def _in_sentence(sentence: str, text: str, span: tuple[int, int]) -> bool:
-    start = text.find(sentence)
-    return start <= span[0] and span[1] <= start + len(sentence)
+def _ladder_sources(group: list[Passage], used: list[re.Match[str]]) -> tuple[Source, ...]:
+    """One source per clause of the group that a rung was read from, quoting its first."""
+    sources: list[Source] = []
+    offset = 0
+    for passage in group:
+        end = offset + len(passage.text)
+        inside = [e for e in used if offset <= e.start() < end]
+        if inside:
+            span = (inside[0].start() - offset, min(inside[0].end() - offset, len(passage.text)))
+            sources.append(Source(passage.label, passage.ref, quote(passage.text, *span),
+                                  passage.line))  # fmt: skip
+        offset = end + 1
+    return tuple(sources) or (Source(group[0].label, group[0].ref, "", group[0].line),)
 
 
-def _shift(sentence: str, text: str, span: tuple[int, int]) -> tuple[int, int]:
-    start = text.find(sentence)
-    return span[0] - start, span[1] - start
+def _day_checks(steps: list[Step], context: Context) -> tuple[str, ...]:
+    """How working and business days were read: as operational days, said to be defined so
+    by the agreement or to be checked."""
+    checks: list[str] = []
+    for step in steps:
+        if step.window is None or step.window.day_kind not in ("working", "business"):
+            continue
+        word = step.window.day_kind
+        if word in context.defined_days or "operational" in context.defined_days:
+            checks.append(f'"{word} days" read as operational days (defined in the agreement '
+                          "as excluding weekends and bank holidays in England)")  # fmt: skip
+        else:
+            checks.append(f'"{word} days" read as operational days; the agreement does not '
+                          "define them: check")  # fmt: skip
+    return tuple(dict.fromkeys(checks))
 
 
 _INFORMATION = re.compile(

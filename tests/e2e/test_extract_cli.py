@@ -13,6 +13,7 @@ import docx
 import pytest
 
 from extract.draft import draft_from_text
+from tests.e2e.test_cli import concordat
 from tests.unit.test_extract_reading import pdf_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,17 +25,6 @@ CLAUSES = [
     "written notice expiring at the end of a Financial Year.",
     "7.1 The Partnership Board shall meet at least quarterly.",
 ]
-
-
-def concordat(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "concordat", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
 
 
 def drafted(document: Path, directory: Path) -> tuple[str, str]:

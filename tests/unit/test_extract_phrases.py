@@ -451,3 +451,21 @@ def test_times_a_year(times: str, frequency: str) -> None:
     count = times if times == "twice" else f"{times} times"
     text = f"9.2 The Partnership Board shall meet {count} a year."
     assert only(text, Cadence).frequency == frequency
+
+
+def test_a_ladder_across_sub_clauses_with_restated_limits() -> None:
+    text = (
+        "20. DISPUTE RESOLUTION\n\n"
+        "20.1 If a dispute arises, the Partnership Managers shall meet within 10 Working Days "
+        "of written notice of the dispute to try to resolve it.\n\n"
+        "20.2 If the dispute is not resolved within 10 Working Days of that meeting, it shall "
+        "be escalated to the Directors, who shall meet within 15 Working Days.\n\n"
+        "20.3 If the dispute remains unresolved, the Partners may refer it to mediation."
+    )
+    ladder = only(text, Ladder)
+    assert [(s.title, s.window) for s in ladder.steps] == [
+        ("Resolve the dispute by discussion in good faith", Duration(10, "day", "working")),
+        ("Refer the dispute to the Directors", Duration(15, "day", "working")),
+        ("Mediation or arbitration (as the agreement provides)", None),
+    ]
+    assert ladder.clause() == "cl. 20.1, cl. 20.2, cl. 20.3"
