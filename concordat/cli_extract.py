@@ -108,6 +108,7 @@ def _write(path: Path, text: str, *, replace: bool) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it 0600; a file gets the umask's
         if replace:
             os.replace(temporary, path)
         else:
@@ -117,3 +118,10 @@ def _write(path: Path, text: str, *, replace: bool) -> None:
                 raise Refused(f"{path} exists: choose another path or add --force") from error
     finally:
         Path(temporary).unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it, then setting it back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

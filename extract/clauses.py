@@ -61,9 +61,10 @@ class Sentence:
 def cites_paragraphs(text: str) -> bool:
     """True for a report ("Report of the Director ..."), whose numbers are paragraphs;
     agreements have clauses."""
-    head = " ".join(text.split()[:400]).lower()
-    return any(
-        words in head for words in ("report of", "report to", "this report", "of the report")
+    words = text.split()
+    heading, head = " ".join(words[:80]).lower(), " ".join(words[:400]).lower()
+    return any(w in heading for w in ("report of", "report to")) or any(
+        w in head for w in ("this report", "of the report")
     )
 
 
@@ -71,26 +72,76 @@ def _numbers(ref: str) -> tuple[int, ...]:
     return tuple(int(part) for part in ref.split("."))
 
 
-def _follows(previous: tuple[int, ...] | None, candidate: tuple[int, ...]) -> bool:
-    """Whether `candidate` can be the clause after `previous`: the next at some level, a
-    first sub-clause, a restart at 1, or a small jump (a clause the text lost)."""
-    if previous is None:
-        return True
-    if candidate[0] == 1 and len(candidate) == 1:
-        return True
-    if len(candidate) == 1:
-        return previous[0] - 3 <= candidate[0] <= previous[0] + MAX_JUMP
-    top = candidate[0]
-    return previous[0] - 3 <= top <= previous[0] + MAX_JUMP
+_CLAUSE_WORD = re.compile(
+    r"^\s*(?:Clause|CLAUSE)\s+(?P<num>\d{1,3}(?:\.\d{1,3}){0,4})"
+    r"\s*(?P<sep>[-–—:.]?)\s*(?P<rest>.*)$"
+)
 
 
-def _clause_line(
-    line: str, previous: tuple[int, ...] | None, nested: bool
-) -> tuple[str, str] | None:
+def _heading(rest: str) -> bool:
+    """ "CONSULTATION", or a short title ("Dispute Resolution") with no full stop."""
+    letters = [c for c in rest.replace("*", "") if c.isalpha()]
+    if letters and all(c.isupper() for c in letters):
+        return True
+    words = rest.split()
+    small = {"and", "of", "the", "for", "to", "in", "on", "a", "an", "or", "by", "with"}
+    return (
+        0 < len(words) <= 8
+        and not rest.rstrip().endswith((".", ";", ","))
+        and all(w[0].isupper() or w.lower() in small or not w[0].isalpha() for w in words)
+    )
+
+
+@dataclass
+class _Numbering:
+    """Where the clause numbering is: the last clause number, whether sub-clauses have been
+    used, and the count of a numbered list running inside a clause ("1. ... 5.")."""
+
+    previous: tuple[int, ...] | None = None
+    nested: bool = False
+    list_count: int = 0
+
+    def accept(self, numbers: tuple[int, ...], rest: str, dotted: bool) -> bool:
+        """Whether a line numbered `numbers` starts the next clause; updates the state."""
+        accepted = self._follows(numbers, rest, dotted)
+        if accepted:
+            self.previous = numbers
+            self.nested = self.nested or len(numbers) > 1
+            self.list_count = 0
+        return accepted
+
+    def _follows(self, numbers: tuple[int, ...], rest: str, dotted: bool) -> bool:
+        previous = self.previous
+        if previous is None:
+            return True
+        if numbers[0] < previous[0] - 3 and numbers != (1,):
+            return False  # far back: a cross-reference or a list, not the next clause
+        if len(numbers) > 1:
+            return True
+        if not self.nested:
+            return numbers == (1,) or numbers[0] <= previous[0] + MAX_JUMP or _heading(rest)
+        if _heading(rest) and numbers[0] > previous[0]:
+            return True
+        if numbers == (1,) or (self.list_count and numbers[0] == self.list_count + 1):
+            self.list_count = numbers[0]  # "1." below "4.2": a list inside the clause
+            return False
+        return dotted and numbers[0] == previous[0] + 1
+
+
+def _clause_line(line: str, numbering: _Numbering) -> tuple[str, str] | None:
     """(the clause number, the rest of the line) when `line` starts a clause. Once the text
-    has used sub-clauses ("4.2"), a bare number starts a clause only as a capitalised
-    heading ("5. CONSULTATION"): a "1." below "4.2" is a list inside the clause."""
+    has used sub-clauses ("4.2"), a bare number starts a clause as a heading ("5.
+    CONSULTATION") or as the very next number; a "1." below "4.2" starts a list inside the
+    clause, and the numbers that continue that list are the list's."""
     if _CONTENTS.search(line) or line.count("\t") >= 2:
+        return None
+    worded = _CLAUSE_WORD.match(line)
+    if worded is not None:
+        rest = worded["rest"].strip()
+        if (worded["sep"] or not rest or _heading(rest)) and (not rest or not rest[0].islower()):
+            numbering.accept(_numbers(worded["num"]), rest, True)
+            numbering.previous = _numbers(worded["num"])
+            return worded["num"], rest
         return None
     match = _CLAUSE_LINE.match(line)
     if match is None:
@@ -104,14 +155,8 @@ def _clause_line(
         return None
     if not match["dot"] and len(numbers) == 1 and rest and not rest[0].isupper():
         return None
-    if not _follows(previous, numbers):
+    if not numbering.accept(numbers, rest, bool(match["dot"]) or len(numbers) > 1):
         return None
-    if nested and len(numbers) == 1:
-        letters = [c for c in rest.replace("*", "") if c.isalpha()]
-        heading = bool(letters) and all(c.isupper() for c in letters)
-        after = previous[0] if previous else 0
-        if not heading or not after < numbers[0] <= after + 3:
-            return None
     return number, rest
 
 
@@ -160,18 +205,15 @@ def passages(text: str) -> list[Passage]:
     prefix = "para" if cites_paragraphs(text) else "cl."
     lines = text.split("\n")
     starts: list[tuple[int, str, str]] = [(0, "", "")]  # (line index, ref, heading)
-    previous: tuple[int, ...] | None = None
-    nested = False
+    numbering = _Numbering()
     for index, line in enumerate(lines):
         special = _recommendation(line) or _schedule(line)
         if special is not None:
             starts.append((index, special, line.strip()))
             continue
-        found = _clause_line(line, previous, nested)
+        found = _clause_line(line, numbering)
         if found is not None:
-            nested = nested or "." in found[0]
             starts.append((index, found[0], found[1]))
-            previous = _numbers(found[0])
     starts = _without_front_lists(starts)
     result: list[Passage] = []
     seen: dict[str, int] = {}

@@ -17,6 +17,7 @@ from pathlib import PurePath
 
 from dateutil.relativedelta import relativedelta
 
+from config.bank_holidays_file import package_bank_holidays
 from extract.clauses import Passage, Sentence, passages, sentences
 from extract.findings import (
     Cadence,
@@ -32,6 +33,7 @@ from extract.findings import (
 )
 from extract.parties import PartyReading, parties
 from extract.phrases import (
+    LADDER_EVENT,
     MENTIONS_TIME,
     SENTENCE_RULES,
     Context,
@@ -39,6 +41,7 @@ from extract.phrases import (
     ladder,
 )
 from extract.words import dates_in
+from lifecycle.calendar import OperationalCalendar
 
 COMMENT_COLUMN = 59  # trailing comments start here, as in config/examples
 _DEFINED_DAYS = re.compile(
@@ -111,6 +114,9 @@ def _was_read(sentence: Source, findings: list[Finding]) -> bool:
     """Whether a clause-level rule (a ladder, a counted deadline) read words of this
     sentence, which the sentence rules alone had left unread."""
     for finding in findings:
+        cited = any(s.label == sentence.label for s in finding.sources)
+        if isinstance(finding, Ladder) and cited and LADDER_EVENT.search(sentence.quote):
+            return True
         for found in finding.sources:
             core = found.quote.removeprefix("... ").removesuffix(" ...")
             if found.label == sentence.label and core and core in sentence.quote:
@@ -170,7 +176,9 @@ def _same_clock(a: Finding, b: Finding) -> bool:
 
 def _name_words(name: str) -> frozenset[str]:
     words = {w.rstrip("s") for w in re.findall(r"[a-z]+", name.lower())}
-    return frozenset(words - {"the", "of", "and", "meeting", "a", "programme"})
+    generic = {"the", "of", "and", "meeting", "a", "programme", "review", "report", "on", "to",
+               "agree", "each", "year", "due", "by", "after", "end", "in"}  # fmt: skip
+    return frozenset(words - generic)
 
 
 def _merge(findings: list[Finding]) -> list[Finding]:
@@ -337,7 +345,21 @@ def _assumed_start(reading: Reading) -> tuple[dt.date, str]:
         following = first + relativedelta(months=1)
         why = f'the month after the document\'s date ("{stated.text}")'
         return following, f"assumed: no commencement date stated; {why}"
-    return dt.date(2000, 1, 1), "assumed: no commencement date or document date found: replace it"
+    ends = [e.date for e in reading.of(TermEnd) if isinstance(e, TermEnd)]
+    candidates = [
+        (day, stated.text, passage.label)
+        for passage in reading.passages
+        for stated in dates_in(passage.text)
+        if stated.day_stated
+        and (day := stated.first_day()) is not None
+        and 1990 <= day.year <= 2100
+        and (not ends or day < ends[0])
+    ]
+    if candidates:
+        day, text, label = min(candidates)
+        why = f'the earliest date in the text ("{text}", {label}): check'
+        return day, f"assumed: no commencement date stated; {why}"
+    return dt.date(2000, 1, 1), "assumed: no date found anywhere in the text: check: replace it"
 
 
 @dataclass
@@ -364,6 +386,9 @@ def _term(reading: Reading) -> Term:
         start, start_comment = first.date, comment
     else:
         start, start_comment = _assumed_start(reading)
+        unusable = [n for n in reading.of(Note) if isinstance(n, Note) and n.topic == "date"]
+        if unusable:
+            start_comment += f" check: {unusable[0].source.label} states a start that is not a date"
     length = next((f for f in lengths if f.length is not None), lengths[0] if lengths else None)
     end = ends[0] if ends and ends[0].date > start else None
     cited = [f for f in (length, end, starts[0] if starts else None) if f is not None]
@@ -539,9 +564,21 @@ def _first_due(start: dt.date, cadence: Cadence) -> tuple[dt.date, str]:
         "day": relativedelta(days=offset.count), "week": relativedelta(weeks=offset.count),
         "month": relativedelta(months=offset.count), "year": relativedelta(years=offset.count),
     }  # fmt: skip
-    first = end + steps[offset.unit]
     how = f"(the first period ending after the start, {end.isoformat()}, plus {offset.period()})"
-    return first, how
+    if offset.counts_operational_days:
+        first = _operational_calendar(end.year).add(end, offset.count)
+        how += (
+            "; check: later due dates repeat this day of the month, while N operational days "
+            "after each period end moves by a few days"
+        )
+        return first, how
+    return end + steps[offset.unit], how
+
+
+def _operational_calendar(year: int) -> OperationalCalendar:
+    """England's operational days around `year` (the package's bank holidays)."""
+    first, last = max(year - 1, 1990), min(year + 2, 2100)
+    return OperationalCalendar.build(first, last, package_bank_holidays(first, last, "ENG"))
 
 
 def _month_end(day: dt.date) -> dt.date:
@@ -659,13 +696,15 @@ def _write_procedures(writer: Writer, reading: Reading) -> int:
         open_ended_before = False
         for step in found.steps:
             writer.blank()
-            writer.header("[[procedures.steps]]", found.source.label)
+            where = step.source or found.source
+            writer.header("[[procedures.steps]]", where.label)
             writer.value("id", _toml_string(step_ids.make(step.title)), "assumed: from the title")
-            writer.value("title", _toml_string(step.title), found.source.label)
+            writer.value("title", _toml_string(step.title), where.label)
             if step.window is not None:
                 windows += 1
                 check = f" check: {'; '.join(found.checks)}" if found.checks else ""
-                writer.value("window", _toml_string(step.window.period()), _cited(found) + check)
+                cited = f'{where.label}: "{where.quote}"' if step.source else _cited(found)
+                writer.value("window", _toml_string(step.window.period()), cited + check)
             else:
                 writer.comment("no window: open-ended (no time limit is stated)")
             if step.counted_from_start:

@@ -16,6 +16,7 @@ from typing import Literal
 from extract.words import Duration
 
 QUOTE_WORDS = 14  # at most this many words of the source are quoted
+MAX_SOURCES = 12  # a clock stated in more clauses than this cites the first twelve
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,9 @@ class Finding:
 
     def merged(self, other: Finding) -> Finding:
         """This finding, also citing `other`'s sources and checks."""
-        sources = self.sources + tuple(s for s in other.sources if s not in self.sources)
+        room = MAX_SOURCES - len(self.sources)
+        fresh = tuple(s for s in other.sources if s not in self.sources)[: max(room, 0)]
+        sources = self.sources + fresh
         checks = self.checks + tuple(c for c in other.checks if c not in self.checks)
         return replace(self, sources=sources, checks=checks)
 
@@ -122,6 +125,7 @@ class Step:
     title: str
     window: Duration | None = None
     counted_from_start: bool = False
+    source: Source | None = None  # where this rung was read, when known
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,11 @@ from collections import Counter
 from dataclasses import dataclass
 
 MAX_PARTIES = 12
-_BETWEEN = re.compile(r"^\s*(?:between|(?:.*\bis\s+)?made\s+between:?|by\s+and\s+between)\s*:?\s*$"
-                      r"|\bmade\s+between\s*:?\s*$", re.IGNORECASE | re.MULTILINE)  # fmt: skip
+_BETWEEN = re.compile(
+    r"^\s*(?:between|parties|(?:.*\bis\s+)?made\s+between:?|by\s+and\s+between)\s*:?\s*$"
+    r"|\bmade\s+between\s*:?\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
 _BLOCK_END = re.compile(
     r"together\s+referred|\bbackground\b|\bwhereas\b|\brecitals?\b|^\s*(?:SECTION|\d+\.\s+[A-Z]{4,})",
     re.IGNORECASE,
@@ -104,9 +107,29 @@ def _unique(readings: list[PartyReading]) -> list[PartyReading]:
     return result[:MAX_PARTIES]
 
 
+_BETWEEN_LINE = re.compile(r"^\s*(?:BETWEEN|Between)\s*:?\s+(?P<names>[A-Z][A-Z].*)$", re.MULTILINE)
+
+
+def _from_line(text: str) -> list[PartyReading]:
+    """ "BETWEEN EASTBRIDGE DISTRICT COUNCIL, WESTMOOR BOROUGH COUNCIL and NORTHFEN COUNTY
+    COUNCIL (together the "Councils")" on one line."""
+    match = _BETWEEN_LINE.search(text)
+    if match is None:
+        return []
+    names = re.sub(r"\(.*$", "", match["names"])
+    found: list[PartyReading] = []
+    for part in re.split(r",|;|\band\b|\bAND\b", names):
+        caps = _CAPS_NAME.match(part.strip())
+        if caps is not None and _ORG_WORDS.search(caps["name"]):
+            name = _title(caps["name"].strip(" ,.;"))
+            found.append(PartyReading(_slug(name), name, _role(name), "parties clause",
+                                      part.strip()[:80]))  # fmt: skip
+    return found if len(found) >= 2 else []
+
+
 def _from_block(text: str) -> list[PartyReading]:
-    """The organisations listed after "Between" / "made between", up to "together referred
-    to as" or the first clause."""
+    """The organisations listed after "Between" / "made between" / "PARTIES", up to
+    "together referred to as" or the first clause."""
     match = _BETWEEN.search(text)
     if match is None:
         return []
@@ -121,7 +144,7 @@ def _from_block(text: str) -> list[PartyReading]:
             found[-1] = PartyReading(last.id, last.name, last.role, last.where, last.quote,
                                      email.group(0))  # fmt: skip
             continue
-        cleaned = re.sub(r"^\s*(?:[-•*]\s*)?(?:\d{1,2}[.)]\s*)?", "", line).replace("**", "")
+        cleaned = re.sub(r"^\s*(?:[-•*]\s*)?(?:\(?\d{1,2}[.)]\s*)?", "", line).replace("**", "")
         caps = _CAPS_NAME.match(cleaned.strip())
         if caps is None or not _ORG_WORDS.search(caps["name"]):
             if re.search(r"\b(?:19|20)\d\d\b", line) and found:
@@ -192,7 +215,7 @@ def _implied_commissioner(text: str) -> list[PartyReading]:
 def parties(text: str) -> list[PartyReading]:
     """The parties, from the parties clause when there is one, else from the text; never
     empty (a single placeholder party when nothing is found)."""
-    found = _unique(_from_block(text)) or _unique(_from_mentions(text))
+    found = _unique(_from_block(text)) or _unique(_from_line(text)) or _unique(_from_mentions(text))
     if not any(p.role == "commissioner" for p in found):
         found = [*_implied_commissioner(text), *found]
     if not found:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from extract.clauses import Passage, Sentence
 from extract.findings import (
@@ -112,7 +112,7 @@ def term_length(sentence: Sentence, _context: Context) -> list[Finding]:
 
 
 _STARTS = re.compile(
-    r"\b(?:commence|start|begin|take\s+effect|come\s+into\s+(?:force|effect)|be\s+implemented|"
+    r"\b(?:commence|start|begin|takes?\s+effect|comes?\s+into\s+(?:force|effect)|be\s+implemented|"
     r"implemented|go\s+live)\w*\s+(?:on|from|with\s+effect\s+from)\s+(?:the\s+)?"
     rf"(?P<date>{DATE_TEXT})",
     _I,
@@ -143,20 +143,35 @@ def term_start(sentence: Sentence, context: Context) -> list[Finding]:
         if match is None:
             continue
         stated = dates_in(match["date"])
-        if not stated:
-            continue
-        day = _in_range(stated[0].first_day(context.year))
+        day = _in_range(stated[0].first_day(context.year)) if stated else None
         if day is None:
-            continue
+            reading = f'start "{match["date"]}" is not a date from 1990 to 2100: not drafted'
+            checks = (f'{sentence.passage.label}: "{match["date"]}" is not a usable date',)
+            return [Note((source(sentence, *match.span()),), reading, topic="date", checks=checks)]
         assumed = not stated[0].day_stated
         reading = f"starts {day.isoformat()}" + (" (day assumed: the 1st)" if assumed else "")
         return [TermStart((source(sentence, *match.span()),), reading, day, assumed)]
     return []
 
 
+_CONTINUE_UNTIL = re.compile(
+    r"\b(?:continue|remain)\s+(?:in\s+(?:full\s+)?(?:force|effect)\s+)?(?:and\s+effect\s+)?"
+    rf"until\s+(?:and\s+including\s+)?(?:the\s+)?(?P<date>{DATE_TEXT})",
+    _I,
+)
+
+
 def term_end(sentence: Sentence, context: Context) -> list[Finding]:
-    """The last day of a stated range in a term sentence: "(1 April 2019 - 31 March 2024)"."""
+    """The last day stated: the end of a range in a term sentence ("(1 April 2019 - 31 March
+    2024)"), or "shall continue until 31 March 2028"."""
     text = sentence.text
+    until = _CONTINUE_UNTIL.search(text)
+    if until is not None and not _EXTENDS.search(text) and _ABOUT_TERM.search(text):
+        stated = dates_in(until["date"])
+        ends = _in_range(stated[0].last_day(context.year)) if stated else None
+        if ends is not None:
+            reading = f"last day {ends.isoformat()}"
+            return [TermEnd((source(sentence, *until.span()),), reading, ends)]
     if _EXTENDS.search(text) or not _TERM_LENGTH.search(text):
         return []
     match = _RANGE.search(text)
@@ -231,7 +246,8 @@ _FREQUENCIES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bbi-?monthly\b", _I), "bi-monthly"),
     (re.compile(rf"\bevery\s+(?P<n>{NUMBER})\s+(?P<unit>week|month|year)s?\b", _I), "every"),
     (re.compile(r"\bevery\s+(?P<unit>week|month|quarter|year)\b", _I), "every one"),
-    (re.compile(rf"\b(?P<n>{NUMBER})\s+times\s+(?:a|per|each|every)\s+year\b", _I), "times"),
+    (re.compile(rf"\b(?P<n>{NUMBER})\s+times\s+(?:in\s+)?(?:a|per|each|every|any)\s+year\b", _I),
+     "times"),
     (re.compile(r"\bquarterly\b|\beach\s+quarter\b", _I), "quarterly"),
     (re.compile(r"\bmonthly\b|\beach\s+month\b", _I), "monthly"),
     (re.compile(r"\bannual(?:ly)?\b|\beach\s+year\b|\byearly\b|\bonce\s+a\s+year\b", _I),
@@ -244,7 +260,9 @@ _AMBIGUOUS = {
     "bi-annual": ("six-monthly", "twice a year (drafted) or every two years"),
     "bi-monthly": ("every 2 months", "every two months (drafted) or twice a month"),
 }
-_NOT_THIS = re.compile(r"(?:rather\s+than|instead\s+of|than|not)\s+(?:\w+\s+)?$", _I)
+_NOT_THIS = re.compile(
+    r"(?:rather\s+than|instead\s+of|(?<!less )(?<!fewer )(?<!more )than|\bnot)\s+(?:\w+\s+)?$", _I
+)
 _MEETING_WORD = re.compile(r"\b(meetings?|boards?|committees?|groups?|forums?|panels?)\b", _I)
 _MEETS = re.compile(r"\b(?:held|meet|meets|meeting|convene[sd]?|take\s+place|sit)\b", _I)
 _REVIEW_WORD = re.compile(
@@ -457,9 +475,16 @@ def _one_cadence(
     )  # fmt: skip
 
 
+_FIRST_FROM = re.compile(
+    rf"\b(?:from|first\b[^.;]{{0,50}}?\b(?:no\s+later\s+than|by|on|before))\s+(?:the\s+)?"
+    rf"(?P<date>{DATE_TEXT})",
+    _I,
+)
+
+
 def _anchor(text: str, after: int, context: Context) -> dt.date | None:
     """A "from 1 July 2022" after the frequency word: the cadence's first date."""
-    match = re.compile(rf"\bfrom\s+(?:the\s+)?(?P<date>{DATE_TEXT})", _I).search(text, after)
+    match = _FIRST_FROM.search(text, after)
     if match is None:
         return None
     stated = dates_in(match["date"])
@@ -560,6 +585,10 @@ def deadlines(sentence: Sentence, context: Context) -> list[Finding]:
                 continue
             if template.endswith("extended until") and not _EXTENDS.search(text):
                 continue
+            if template == "{subject} expires" and re.search(r"\bnotice\b", text, _I):
+                continue  # when a notice may expire: the [notice] rule, not a date
+            if re.match(r"\s*(?:in\s+)?(?:any|each|every)\s+year", text[match.end() :], _I):
+                continue  # "31 March in any year": a rule, not one date
             if _STARTS.search(text) and template.startswith("{what}"):
                 continue
             stated = dates_in(match["date"])
@@ -674,15 +703,16 @@ def after_operation(sentence: Sentence, _context: Context) -> list[Finding]:
 # --- Procedures ---------------------------------------------------------------------------
 
 _DISPUTE = re.compile(r"\b(dispute|disagreement|problem|issue|concern|complaint)s?\b", _I)
-_LADDER_EVENT = re.compile(
+LADDER_EVENT = re.compile(
     rf"(?P<window>\bwithin\s+(?:a\s+further\s+|the\s+following\s+|a\s+period\s+of\s+)?"
     rf"(?P<n>{NUMBER})(?:\s*\(\d+\))?(?:[\s-]+(?P<daykind>working|business|operational|calendar)"
-    r")?(?:[\s-]+(?P<unit>day|week|month)s?)?)"
+    r")?(?:[\s-]+(?P<unit>day|week|month|hour)s?)?)"
     r"|(?P<refer>\b(?:refer(?:red)?|escalated?)\s+to\s+(?:the\s+)?(?P<who>[A-Z][\w\s&'-]{2,50}?)"
-    r"(?=[,.;(]|\s+(?:who|for|within|of|and|to)\b))"
+    r"(?=[,.;(]|\s+(?:who|for|within|and|to|in|if|on|at)\b|\s+of\s+(?:the\s+)?(?-i:[a-z])))"
     r"|(?P<escalation>\b(?:usual\s+)?escalation\s+through\s+(?:the\s+)?(?P<through>[\w\s]{3,30}?)"
     r"(?=[,.;]|\s+the\b))"
-    r"|(?P<final>\bmediat(?:ion|or)\b|\barbitrat(?:ion|or)\b|\bexpert\s+determination\b)",
+    r"|(?P<final>\bmediat(?:ion|or)\b|\barbitrat(?:ion|or)\b|\bexpert\s+determination\b|"
+    r"\bindependent\s+expert\b)",
     _I,
 )
 _RESOLVE = re.compile(
@@ -692,8 +722,10 @@ _RESOLVE = re.compile(
 )
 
 
+MAX_STEPS = 10  # more rungs than this are not a dispute ladder but a misreading
 _RESTATED = re.compile(
-    r"(?:not\s+(?:been\s+)?resolved|fail\w*\s+to\s+(?:resolve|agree|settle)|unable\s+to\s+"
+    r"(?:not\s+(?:been\s+)?resolved|fail\w*\s+to\s+(?:resolve|agree|settle)|cannot\s+"
+    r"(?:resolve|agree)|unable\s+to\s+"
     r"(?:resolve|agree)|unresolved)[^.;]{0,60}$",
     _I,
 )
@@ -707,61 +739,91 @@ def ladder(group: list[Passage], context: Context) -> list[Finding]:
     text = "\n".join(passage.text for passage in group)
     if not re.search(r"\bdisput|\bdisagree|\bresolv", text, _I) or not _DISPUTE.search(text):
         return []
-    events = list(_LADDER_EVENT.finditer(text))
+    events = list(LADDER_EVENT.finditer(text))
     if not _RESOLVE.search(text) and not any(e["final"] or e["refer"] for e in events):
         return []
     steps: list[Step] = [Step("Resolve the dispute by discussion in good faith")]
+    spans: list[tuple[int, int] | None] = [None]  # where each step was read
     unit, day_kind = "day", None
-    used: list[re.Match[str]] = []
+    checks: list[str] = []
     for event in events:
         if event["window"]:
             if event["unit"] is None and not re.search(r"further", event.group(0), _I):
                 continue
-            if steps[-1].window is not None and _RESTATED.search(text[: event.start()]):
-                continue
+            restated = steps[-1].window is not None and _RESTATED.search(text[: event.start()])
             unit = (event["unit"] or unit).lower()
             day_kind = event["daykind"].lower() if event["daykind"] else day_kind
-            window = Duration(number_value(event["n"]), unit, day_kind if unit == "day" else None)
-            if steps[-1].window is not None:
+            count = number_value(event["n"])
+            if unit == "hour":
+                count, unit = max(count // 24, 1), "day"
+                checks.append(f'"{event.group(0)}" read as {count} day(s)')
+            window = Duration(count, unit, day_kind if unit == "day" else None)
+            if steps[-1].window is not None and not restated:
                 steps.append(Step("Next step of the procedure"))
-            steps[-1] = Step(steps[-1].title, window)
+                spans.append(None)
+            steps[-1] = Step(steps[-1].title, window)  # a restated limit is the step's limit
+            spans[-1] = spans[-1] or event.span()
         elif event["refer"] or event["escalation"]:
             who = (event["who"] or event["through"] or "").strip()
-            if re.match(r"(?:mediat|arbitrat|an?\s|expert)", who, _I):
+            if re.match(r"(?:mediat|arbitrat|an?\s|expert|independent)", who, _I):
                 continue  # "referred to mediation": the final rung, read below
             title = f"Refer the dispute to the {who}" if event["refer"] else (
                 f"Escalate through the {who}")  # fmt: skip
-            steps.append(Step(title))
+            if steps[-1].window is None and spans[-1] is not None:
+                steps[-1] = Step(title)  # a step named after its window was read
+            else:
+                steps.append(Step(title))
+                spans.append(event.span())
         elif event["final"] and not steps[-1].title.startswith("Mediation"):
-            steps.append(Step("Mediation or arbitration (as the agreement provides)"))
-        else:
-            continue
-        used.append(event)
-    if len(steps) == 1 and steps[0].window is None:
+            steps.append(Step("Mediation, arbitration or expert (as the agreement provides)"))
+            spans.append(event.span())
+    if steps[0].window is None and spans[0] is None and len(steps) > 1:
+        first_rung = next((s for s in spans if s is not None), (len(text), len(text)))
+        if not _RESOLVE.search(text[: first_rung[0]]):
+            steps, spans = steps[1:], spans[1:]  # the first rung is a referral: no talks first
+    if not any(step.window for step in steps) and len(steps) < 2:
         return []
+    if len(steps) > MAX_STEPS:
+        reading = f"{len(steps)} rungs read: more than {MAX_STEPS} is not a ladder; not drafted"
+        note_checks = ("a procedure this long was not drafted: write it by hand",)
+        sources = _ladder_sources(group, [s for s in spans if s][:1])
+        return [Note(sources, reading, topic="ladder", checks=note_checks)]
+    located = [_source_at(group, span) if span else None for span in spans]
+    steps = [replace(step, source=where) for step, where in zip(steps, located, strict=True)]
+    checks += _day_checks(steps, context)
     reading = " -> ".join(
         step.title + (f" (within {step.window.period()})" if step.window else "") for step in steps
     )
-    return [Ladder(_ladder_sources(group, used), reading, "dispute", "Dispute resolution",
-                   tuple(steps), checks=_day_checks(steps, context))]  # fmt: skip
+    sources = _ladder_sources(group, [s for s in spans if s is not None])
+    return [Ladder(sources, reading, "dispute", "Dispute resolution", tuple(steps),
+                   checks=tuple(dict.fromkeys(checks)))]  # fmt: skip
 
 
-def _ladder_sources(group: list[Passage], used: list[re.Match[str]]) -> tuple[Source, ...]:
-    """One source per clause of the group that a rung was read from, quoting its first."""
-    sources: list[Source] = []
+def _source_at(group: list[Passage], span: tuple[int, int]) -> Source:
+    """The clause of the group holding `span` (offsets in the group's joined text), quoting
+    the words there."""
     offset = 0
     for passage in group:
         end = offset + len(passage.text)
-        inside = [e for e in used if offset <= e.start() < end]
-        if inside:
-            span = (inside[0].start() - offset, min(inside[0].end() - offset, len(passage.text)))
-            sources.append(Source(passage.label, passage.ref, quote(passage.text, *span),
-                                  passage.line))  # fmt: skip
+        if offset <= span[0] <= end:
+            local = (span[0] - offset, min(span[1] - offset, len(passage.text)))
+            return Source(passage.label, passage.ref, quote(passage.text, *local), passage.line)
         offset = end + 1
+    last = group[-1]
+    return Source(last.label, last.ref, "", last.line)
+
+
+def _ladder_sources(group: list[Passage], spans: list[tuple[int, int]]) -> tuple[Source, ...]:
+    """One source per clause of the group that a rung was read from, quoting its first."""
+    sources: list[Source] = []
+    for span in spans:
+        found = _source_at(group, span)
+        if all(s.label != found.label for s in sources):
+            sources.append(found)
     return tuple(sources) or (Source(group[0].label, group[0].ref, "", group[0].line),)
 
 
-def _day_checks(steps: list[Step], context: Context) -> tuple[str, ...]:
+def _day_checks(steps: list[Step], context: Context) -> list[str]:
     """How working and business days were read: as operational days, said to be defined so
     by the agreement or to be checked."""
     checks: list[str] = []
@@ -775,7 +837,7 @@ def _day_checks(steps: list[Step], context: Context) -> tuple[str, ...]:
         else:
             checks.append(f'"{word} days" read as operational days; the agreement does not '
                           "define them: check")  # fmt: skip
-    return tuple(dict.fromkeys(checks))
+    return checks
 
 
 _INFORMATION = re.compile(
@@ -822,7 +884,7 @@ def information_request(sentence: Sentence, _context: Context) -> list[Finding]:
 
 _VARIATION = re.compile(r"\bvariation\b[^.]{0,120}\b(?:in\s+writing|signed)\b", _I)
 _OPTION_EXTEND = re.compile(
-    rf"\b(?:may|option\s+to|can)\s+(?:be\s+)?extend(?:ed)?\b[^.]{{0,60}}?"
+    rf"\b(?:may|option\s+to|can|agree)\b[^.]{{0,80}}?\bextend(?:ed)?\b[^.]{{0,60}}?"
     rf"\b(?:by|for)\s+(?:a\s+further\s+|up\s+to\s+|a\s+|period\s+of\s+)*(?P<n>{NUMBER})\s+"
     r"(?P<unit>year|month)s?",
     _I,

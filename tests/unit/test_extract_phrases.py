@@ -320,7 +320,7 @@ def test_a_dispute_ladder() -> None:
     assert [(s.title, s.window) for s in ladder.steps] == [
         ("Resolve the dispute by discussion in good faith", Duration(20, "day", "working")),
         ("Refer the dispute to the Chief Executives", Duration(10, "day", "working")),
-        ("Mediation or arbitration (as the agreement provides)", None),
+        ("Mediation, arbitration or expert (as the agreement provides)", None),
     ]
     assert ladder.steps[0].window is not None
     assert ladder.steps[0].window.period() == "20 operational days"
@@ -354,7 +354,7 @@ def test_usual_escalation_then_an_arbitrator_has_no_windows() -> None:
     ladder = only(text, Ladder)
     assert [s.title for s in ladder.steps][1:] == [
         "Escalate through the organisations",
-        "Mediation or arbitration (as the agreement provides)",
+        "Mediation, arbitration or expert (as the agreement provides)",
     ]
     assert all(step.window is None for step in ladder.steps)
 
@@ -466,6 +466,6 @@ def test_a_ladder_across_sub_clauses_with_restated_limits() -> None:
     assert [(s.title, s.window) for s in ladder.steps] == [
         ("Resolve the dispute by discussion in good faith", Duration(10, "day", "working")),
         ("Refer the dispute to the Directors", Duration(15, "day", "working")),
-        ("Mediation or arbitration (as the agreement provides)", None),
+        ("Mediation, arbitration or expert (as the agreement provides)", None),
     ]
     assert ladder.clause() == "cl. 20.1, cl. 20.2, cl. 20.3"
