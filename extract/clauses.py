@@ -63,9 +63,7 @@ def cites_paragraphs(text: str) -> bool:
     agreements have clauses."""
     words = text.split()
     heading, head = " ".join(words[:80]).lower(), " ".join(words[:400]).lower()
-    return any(w in heading for w in ("report of", "report to")) or any(
-        w in head for w in ("this report", "of the report")
-    )
+    return "report of the" in heading or any(w in head for w in ("this report", "of the report"))
 
 
 def _numbers(ref: str) -> tuple[int, ...]:

@@ -497,6 +497,12 @@ def _write_notice(writer: Writer, reading: Reading) -> None:
     )
     writer.value("form", _toml_string("written"), written)
     writer.value("clause", _toml_string(notice.clause()), notice.clause())
+    for lockout in (n for n in reading.of(Note) if isinstance(n, Note) and n.topic == "lockout"):
+        writer.comment(
+            f'{lockout.source.label}: "{lockout.source.quote}": {lockout.reading}. check: the '
+            "plan's last days to serve notice before then do not apply"
+        )
+        writer.checks += 1
     for other in found[1:]:
         writer.comment(
             f"Also read as notice ({other.clause()}): {other.reading}. check: which applies?"

@@ -346,7 +346,7 @@ def _meeting_name(text: str, span: tuple[int, int]) -> str | None:
                 distance = span[0] - match.end("name")
             else:  # a name after the word ("monthly Team Meetings") must be right after it
                 distance = 2 * max(match.start("name") - span[1], 0) + 10
-            name = re.sub(r"^(?:The|These|This)\s+", "", match["name"]).strip()
+            name = re.sub(r"^(?:The|These|This|An?)\s+", "", match["name"]).strip()
             if name and (best is None or distance < best[0]):
                 best = (distance, name)
     return None if best is None else best[1]
@@ -504,6 +504,9 @@ _DEADLINE_RULES: list[tuple[re.Pattern[str], str, str]] = [
     (re.compile(rf"\b(?:be\s+)?(?P<verb>resolved|completed|agreed|signed|submitted|finalised|"
                 rf"approved|delivered|reviewed|published|in\s+place)\s+by\s+(?:the\s+)?"
                 rf"(?P<date>{DATE_TEXT})", _I), "first", "{subject} {verb}"),
+    (re.compile(rf"\b(?P<verb>meet|report|decide|agree|submit|notify|complete|review)\w*\s+"
+                rf"(?:no|not)\s+later\s+than\s+(?:the\s+)?(?P<date>{DATE_TEXT})", _I), "first",
+     "{subject} {verb}"),
     (re.compile(rf"\bruns?\s+until\s+(?:the\s+end\s+of\s+)?(?P<date>{DATE_TEXT})", _I), "last",
      "{subject} ends"),
     (re.compile(rf"\bcommenc\w+\s+(?P<what>(?:the\s+)?[\w\s-]{{2,40}}?)\s+in\s+"
@@ -889,6 +892,11 @@ _OPTION_EXTEND = re.compile(
     r"(?P<unit>year|month)s?",
     _I,
 )
+_LOCKOUT = re.compile(
+    r"\b(?:no|not)\b(?:[^.]|\.(?=\d)){0,80}?\b(?:withdraw|expire|terminate|end|take\s+effect)\w*\s+"
+    r"(?:before|earlier\s+than|prior\s+to)\s+(?P<when>[^.;]{3,60})",
+    _I,
+)
 _NOT_BINDING = re.compile(r"\bnot\s+(?:be\s+)?(?:intended\s+to\s+be\s+)?legally\s+binding\b", _I)
 
 
@@ -909,6 +917,13 @@ def notes(sentence: Sentence, _context: Context) -> list[Finding]:
         period = Duration(number_value(option["n"]), option["unit"].lower())
         reading = f"option to extend by {period.period()}: record an extension when agreed"
         found.append(Note((source(sentence, *option.span()),), reading, topic="extension"))
+    lockout = _LOCKOUT.search(text)
+    if lockout is not None and re.search(r"\bnotice\b|\bwithdraw|\bterminat", text, _I):
+        when = lockout["when"].strip()
+        reading = f"notice cannot end the agreement before {when}"
+        checks = (f"no notice may end it before {when}: earlier notice deadlines do not apply",)
+        found.append(Note((source(sentence, *lockout.span()),), reading, topic="lockout",
+                          checks=checks))  # fmt: skip
     binding = _NOT_BINDING.search(text)
     if binding is not None:
         found.append(Note((source(sentence, *binding.span()),), "not legally binding",

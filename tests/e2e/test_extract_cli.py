@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import docx
 import pytest
@@ -167,3 +168,51 @@ def test_three_extracts_to_one_file_at_once_write_it_once_and_whole(tmp_path: Pa
     assert all("exists" in message for code, message in results if code == 1)
     assert tomllib.loads(out.read_text(encoding="utf-8"))["id"]
     assert [p.name for p in tmp_path.iterdir()] == ["draft.toml"]  # no temporary file left
+
+
+SYNTHETIC = ROOT / "tests" / "fixtures" / "extract"
+
+
+def _clocks(path: Path, tmp_path: Path) -> dict[str, Any]:
+    toml, _ = drafted(path, tmp_path / "config")
+    agreement = tomllib.loads(toml)
+    return {
+        "term": {k: str(v) for k, v in agreement["term"].items() if k != "clause"},
+        "notice": agreement.get("notice", {}).get("period"),
+        "meetings": [(m["title"], m["frequency"]) for m in agreement.get("meetings", [])],
+        "reviews": [(r["frequency"], str(r["starts"])) for r in agreement.get("reviews", [])],
+        "windows": [[s.get("window") for s in p["steps"]] for p in agreement.get("procedures", [])],
+        "parties": [p["name"] for p in agreement["parties"]],
+    }
+
+
+def test_a_section_75_in_numbered_clauses(tmp_path: Path) -> None:
+    clocks = _clocks(SYNTHETIC / "a_s75_wirral.txt", tmp_path)
+    assert clocks["term"] == {"start": "2025-04-01", "length": "3 years"}
+    assert clocks["notice"] == "12 months"
+    assert clocks["meetings"] == [
+        ("Partnership Board", "quarterly"),
+        ("Operational Group", "monthly"),
+    ]
+    # annual review first by 31 March 2026; 20 working days after 30 June 2025; 30 June each year
+    assert clocks["reviews"] == [
+        ("annually", "2026-03-31"), ("quarterly", "2025-07-28"), ("annually", "2025-06-30"),
+    ]  # fmt: skip
+    assert clocks["windows"][0] == ["20 operational days", "10 operational days", None]
+
+
+def test_a_collaboration_agreement_in_clause_headings(tmp_path: Path) -> None:
+    clocks = _clocks(SYNTHETIC / "b_collab_councils.txt", tmp_path)
+    assert clocks["term"] == {"start": "2025-07-01", "length": "5 years"}
+    assert clocks["parties"] == [
+        "Eastbridge District Council", "Westmoor Borough Council", "Northfen County Council",
+    ]  # fmt: skip
+    assert ("Joint Committee", "quarterly") in clocks["meetings"]  # "not less than four times"
+    assert ["15 operational days", "20 operational days", None] in clocks["windows"]
+
+
+def test_a_memorandum_with_an_end_date(tmp_path: Path) -> None:
+    clocks = _clocks(SYNTHETIC / "c_nhs_coop.txt", tmp_path)
+    assert clocks["term"]["end"] == "2028-03-31"
+    assert ("six-monthly", "2025-10-01") in clocks["reviews"]
+    assert clocks["windows"] == [["2 days", "5 operational days"]]

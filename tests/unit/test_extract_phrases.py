@@ -469,3 +469,116 @@ def test_a_ladder_across_sub_clauses_with_restated_limits() -> None:
         ("Mediation, arbitration or expert (as the agreement provides)", None),
     ]
     assert ladder.clause() == "cl. 20.1, cl. 20.2, cl. 20.3"
+
+
+def test_comes_into_force_on() -> None:
+    text = (
+        "2. This Agreement comes into force on 1 July 2025 and shall remain in force for five "
+        "years."
+    )
+    assert only(text, TermStart).date == dt.date(2025, 7, 1)
+
+
+def test_continue_until_a_date_is_the_end() -> None:
+    text = "3.1 This Agreement shall continue until 31 March 2028 unless terminated earlier."
+    assert only(text, TermEnd).date == dt.date(2028, 3, 31)
+
+
+def test_an_impossible_start_date_is_a_check_not_a_start() -> None:
+    found = findings("2.1 This Agreement shall commence on 30 February 2025.")
+    assert not [f for f in found if isinstance(f, TermStart)]
+    assert any("not a usable date" in check for f in found for check in f.checks)
+
+
+def test_not_less_than_four_times_in_each_year_is_quarterly() -> None:
+    text = "5. The Joint Committee shall meet not less than four times in each year."
+    assert only(text, Cadence).frequency == "quarterly"
+
+
+def test_agree_to_extend_for_a_further_period() -> None:
+    text = (
+        "3. The Councils may by written agreement extend this Agreement for a further period "
+        "of two years."
+    )
+    assert only(text, Note).topic == "extension"
+
+
+def test_the_first_review_no_later_than_a_date() -> None:
+    text = (
+        "5.1 The Partners shall review this Agreement annually, the first such review to take "
+        "place no later than 31 March 2026."
+    )
+    assert only(text, Cadence).starts == dt.date(2026, 3, 31)
+
+
+def test_notice_that_may_not_expire_before_the_end_of_the_initial_term() -> None:
+    text = "20.2 No notice under Clause 20.1 may expire before the end of the Initial Term."
+    note = only(text, Note)
+    assert (note.topic, note.reading) == (
+        "lockout",
+        "notice cannot end the agreement before the end of the Initial Term",
+    )
+
+
+def test_a_notice_rule_expiring_on_31_march_is_not_a_deadline() -> None:
+    text = "9. A Council may withdraw on nine months' notice in writing expiring on 31 March."
+    assert not [f for f in findings(text) if isinstance(f, Deadline)]
+    assert only(text, Notice).fy_end
+
+
+def test_meet_no_later_than_a_date() -> None:
+    text = "3.2 The parties shall meet no later than 30 September 2027 to consider renewal."
+    assert only(text, Deadline).date == dt.date(2027, 9, 30)
+
+
+def test_hours_are_read_as_days_with_a_check() -> None:
+    text = (
+        "6.2 Where a dispute cannot be resolved by the Hub Manager within 48 hours it will be "
+        "escalated to the Director of Operations, and if not resolved within a further 5 "
+        "working days to the Chief Executives."
+    )
+    ladder = only(text, Ladder)
+    assert ladder.steps[0].window == Duration(2, "day")
+    assert any("48 hours" in check for check in ladder.checks)
+
+
+def test_a_referral_first_has_no_invented_talks() -> None:
+    text = (
+        "8. Any dispute shall first be referred to the Heads of Service, who shall resolve it "
+        "within 15 Business Days, failing which it shall be escalated to the Chief Executives, "
+        "who shall meet within 10 Business Days; if they cannot agree within 20 Business Days "
+        "of their meeting, any Council may refer it to an independent expert."
+    )
+    ladder = only(text, Ladder)
+    assert [(s.title, s.window) for s in ladder.steps] == [
+        ("Refer the dispute to the Heads of Service", Duration(15, "day", "business")),
+        ("Refer the dispute to the Chief Executives", Duration(20, "day", "business")),
+        ("Mediation, arbitration or expert (as the agreement provides)", None),
+    ]
+
+
+def test_clause_numbering_that_jumps_and_clause_headings() -> None:
+    text = (
+        "1. TERM\n1.1 This Agreement shall continue for a period of three years.\n\n"
+        "7. CONTRIBUTIONS\n7.1 Each Partner shall pay monthly.\n\n"
+        "18. Board\n18.1 The Board shall meet quarterly.\n\n"
+        "19. The Forum shall meet monthly.\n\n"
+        "Clause 20 - Reports\nThe Host shall report to the Board annually."
+    )
+    labels = {
+        f.reading.split(":")[0]: f.source.label for f in findings(text) if isinstance(f, Cadence)
+    }
+    assert labels == {
+        "meeting 'Board'": "cl. 18.1",
+        "meeting 'Forum'": "cl. 19",
+        "review 'Review'": "cl. 20",
+    }
+
+
+def test_a_numbered_list_inside_a_clause_is_not_clauses() -> None:
+    text = (
+        "4.2 The strategy has five themes:\n\n1. Healthy pregnancy\n\n2. Vulnerable parents\n\n"
+        "3. Well prepared parents\n\n4. Good attachment\n\n5. Child development\n\n"
+        "The current phase runs until September 2019.\n\n5. CONSULTATION\n\n5.1 Engagement."
+    )
+    assert only(text, Deadline).source.label == "cl. 4.2"
