@@ -45,9 +45,10 @@ from lifecycle.calendar import OperationalCalendar
 
 COMMENT_COLUMN = 59  # trailing comments start here, as in config/examples
 _DEFINED_DAYS = re.compile(
-    r"\b(?P<word>operational|working|business)\s+days?\b[^.\n]{0,40}?\ba\s+day\s+other\s+than\s+"
-    r"(?:a\s+)?Saturday,?\s+(?:or\s+)?Sunday,?\s+(?:or\s+)?(?:a\s+)?(?:public\s+or\s+)?"
-    r"bank\s+holiday\s+in\s+England",
+    r"\b(?P<word>operational|working|business)\s+days?\b[^.\n]{0,40}?\b(?:a|any)\s+day\s+"
+    r"(?:other\s+than|(?:which|that)\s+is\s+not)\s+(?:a\s+)?Saturday,?\s+(?:or\s+)?(?:a\s+)?"
+    r"Sunday,?\s+(?:or\s+)?(?:a\s+)?(?:public\s+or\s+)?(?:bank|public)\s+holiday\s+in\s+"
+    r"England",
     re.IGNORECASE,
 )
 _KINDS = (
