@@ -357,6 +357,10 @@ _REVIEW_OBJECT = re.compile(
     r"(?:at|on|every|each|annually|quarterly|monthly|six|twice|once|from)\b",
     _I,
 )
+_REPORT_TO = re.compile(
+    r"\breport\s+to\s+(?P<obj>(?:the\s+)?[A-Z][\w\s&'-]{2,80}?)\s+"
+    r"(?:at|on|every|each|annually|quarterly|monthly|six|twice|once|from|by|within)\b"
+)
 _PASSIVE_OBJECT = re.compile(
     r"(?P<obj>\b[Tt]he\s+[\w\s&'-]{2,70}?)\s+(?:should|will|shall|must|would|are\s+to|is\s+to)"
     r"\s+be\s+(?P<verb>reviewed|agreed|reported|updated|refreshed|revised|set)\b",
@@ -376,6 +380,9 @@ def _review_title(text: str) -> str | None:
         obj = re.sub(r"^.*\b(?:through|by|in|for|of)\s+(?=[Tt]he\b)", "", obj)
         obj = re.sub(r"^[Tt]he\s+", "the ", obj.strip())
         return f"{_VERB_TITLE[passive['verb'].lower()]} {obj}"
+    reports_to = _REPORT_TO.search(text)
+    if reports_to is not None:
+        return f"Report to {reports_to['obj'].strip()}"
     active = _REVIEW_OBJECT.search(text)
     if active is not None:
         verb = " ".join(active["verb"].lower().split())
@@ -396,11 +403,40 @@ _EACH_YEAR_ON = re.compile(
 )
 
 
+_ORDINAL_DAYS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+    "eighth": 8, "ninth": 9, "tenth": 10, "fifteenth": 15, "twentieth": 20,
+}  # fmt: skip
+_NTH_WORKING_DAY = re.compile(
+    rf"\b(?:by|on|before)\s+the\s+(?P<n>\d{{1,2}}(?:st|nd|rd|th)|{'|'.join(_ORDINAL_DAYS)})\s+"
+    r"(?P<kind>working|business|operational)\s+day\s+of\s+(?:each|every|the)\s+"
+    r"(?:calendar\s+)?(?P<period>month|quarter)\b",
+    _I,
+)
+
+
+def _nth_working_day(sentence: Sentence) -> list[Finding]:
+    """ "by the tenth working day of each month": N operational days after the previous
+    month ends."""
+    match = _NTH_WORKING_DAY.search(sentence.text)
+    if match is None:
+        return []
+    word = match["n"].lower()
+    count = int(word[:-2]) if word[:1].isdigit() else _ORDINAL_DAYS[word]
+    offset = Duration(count, "day", match["kind"].lower())
+    period = match["period"].lower()
+    frequency = _PERIOD_FREQUENCY[period]
+    name = _review_title(sentence.text) or f"Due on the {word} {match['kind']} day of each {period}"
+    reading = f"review {name!r}: {frequency}, due {offset.period()} after each {period} before"
+    return [Cadence((source(sentence, *match.span()),), reading, "review", name, frequency,
+                    after_period_end=offset)]  # fmt: skip
+
+
 def reporting(sentence: Sentence, _context: Context) -> list[Finding]:
     """Reporting deadlines that repeat: "within 30 days of the end of each quarter" (due 30
     days after each quarter ends), "by 30 June each year"."""
     text = sentence.text
-    found: list[Finding] = []
+    found: list[Finding] = _nth_working_day(sentence)
     after = _AFTER_PERIOD_END.search(text)
     if after is not None:
         inner = DURATION.search(after["dur"])
@@ -432,7 +468,11 @@ def cadence(sentence: Sentence, context: Context) -> list[Finding]:
     text = sentence.text
     if _NOT_A_CLOCK.search(text) and not _MEETING_WORD.search(text):
         return []
-    if _AFTER_PERIOD_END.search(text) or _EACH_YEAR_ON.search(text):
+    if (
+        _AFTER_PERIOD_END.search(text)
+        or _EACH_YEAR_ON.search(text)
+        or _NTH_WORKING_DAY.search(text)
+    ):
         return []  # read by `reporting`
     found: list[Finding] = []
     for frequency, word, match in _frequencies(text):
@@ -541,10 +581,12 @@ _AUXILIARY = {
 def _subject(text: str, position: int) -> str:
     """The words before a verb, as a title's subject: "The existing contract"."""
     before = text[:position]
-    clause = re.split(r"[.;:]|\bAs such\b|\b[Tt]hat\b|\bwhich\b", before)[-1]
-    words = clause.split()
+    chunks = re.split(r"[.;:]|\bAs such\b|\b[Tt]hat\b|\bwhich\b", before)
+    words = chunks[-1].split()
     while words and words[-1].lower() in _AUXILIARY:
         words.pop()
+    if not words and len(chunks) > 1:  # "Schedule 2, which shall be reviewed by ..."
+        words = chunks[-2].strip(" ,").split()[-6:]
     joined = re.sub(r"\s+(?:has|have)\s+been\s+\w+$", "", " ".join(words))
     words = joined.split()[-10:]
     subject = " ".join(words).strip(" ,")
@@ -844,7 +886,8 @@ def _day_checks(steps: list[Step], context: Context) -> list[str]:
 
 
 _INFORMATION = re.compile(
-    r"\bFOIA?\b|\bFreedom\s+of\s+Information\b|\bEIR\b|\bEnvironmental?\s+Information\b",
+    r"\bFOIA?\b|\bFreedom\s+of\s+Information\b|\bEIR\b|\bEnvironmental?\s+Information\b|"
+    r"\brequests?\s+for\s+information\b",
     _I,
 )
 _REQUESTS = re.compile(r"\brequests?\b|\benquir(?:y|ies)\b|\brespon(?:se|d)\b", _I)

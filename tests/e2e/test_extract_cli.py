@@ -198,7 +198,7 @@ def test_a_section_75_in_numbered_clauses(tmp_path: Path) -> None:
     assert clocks["reviews"] == [
         ("annually", "2026-03-31"), ("quarterly", "2025-07-28"), ("annually", "2025-06-30"),
     ]  # fmt: skip
-    assert clocks["windows"][0] == ["20 operational days", "10 operational days", None]
+    assert ["20 operational days", "10 operational days", None] in clocks["windows"]
 
 
 def test_a_collaboration_agreement_in_clause_headings(tmp_path: Path) -> None:
@@ -215,4 +215,6 @@ def test_a_memorandum_with_an_end_date(tmp_path: Path) -> None:
     clocks = _clocks(SYNTHETIC / "c_nhs_coop.txt", tmp_path)
     assert clocks["term"]["end"] == "2028-03-31"
     assert ("six-monthly", "2025-10-01") in clocks["reviews"]
-    assert clocks["windows"] == [["2 days", "5 operational days"]]
+    assert ["2 days", "5 operational days"] in clocks["windows"]  # 48 hours, then 5 working days
+    assert ["3 operational days", "20 operational days"] in clocks["windows"]  # FOI: notify, reply
+    assert ("monthly", "2025-11-14") in clocks["reviews"]  # the tenth working day of each month

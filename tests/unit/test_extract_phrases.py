@@ -571,7 +571,7 @@ def test_clause_numbering_that_jumps_and_clause_headings() -> None:
     assert labels == {
         "meeting 'Board'": "cl. 18.1",
         "meeting 'Forum'": "cl. 19",
-        "review 'Review'": "cl. 20",
+        "review 'Report to the Board'": "cl. 20",
     }
 
 
@@ -582,3 +582,24 @@ def test_a_numbered_list_inside_a_clause_is_not_clauses() -> None:
         "The current phase runs until September 2019.\n\n5. CONSULTATION\n\n5.1 Engagement."
     )
     assert only(text, Deadline).source.label == "cl. 4.2"
+
+
+def test_by_the_tenth_working_day_of_each_month() -> None:
+    text = "5.1 The Trust shall provide activity data by the tenth working day of each month."
+    report = only(text, Cadence)
+    assert (report.frequency, report.after_period_end) == (
+        "monthly",
+        Duration(10, "day", "working"),
+    )
+
+
+def test_a_request_for_information_in_a_clause_that_names_no_act() -> None:
+    text = (
+        "8.2 A party receiving a request for information which relates to the other party "
+        "shall notify that other party within 3 working days."
+    )
+    ladder = only(text, Ladder)
+    assert [s.window for s in ladder.steps] == [
+        Duration(3, "day", "working"),
+        Duration(20, "day", "working"),
+    ]
