@@ -42,8 +42,6 @@ def load_or_exit(directory: Path) -> Configuration:
 
 def default_calendar() -> OperationalCalendar:
     """England's operational calendar with no site closure days."""
-    from config.bank_holidays_file import CALENDAR_YEARS, package_bank_holidays
-    from lifecycle.calendar import OperationalCalendar
+    from config.bank_holidays_file import england_calendar
 
-    first, last = CALENDAR_YEARS
-    return OperationalCalendar.build(first, last, package_bank_holidays(first, last, "ENG"))
+    return england_calendar()

@@ -17,9 +17,13 @@ import json
 import os
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from config.issues import IssueLog
 from lifecycle.bank_holidays import england_bank_holidays
+
+if TYPE_CHECKING:
+    from lifecycle.calendar import OperationalCalendar
 
 # The years the operational calendar covers (`config.schema` says so to the loader): every
 # day a command or the planner asks about must fall in them.
@@ -65,6 +69,16 @@ def read_bank_holidays(path: Path, region: str, log: IssueLog) -> set[dt.date]:
                 f'{path}: {division}.events[{index}] has no valid "date" (expected YYYY-MM-DD)',
             )
     return days
+
+
+def england_calendar() -> OperationalCalendar:
+    """England's operational calendar over `CALENDAR_YEARS`, with no site closure days: for
+    commands that have no configuration (`calc`, `extract`). Always the whole range, so the
+    holiday cache written for it is the one every command reads."""
+    from lifecycle.calendar import OperationalCalendar
+
+    first, last = CALENDAR_YEARS
+    return OperationalCalendar.build(first, last, package_bank_holidays(first, last, "ENG"))
 
 
 def package_bank_holidays(

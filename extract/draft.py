@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from calendar import monthrange
 from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 
 from dateutil.relativedelta import relativedelta
 
-from config.bank_holidays_file import package_bank_holidays
+from config.bank_holidays_file import CALENDAR_YEARS, england_calendar
 from extract.clauses import Passage, Sentence, passages, sentences
 from extract.findings import (
     Cadence,
@@ -41,8 +42,9 @@ from extract.phrases import (
     ladder,
 )
 from extract.words import dates_in
-from lifecycle.calendar import OperationalCalendar
+from lifecycle.cadence import friendly_to_rrule, parse_rrule
 
+FIRST_YEAR, LAST_YEAR = CALENDAR_YEARS  # dates outside them do not load
 COMMENT_COLUMN = 59  # trailing comments start here, as in config/examples
 _DEFINED_DAYS = re.compile(
     r"\b(?P<word>operational|working|business)\s+days?\b[^.\n]{0,40}?\b(?:a|any)\s+day\s+"
@@ -338,7 +340,7 @@ def _assumed_start(reading: Reading) -> tuple[dt.date, str]:
     preamble = next((p for p in reading.passages if not p.ref), None)
     for stated in dates_in(preamble.text if preamble else ""):
         first = stated.first_day()
-        if first is None or not 1990 <= first.year <= 2100:
+        if first is None or not FIRST_YEAR <= first.year <= LAST_YEAR:
             continue
         if stated.day_stated:
             why = f'the first date of the preamble ("{stated.text}")'
@@ -353,7 +355,7 @@ def _assumed_start(reading: Reading) -> tuple[dt.date, str]:
         for stated in dates_in(passage.text)
         if stated.day_stated
         and (day := stated.first_day()) is not None
-        and 1990 <= day.year <= 2100
+        and FIRST_YEAR <= day.year <= LAST_YEAR
         and (not ends or day < ends[0])
     ]
     if candidates:
@@ -539,16 +541,11 @@ def _write_parties(writer: Writer, readings: list[PartyReading]) -> None:
 
 
 def _first_after(start: dt.date, frequency: str) -> dt.date:
-    months = {"monthly": 1, "quarterly": 3, "six-monthly": 6, "annually": 12}.get(frequency)
-    if months is None:
-        match = re.match(r"every (\d+) (week|month|year)s", frequency)
-        if match is None:
-            return start
-        count, unit = int(match.group(1)), match.group(2)
-        step = {"week": relativedelta(weeks=count), "month": relativedelta(months=count),
-                "year": relativedelta(years=count)}[unit]  # fmt: skip
-        return start + step
-    return start + relativedelta(months=months)
+    """One interval after `start`: the cadence's second date, as the planner expands it
+    (`lifecycle.cadence`), so the draft's `starts` and the plan never disagree."""
+    rule = parse_rrule(friendly_to_rrule(frequency, None, start), start)
+    second = rule.after(dt.datetime.combine(start, dt.time()))
+    return start if second is None else second.date()
 
 
 def _first_due(start: dt.date, cadence: Cadence) -> tuple[dt.date, str]:
@@ -573,7 +570,7 @@ def _first_due(start: dt.date, cadence: Cadence) -> tuple[dt.date, str]:
     }  # fmt: skip
     how = f"(the first period ending after the start, {end.isoformat()}, plus {offset.period()})"
     if offset.counts_operational_days:
-        first = _operational_calendar(end.year).add(end, offset.count)
+        first = england_calendar().add(end, offset.count)
         how += (
             "; check: later due dates repeat this day of the month, while N operational days "
             "after each period end moves by a few days"
@@ -582,20 +579,13 @@ def _first_due(start: dt.date, cadence: Cadence) -> tuple[dt.date, str]:
     return end + steps[offset.unit], how
 
 
-def _operational_calendar(year: int) -> OperationalCalendar:
-    """England's operational days around `year` (the package's bank holidays)."""
-    first, last = max(year - 1, 1990), min(year + 2, 2100)
-    return OperationalCalendar.build(first, last, package_bank_holidays(first, last, "ENG"))
-
-
 def _month_end(day: dt.date) -> dt.date:
-    return (day.replace(day=1) + relativedelta(months=1)) - dt.timedelta(days=1)
+    return day.replace(day=monthrange(day.year, day.month)[1])
 
 
 def _safe_date(year: int, month: int, day: int) -> dt.date:
     """The day, or the month's last day when it has fewer days (29 February)."""
-    last = (dt.date(year, month, 1) + relativedelta(months=1) - dt.timedelta(days=1)).day
-    return dt.date(year, month, min(day, last))
+    return dt.date(year, month, min(day, monthrange(year, month)[1]))
 
 
 def _frequency_comment(cadence: Cadence) -> str:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from config.bank_holidays_file import CALENDAR_YEARS
 from extract.clauses import Passage, Sentence
 from extract.findings import (
     Cadence,
@@ -43,6 +44,7 @@ from extract.words import (
 )
 
 _I = re.IGNORECASE
+FIRST_YEAR, LAST_YEAR = CALENDAR_YEARS  # the years a configuration may hold dates in
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def source(sentence: Sentence, start: int = 0, end: int | None = None) -> Source
 
 
 def _in_range(day: dt.date | None) -> dt.date | None:
-    return day if day is not None and 1990 <= day.year <= 2100 else None
+    return day if day is not None and FIRST_YEAR <= day.year <= LAST_YEAR else None
 
 
 # --- Term ---------------------------------------------------------------------------------
@@ -145,7 +147,10 @@ def term_start(sentence: Sentence, context: Context) -> list[Finding]:
         stated = dates_in(match["date"])
         day = _in_range(stated[0].first_day(context.year)) if stated else None
         if day is None:
-            reading = f'start "{match["date"]}" is not a date from 1990 to 2100: not drafted'
+            reading = (
+                f'start "{match["date"]}" is not a date from {FIRST_YEAR} to {LAST_YEAR}: '
+                "not drafted"
+            )
             checks = (f'{sentence.passage.label}: "{match["date"]}" is not a usable date',)
             return [Note((source(sentence, *match.span()),), reading, topic="date", checks=checks)]
         assumed = not stated[0].day_stated
