@@ -13,8 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from calendar import monthrange
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import TypeVar
 
 from dateutil.relativedelta import relativedelta
 
@@ -45,6 +46,7 @@ from extract.words import dates_in
 from lifecycle.cadence import friendly_to_rrule, parse_rrule
 
 FIRST_YEAR, LAST_YEAR = CALENDAR_YEARS  # dates outside them do not load
+F = TypeVar("F", bound=Finding)
 COMMENT_COLUMN = 59  # trailing comments start here, as in config/examples
 _DEFINED_DAYS = re.compile(
     r"\b(?P<word>operational|working|business)\s+days?\b[^.\n]{0,40}?\b(?:a|any)\s+day\s+"
@@ -70,9 +72,13 @@ class Reading:
     unread: list[Source] = field(default_factory=list)
     defined_days: frozenset[str] = frozenset()
 
-    def of(self, kind: type[Finding]) -> list[Finding]:
+    def of(self, kind: type[F]) -> list[F]:
         """The findings of one kind, in document order."""
         return [f for f in self.findings if isinstance(f, kind)]
+
+    def notes(self, *topics: str) -> list[Note]:
+        """The notes on any of `topics`, in document order."""
+        return [n for n in self.of(Note) if n.topic in topics]
 
 
 @dataclass(frozen=True)
@@ -348,7 +354,7 @@ def _assumed_start(reading: Reading) -> tuple[dt.date, str]:
         following = first + relativedelta(months=1)
         why = f'the month after the document\'s date ("{stated.text}")'
         return following, f"assumed: no commencement date stated; {why}"
-    ends = [e.date for e in reading.of(TermEnd) if isinstance(e, TermEnd)]
+    ends = [e.date for e in reading.of(TermEnd)]
     candidates = [
         (day, stated.text, passage.label)
         for passage in reading.passages
@@ -377,9 +383,7 @@ class Term:
 
 
 def _term(reading: Reading) -> Term:
-    starts = [f for f in reading.of(TermStart) if isinstance(f, TermStart)]
-    lengths = [f for f in reading.of(TermLength) if isinstance(f, TermLength)]
-    ends = [f for f in reading.of(TermEnd) if isinstance(f, TermEnd)]
+    starts, lengths, ends = reading.of(TermStart), reading.of(TermLength), reading.of(TermEnd)
     if starts:
         first = starts[0]
         comment = _cited(first, "(day assumed: the 1st)" if first.day_assumed else "")
@@ -389,7 +393,7 @@ def _term(reading: Reading) -> Term:
         start, start_comment = first.date, comment
     else:
         start, start_comment = _assumed_start(reading)
-        unusable = [n for n in reading.of(Note) if isinstance(n, Note) and n.topic == "date"]
+        unusable = reading.notes("date")
         if unusable:
             start_comment += f" check: {unusable[0].source.label} states a start that is not a date"
     length = next((f for f in lengths if f.length is not None), lengths[0] if lengths else None)
@@ -444,9 +448,7 @@ def _write_head(
     )
     writer.value("title", _toml_string(title), "the document's title")
     writer.value("kind", _toml_string(kind), kind_reason or "assumed: no agreement type named")
-    binding = next(
-        (n for n in reading.of(Note) if isinstance(n, Note) and n.topic == "binding"), None
-    )
+    binding = next(iter(reading.notes("binding")), None)
     if binding is not None:
         writer.value("binding", "false", _cited(binding))
     else:
@@ -482,7 +484,7 @@ def _write_term(writer: Writer, term: Term) -> None:
 
 
 def _write_notice(writer: Writer, reading: Reading) -> None:
-    found = [n for n in reading.of(Notice) if isinstance(n, Notice)]
+    found = reading.of(Notice)
     if not found:
         writer.comment("No notice period was found, so there is no [notice] table.")
         return
@@ -500,7 +502,7 @@ def _write_notice(writer: Writer, reading: Reading) -> None:
     )
     writer.value("form", _toml_string("written"), written)
     writer.value("clause", _toml_string(notice.clause()), notice.clause())
-    for lockout in (n for n in reading.of(Note) if isinstance(n, Note) and n.topic == "lockout"):
+    for lockout in reading.notes("lockout"):
         writer.comment(
             f'{lockout.source.label}: "{lockout.source.quote}": {lockout.reading}. check: the '
             "plan's last days to serve notice before then do not apply"
@@ -594,7 +596,7 @@ def _frequency_comment(cadence: Cadence) -> str:
 
 
 def _write_cadences(writer: Writer, reading: Reading, term: Term) -> int:
-    cadences = [c for c in reading.of(Cadence) if isinstance(c, Cadence)]
+    cadences = reading.of(Cadence)
     meeting_ids, review_ids = Ids(), Ids()
     for cadence in cadences:
         writer.blank()
@@ -643,8 +645,8 @@ def _write_cadences(writer: Writer, reading: Reading, term: Term) -> int:
 
 
 def _write_deadlines(writer: Writer, reading: Reading, term: Term) -> int:
-    deadlines = [d for d in reading.of(Deadline) if isinstance(d, Deadline)]
-    ends = [e for e in reading.of(TermEnd) if isinstance(e, TermEnd)]
+    deadlines = reading.of(Deadline)
+    ends = reading.of(TermEnd)
     began = next((e for e in ends if e.began and e.began != term.start), None)
     if began is not None and began.began is not None:
         how = f"period begins {began.began.isoformat()}"
@@ -680,7 +682,7 @@ def _write_deadlines(writer: Writer, reading: Reading, term: Term) -> int:
 
 
 def _write_procedures(writer: Writer, reading: Reading) -> int:
-    ladders = [ladder for ladder in reading.of(Ladder) if isinstance(ladder, Ladder)]
+    ladders = reading.of(Ladder)
     ids = Ids()
     windows = 0
     for found in ladders:
@@ -716,10 +718,7 @@ def _write_procedures(writer: Writer, reading: Reading) -> int:
 
 
 def _write_notes(writer: Writer, reading: Reading) -> None:
-    notes = [
-        n for n in reading.of(Note) if isinstance(n, Note) and n.topic in ("variation", "extension")
-    ]
-    for note in notes:
+    for note in reading.notes("variation", "extension"):
         writer.blank()
         if note.topic == "variation":
             writer.comment(
@@ -793,4 +792,4 @@ def _kind_name(kind: str) -> str:
     }.get(kind, kind)  # fmt: skip
 
 
-__all__ = ["Draft", "Reading", "draft_from_text", "read_findings", "replace"]
+__all__ = ["Draft", "Reading", "draft_from_text", "read_findings"]
